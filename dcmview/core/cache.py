@@ -1,0 +1,84 @@
+"""A byte-budgeted LRU cache whose concurrent misses for one key share a single computation."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class ByteLRU(Generic[V]):
+    """Least-recently-used cache bounded by the total size of its values in bytes.
+
+    ``get_or_compute(key, compute, size)`` returns ``(value, hit)``. While one thread computes a
+    key, other threads asking for the same key wait for that result instead of computing it again
+    (two browser tabs asking for the same frame decode it once). A value larger than the whole
+    budget is returned but not kept. The budget is never exceeded, even transiently.
+    """
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget = max(0, int(budget_bytes))
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
+        self._inflight: dict[Hashable, Future[V]] = {}
+        self._used = 0
+
+    @property
+    def used(self) -> int:
+        """Bytes currently held."""
+        with self._lock:
+            return self._used
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def get_or_compute(
+        self, key: Hashable, compute: Callable[[], V], size: Callable[[V], int]
+    ) -> tuple[V, bool]:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+                return item[0], True
+            pending = self._inflight.get(key)
+            owner = pending is None
+            if owner:
+                pending = Future()
+                self._inflight[key] = pending
+        assert pending is not None
+        if not owner:
+            return pending.result(), False
+        try:
+            value = compute()
+        except BaseException as exc:
+            with self._lock:
+                self._inflight.pop(key, None)
+            pending.set_exception(exc)
+            raise
+        with self._lock:
+            self._inflight.pop(key, None)
+            self._store(key, value, size(value))
+        pending.set_result(value)
+        return value, False
+
+    def _store(self, key: Hashable, value: V, nbytes: int) -> None:
+        if nbytes > self.budget:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._used -= old[1]
+        while self._items and self._used + nbytes > self.budget:
+            _, (_, evicted) = self._items.popitem(last=False)
+            self._used -= evicted
+        self._items[key] = (value, nbytes)
+        self._used += nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._used = 0

@@ -1,0 +1,375 @@
+"""Find DICOM files under the given paths, read their headers, filter, label and order them.
+
+Only headers are read (``stop_before_pixels``); no pixel data is touched at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pydicom
+from pydicom.datadict import keyword_dict
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
+
+# Filter names of the original program, mapped to DICOM keywords.
+FILTER_ALIASES: dict[str, str] = {
+    "patient_id": "PatientID",
+    "patient_name": "PatientName",
+    "study_description": "StudyDescription",
+    "study_date": "StudyDate",
+    "study_uid": "StudyInstanceUID",
+    "series_description": "SeriesDescription",
+    "series_number": "SeriesNumber",
+    "series_uid": "SeriesInstanceUID",
+    "modality": "Modality",
+}
+
+_KEYWORDS_LOWER = {k.lower(): k for k in keyword_dict}
+_DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+_PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+_DEFLATED = "1.2.840.10008.1.2.1.99"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """``keyword`` contains ``value``, case-insensitively (the CLI's ``--filter FIELD=VALUE``)."""
+
+    field: str
+    keyword: str
+    value: str
+
+    def matches(self, ds: Dataset) -> bool:
+        value = ds.get(self.keyword)
+        if value is None:
+            return False
+        return self.value.lower() in _text(value).lower()
+
+
+def parse_filter(text: str) -> Filter:
+    """Parse ``FIELD=VALUE``; FIELD is a name of :data:`FILTER_ALIASES` or any DICOM keyword.
+
+    Raises ValueError with a message fit for the command line.
+    """
+    field, sep, value = text.partition("=")
+    field = field.strip()
+    if not sep or not field:
+        raise ValueError(f"invalid filter {text!r}: expected FIELD=VALUE, e.g. modality=CT")
+    keyword = FILTER_ALIASES.get(field.lower()) or _KEYWORDS_LOWER.get(field.lower())
+    if keyword is None:
+        known = ", ".join(FILTER_ALIASES)
+        raise ValueError(
+            f"invalid filter {text!r}: unknown field {field!r} (use one of {known}, "
+            f"or a DICOM keyword such as BodyPartExamined)"
+        )
+    return Filter(field=field, keyword=keyword, value=value.strip())
+
+
+def iter_candidate_paths(paths: Sequence[str], recursive: bool) -> Iterator[tuple[str, str | None]]:
+    """Yield ``(absolute path, problem)`` for every file under ``paths`` in a stable order.
+
+    ``problem`` is None for a readable file, else why the path cannot be used.
+    """
+    for given in paths:
+        path = os.path.abspath(os.path.expanduser(given))
+        if os.path.isdir(path):
+            yield from _walk(path, recursive)
+        elif os.path.isfile(path):
+            yield path, None
+        elif os.path.exists(path):
+            yield path, "not a regular file"
+        else:
+            yield path, "no such file or directory"
+
+
+def _walk(root: str, recursive: bool) -> Iterator[tuple[str, str | None]]:
+    if not recursive:
+        try:
+            names = sorted(os.listdir(root))
+        except OSError as exc:
+            yield root, f"cannot list directory: {exc.strerror}"
+            return
+        for name in names:
+            full = os.path.join(root, name)
+            if os.path.isfile(full):
+                yield full, None
+        return
+    for dirpath, dirnames, filenames in os.walk(root, onerror=None):
+        dirnames.sort()
+        for name in sorted(filenames):
+            yield os.path.join(dirpath, name), None
+
+
+def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | None]:
+    """Read one file's header: ``(record, header, None)`` or ``(None, None, reason)``."""
+    try:
+        with open(path, "rb") as fp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(fp, stop_before_pixels=True)
+            pixel_offset = fp.tell()
+    except InvalidDicomError:
+        return None, None, "not a DICOM file (no DICM prefix)"
+    except PermissionError:
+        return None, None, "permission denied"
+    except (OSError, MemoryError) as exc:
+        return None, None, f"cannot read: {type(exc).__name__}"
+    except Exception as exc:
+        return None, None, f"unreadable DICOM header: {_reason(exc)}"
+    if (
+        ds.get("SOPClassUID", "") == _DICOMDIR_CLASS
+        or ds.file_meta.get("MediaStorageSOPClassUID", "") == _DICOMDIR_CLASS
+    ):
+        return None, None, "DICOMDIR index file (not an image)"
+    layout, pixel_problem = None, None
+    tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    if tsuid == _DEFLATED:
+        # The parse position is inside the inflated stream, not the file: trust the header.
+        length = os.path.getsize(path) if "Rows" in ds else None
+    else:
+        length = pixel_data_length(path, pixel_offset, tsuid != "1.2.840.10008.1.2")
+    try:
+        if length is not None:
+            layout = pixel_layout(ds)
+    except Exception as exc:
+        pixel_problem = f"unusable pixel description: {_reason(exc)}"
+    try:
+        record = _record(path, ds, layout, pixel_problem, length)
+    except Exception as exc:
+        return None, None, f"invalid header: {_reason(exc)}"
+    return record, ds, None
+
+
+def pixel_data_length(path: str, offset: int, explicit_vr: bool) -> int | None:
+    """Length of the Pixel Data value whose element starts at ``offset``, None if there is none.
+
+    ``offset`` is where a ``stop_before_pixels`` parse stopped. Undefined-length (encapsulated)
+    values are measured to the end of the file.
+    """
+    size = os.path.getsize(path)
+    if offset + 8 > size:
+        return None
+    with open(path, "rb") as fp:
+        fp.seek(offset)
+        head = fp.read(12)
+    for order in ("little", "big"):
+        group = int.from_bytes(head[:2], order)  # type: ignore[arg-type]
+        elem = int.from_bytes(head[2:4], order)  # type: ignore[arg-type]
+        if ((group << 16) | elem) not in _PIXEL_TAGS:
+            continue
+        if explicit_vr and len(head) >= 12:
+            length, start = int.from_bytes(head[8:12], order), offset + 12  # type: ignore[arg-type]
+        else:
+            length, start = int.from_bytes(head[4:8], order), offset + 8  # type: ignore[arg-type]
+        if length == 0xFFFFFFFF:
+            return size - start
+        return min(length, size - start)
+    return None
+
+
+def pixel_layout(ds: Dataset) -> PixelLayout:
+    """The pixel description of a header; raises ValueError when essential fields are bad."""
+    rows = _int(ds.get("Rows"), None)
+    columns = _int(ds.get("Columns"), None)
+    bits_allocated = _int(ds.get("BitsAllocated"), None)
+    if not rows or not columns or not bits_allocated or rows < 0 or columns < 0:
+        raise ValueError("Rows, Columns or BitsAllocated missing or zero")
+    frames = _int(ds.get("NumberOfFrames"), 1)
+    if frames is None or frames < 1:
+        raise ValueError(f"NumberOfFrames is {ds.get('NumberOfFrames')!r}, expected 1 or more")
+    spp = _int(ds.get("SamplesPerPixel"), 1) or 1
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2") or "MONOCHROME2").strip()
+    bits_stored = _int(ds.get("BitsStored"), bits_allocated) or bits_allocated
+    tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    padding = None
+    if "PixelPaddingValue" in ds:
+        lo = _int(ds.get("PixelPaddingValue"), None)
+        hi = _int(ds.get("PixelPaddingRangeLimit"), lo)
+        if lo is not None and hi is not None:
+            padding = (min(lo, hi), max(lo, hi))
+    spacing = None
+    ps = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    if ps is not None and len(ps) == 2:
+        try:
+            spacing = (float(ps[0]), float(ps[1]))
+        except (TypeError, ValueError):
+            spacing = None
+    return PixelLayout(
+        rows=rows,
+        columns=columns,
+        frame_count=frames,
+        samples_per_pixel=spp,
+        bits_allocated=bits_allocated,
+        bits_stored=min(bits_stored, bits_allocated),
+        pixel_representation=_int(ds.get("PixelRepresentation"), 0) or 0,
+        photometric=photometric,
+        planar_configuration=_int(ds.get("PlanarConfiguration"), 0) or 0,
+        encapsulated=tsuid
+        not in (
+            "1.2.840.10008.1.2",
+            "1.2.840.10008.1.2.1",
+            "1.2.840.10008.1.2.2",
+            "1.2.840.10008.1.2.1.99",
+        ),
+        rescale_slope=_float(ds.get("RescaleSlope"), 1.0) or 1.0,
+        rescale_intercept=_float(ds.get("RescaleIntercept"), 0.0),
+        has_modality_lut="ModalityLUTSequence" in ds,
+        has_voi_lut="VOILUTSequence" in ds,
+        default_window=first_window(ds),
+        pixel_padding=padding,
+        pixel_spacing=spacing,
+    )
+
+
+def first_window(ds: Dataset) -> Window | None:
+    """The first Window Center/Width pair of the header, when both are present and usable."""
+    center = _first_number(ds.get("WindowCenter"))
+    width = _first_number(ds.get("WindowWidth"))
+    if center is None or width is None or width <= 0:
+        return None
+    return Window(center=center, width=width)
+
+
+def _record(
+    path: str,
+    ds: Dataset,
+    layout: PixelLayout | None,
+    pixel_problem: str | None,
+    pixel_length: int | None,
+) -> FileRecord:
+    fields: dict[str, Any] = {
+        "patient_id": _str(ds, "PatientID"),
+        "patient_name": _str(ds, "PatientName"),
+        "study_date": _str(ds, "StudyDate"),
+        "study_description": _str(ds, "StudyDescription"),
+        "study_instance_uid": _str(ds, "StudyInstanceUID"),
+        "series_instance_uid": _str(ds, "SeriesInstanceUID"),
+        "sop_instance_uid": _str(ds, "SOPInstanceUID"),
+        "series_number": _int(ds.get("SeriesNumber"), None),
+        "series_description": _str(ds, "SeriesDescription"),
+        "modality": _str(ds, "Modality"),
+        "instance_number": _int(ds.get("InstanceNumber"), None),
+    }
+    parts = [fields["patient_id"], fields["modality"], fields["study_date"]]
+    label = " · ".join(p for p in parts if p) or os.path.basename(path)
+    sort_key = (
+        fields["study_date"],
+        fields["study_instance_uid"],
+        _none_last(fields["series_number"]),
+        fields["series_instance_uid"],
+        _none_last(fields["instance_number"]),
+        path,
+    )
+    return FileRecord(
+        path=path,
+        label=label,
+        transfer_syntax_uid=str(ds.file_meta.get("TransferSyntaxUID", "")),
+        fields=fields,
+        layout=layout,
+        sort_key=sort_key,
+        pixel_problem=pixel_problem,
+        pixel_data_length=pixel_length,
+    )
+
+
+def scan(
+    paths: Sequence[str],
+    *,
+    recursive: bool = True,
+    filters: Iterable[Filter] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[FileRecord], list[DiscoveryEntry], int]:
+    """Discover, read, filter and order files: ``(records, not loaded, files scanned)``.
+
+    ``progress(scanned, loaded)`` is called after every file. Duplicate inputs (the same file
+    named twice, or reached through two arguments) are read once.
+    """
+    filters = list(filters)
+    records: list[FileRecord] = []
+    entries: list[DiscoveryEntry] = []
+    seen: set[str] = set()
+    scanned = 0
+    for path, problem in iter_candidate_paths(paths, recursive):
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        scanned += 1
+        if problem is None:
+            record, ds, problem = read_record(path)
+            if record is not None and ds is not None:
+                unmet = next((f for f in filters if not f.matches(ds)), None)
+                if unmet is None:
+                    records.append(record)
+                else:
+                    entries.append(
+                        DiscoveryEntry(
+                            path, "filtered", f"{unmet.field} does not contain {unmet.value!r}"
+                        )
+                    )
+        if problem is not None:
+            entries.append(DiscoveryEntry(path, "skipped", problem))
+        if progress is not None:
+            progress(scanned, len(records))
+    records.sort(key=lambda r: r.sort_key)
+    return records, entries, scanned
+
+
+def _none_last(value: int | None) -> tuple[int, int]:
+    return (1, 0) if value is None else (0, value)
+
+
+def _str(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    if value is None:
+        return ""
+    return _text(value).strip()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value)
+    return str(value)
+
+
+def _int(value: Any, default: int | None) -> int | None:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            return None
+
+
+def _float(value: Any, default: float) -> float:
+    try:
+        return float(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _first_number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        if len(value) == 0:
+            return None
+        value = value[0]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]

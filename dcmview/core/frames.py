@@ -1,0 +1,91 @@
+"""One frame at a time: decode exactly the frame asked for, after checking it is safe to.
+
+pydicom's ``pixel_array(path, index=i)`` reads only the bytes of frame ``i`` (native data by
+offset, encapsulated data by its fragments through the pylibjpeg plugins), so a 120-frame file is
+never decoded whole to show one frame.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from pydicom.pixels import pixel_array
+
+from .errors import (
+    FrameOutOfRange,
+    FrameTooLarge,
+    NoPixelData,
+    PixelDecodeFailed,
+    UnsupportedTransferSyntax,
+)
+from .model import FileRecord
+from .transfer_syntaxes import is_supported, syntax_name
+
+# Largest decoded frame we accept (bytes): far above any real modality (a 4096² RGB 16-bit frame
+# is 96 MiB) and low enough that a forged header cannot make us allocate gigabytes.
+MAX_FRAME_BYTES = 512 * 1024 * 1024
+
+
+def check_frame(record: FileRecord, frame: int) -> None:
+    """Raise the API error that applies before decoding ``frame`` of ``record``, if any."""
+    layout = record.layout
+    if record.pixel_problem is not None:
+        raise PixelDecodeFailed(f"frame {frame} cannot be decoded: {record.pixel_problem}")
+    if layout is None:
+        raise NoPixelData("this file has no pixel data")
+    if not 0 <= frame < layout.frame_count:
+        raise FrameOutOfRange(
+            f"frame {frame} is out of range: the file has {layout.frame_count} frame(s), "
+            f"numbered from 0"
+        )
+    if not is_supported(record.transfer_syntax_uid):
+        raise UnsupportedTransferSyntax(
+            f"unsupported transfer syntax: {syntax_name(record.transfer_syntax_uid)} "
+            f"({record.transfer_syntax_uid}); no installed decoder handles it"
+        )
+    if layout.frame_bytes > MAX_FRAME_BYTES:
+        raise FrameTooLarge(
+            f"the header declares a {layout.rows}x{layout.columns} frame of "
+            f"{layout.frame_bytes} bytes, above the {MAX_FRAME_BYTES}-byte decode limit"
+        )
+
+
+def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
+    """Decode one frame to stored values in native byte order.
+
+    Grey frames come back as (rows, columns); colour as (rows, columns, 3) interleaved RGB
+    (YBR is converted, planar data interleaved, 4:2:2 expanded). PALETTE COLOR stays as indices.
+    """
+    check_frame(record, frame)
+    layout = record.layout
+    assert layout is not None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = pixel_array(record.path, index=frame)
+    except (MemoryError, RecursionError) as exc:
+        raise PixelDecodeFailed(
+            f"frame {frame} could not be decoded: {type(exc).__name__}"
+        ) from exc
+    except Exception as exc:
+        raise PixelDecodeFailed(f"frame {frame} could not be decoded: {_short(exc)}") from exc
+    expected = (layout.rows, layout.columns)
+    if arr.shape[:2] != expected:
+        raise PixelDecodeFailed(
+            f"frame {frame} decoded to shape {arr.shape}, expected {expected} from the header"
+        )
+    if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and not _little_endian()):
+        arr = arr.astype(arr.dtype.newbyteorder("<"))
+    return arr
+
+
+def _little_endian() -> bool:
+    return bool(np.little_endian)
+
+
+def _short(exc: BaseException) -> str:
+    """One line of an exception's text without file-system paths (they leak host layout)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    words = [w for w in text.split() if not (w.startswith("/") or w.startswith("'/"))]
+    return " ".join(words)[:200]

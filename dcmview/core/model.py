@@ -1,0 +1,86 @@
+"""Small value types shared by the core: one loaded file, a window, a discovery outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Window:
+    """A linear VOI window in modality units (DICOM PS3.3 C.11.2.1.2)."""
+
+    center: float
+    width: float
+
+    def as_json(self) -> dict[str, float]:
+        return {"center": self.center, "width": self.width}
+
+
+@dataclass(frozen=True)
+class PixelLayout:
+    """What the header says about the Pixel Data, read once at discovery."""
+
+    rows: int
+    columns: int
+    frame_count: int
+    samples_per_pixel: int
+    bits_allocated: int
+    bits_stored: int
+    pixel_representation: int
+    photometric: str
+    planar_configuration: int
+    encapsulated: bool
+    rescale_slope: float
+    rescale_intercept: float
+    has_modality_lut: bool
+    has_voi_lut: bool
+    default_window: Window | None
+    pixel_padding: tuple[int, int] | None
+    pixel_spacing: tuple[float, float] | None
+
+    @property
+    def is_grey(self) -> bool:
+        return self.samples_per_pixel == 1 and self.photometric in ("MONOCHROME1", "MONOCHROME2")
+
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes one decoded frame needs in memory (before any conversion)."""
+        per_sample = max(1, self.bits_allocated // 8)
+        return self.rows * self.columns * self.samples_per_pixel * per_sample
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One loaded file: its summary fields (the API's FileSummary) and its pixel layout."""
+
+    path: str
+    label: str
+    transfer_syntax_uid: str
+    fields: dict[str, Any]
+    layout: PixelLayout | None
+    sort_key: tuple[Any, ...] = field(compare=False, default=())
+    # Set when the file has Pixel Data whose header description is unusable (frames answer 422).
+    pixel_problem: str | None = None
+    # Bytes of the Pixel Data value (None when the file has none); shown in the tag tree.
+    pixel_data_length: int | None = None
+
+    @property
+    def has_pixels(self) -> bool:
+        return self.layout is not None or self.pixel_problem is not None
+
+    @property
+    def frame_count(self) -> int:
+        return self.layout.frame_count if self.layout else 0
+
+
+@dataclass(frozen=True)
+class DiscoveryEntry:
+    """A path that was not loaded, and why (``disposition`` is ``skipped`` or ``filtered``)."""
+
+    path: str
+    disposition: str
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"path": self.path, "disposition": self.disposition, "reason": self.reason}

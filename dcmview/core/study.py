@@ -1,0 +1,244 @@
+"""The registry of one session: the files found, their caches and their annotations.
+
+A :class:`Study` is what both front ends hold. It is filled by :meth:`Study.scan` (run in the
+background by the server, so the port answers before a large folder is read) and then answers
+every data question of the API.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+
+from . import annotations as ann
+from .cache import ByteLRU
+from .discovery import Filter, scan
+from .errors import DcmviewError, NotFound, PixelDecodeFailed
+from .frames import check_frame, decode_frame
+from .model import DiscoveryEntry, FileRecord
+from .render import WindowRequest, display_frame, raw_frame
+from .tags import tag_tree
+from .transfer_syntaxes import syntax_name
+
+DEFAULT_DISPLAY_BUDGET = 256 * 1024 * 1024
+DEFAULT_RAW_BUDGET = 384 * 1024 * 1024
+_HEADER_CACHE_SIZE = 16
+
+
+class NotReady(DcmviewError):
+    code = "scan_in_progress"
+    status = 503
+
+
+RawEntry = tuple[bytes, dict[str, str]]
+
+
+class Study:
+    """Files, caches and annotations of one dcmview session (in memory only)."""
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        recursive: bool = True,
+        filters: Iterable[Filter] = (),
+        annotations: ann.CsvDocument | None = None,
+        cache_budget: int | None = None,
+        cwd: str | None = None,
+    ) -> None:
+        self.paths = list(paths)
+        self.recursive = recursive
+        self.filters = list(filters)
+        self.document = annotations
+        self.cwd = cwd
+        self.server_start_ms = int(time.time() * 1000)
+        display_budget, raw_budget = split_budget(cache_budget)
+        self.display_cache: ByteLRU[RawEntry] = ByteLRU(display_budget)
+        self.raw_cache: ByteLRU[RawEntry] = ByteLRU(raw_budget)
+        self.files: list[FileRecord] = []
+        self.discovery: list[DiscoveryEntry] = []
+        self.scanned = 0
+        self.scan_complete = False
+        self.scan_error: str | None = None
+        self.store: ann.AnnotationStore | None = None
+        self._headers: OrderedDict[int, Dataset] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- discovery ------------------------------------------------------------------------
+    def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Read every header, then publish the ordered registry and its annotation store.
+
+        Raises ``annotations.CsvError`` when a matched CSV row is invalid; nothing is published
+        then.
+        """
+
+        def tick(scanned: int, loaded: int) -> None:
+            self.scanned = scanned
+            if progress is not None:
+                progress(scanned, loaded)
+
+        records, entries, scanned = scan(
+            self.paths, recursive=self.recursive, filters=self.filters, progress=tick
+        )
+        loaded = [
+            ann.LoadedFile(index=i, path=r.path, shape=_shape(r)) for i, r in enumerate(records)
+        ]
+        store = ann.AnnotationStore(loaded, self.document, cwd=self.cwd)
+        with self._lock:
+            self.files = records
+            self.discovery = entries
+            self.scanned = scanned
+            self.store = store
+            self.scan_complete = True
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for e in self.discovery if e.disposition == "skipped")
+
+    @property
+    def filtered(self) -> int:
+        return sum(1 for e in self.discovery if e.disposition == "filtered")
+
+    def record(self, index: int) -> FileRecord:
+        files = self.files
+        if not 0 <= index < len(files):
+            raise NotFound(f"no file with index {index}; {len(files)} file(s) are loaded")
+        return files[index]
+
+    def annotation_store(self) -> ann.AnnotationStore:
+        store = self.store
+        if store is None:
+            raise NotReady("the scan is still running; try again when scan_complete is true")
+        return store
+
+    # -- JSON views -----------------------------------------------------------------------
+    def summary(self, index: int) -> dict[str, Any]:
+        """The FileSummary of SPEC §3."""
+        record = self.record(index)
+        layout = record.layout
+        return {
+            "index": index,
+            "path": record.path,
+            "label": record.label,
+            **record.fields,
+            "has_pixels": record.has_pixels,
+            "frame_count": record.frame_count,
+            "rows": layout.rows if layout else None,
+            "columns": layout.columns if layout else None,
+            "transfer_syntax_uid": record.transfer_syntax_uid,
+            "default_window": layout.default_window.as_json()
+            if layout and layout.default_window
+            else None,
+        }
+
+    def info(self, index: int) -> dict[str, Any]:
+        """Frame metadata for the viewer (``/api/file/:i/info``)."""
+        record = self.record(index)
+        layout = record.layout
+        return {
+            "frame_count": record.frame_count,
+            "rows": layout.rows if layout else None,
+            "columns": layout.columns if layout else None,
+            "transfer_syntax": syntax_name(record.transfer_syntax_uid),
+            "transfer_syntax_uid": record.transfer_syntax_uid,
+            "has_pixels": record.has_pixels,
+            "default_window": layout.default_window.as_json()
+            if layout and layout.default_window
+            else None,
+            "photometric_interpretation": layout.photometric if layout else None,
+            "samples_per_pixel": layout.samples_per_pixel if layout else None,
+            "bits_allocated": layout.bits_allocated if layout else None,
+            "pixel_spacing": list(layout.pixel_spacing)
+            if layout and layout.pixel_spacing
+            else None,
+        }
+
+    def tags(self, index: int) -> list[dict[str, Any]]:
+        return tag_tree(self.header(index), self.record(index).pixel_data_length)
+
+    # -- frames ---------------------------------------------------------------------------
+    def raw(self, index: int, frame: int) -> tuple[bytes, dict[str, str], bool]:
+        """``/raw``: decoded samples and their headers, through the raw cache."""
+        record = self.record(index)
+        check_frame(record, frame)
+        (body, headers), hit = self.raw_cache.get_or_compute(
+            (index, frame), lambda: raw_frame(record, decode_frame(record, frame)), _entry_size
+        )
+        return body, headers, hit
+
+    def display(
+        self, index: int, frame: int, request: WindowRequest
+    ) -> tuple[bytes, dict[str, str], bool]:
+        """The display PNG and its window headers, through the display cache."""
+        record = self.record(index)
+        check_frame(record, frame)
+
+        def compute() -> RawEntry:
+            body, headers, _ = self.raw(index, frame)
+            arr = _array_from_raw(body, headers)
+            return display_frame(record, arr, lambda: self.header(index), request)
+
+        (body, headers), hit = self.display_cache.get_or_compute(
+            (index, frame, request.key), compute, _entry_size
+        )
+        return body, headers, hit
+
+    def header(self, index: int) -> Dataset:
+        """The header dataset of a file (everything before Pixel Data), kept in a small LRU."""
+        with self._lock:
+            ds = self._headers.get(index)
+            if ds is not None:
+                self._headers.move_to_end(index)
+                return ds
+        record = self.record(index)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = pydicom.dcmread(record.path, stop_before_pixels=True)
+        except Exception as exc:
+            raise PixelDecodeFailed(
+                f"the header can no longer be read: {type(exc).__name__}"
+            ) from exc
+        with self._lock:
+            self._headers[index] = ds
+            while len(self._headers) > _HEADER_CACHE_SIZE:
+                self._headers.popitem(last=False)
+        return ds
+
+
+def split_budget(total: int | None) -> tuple[int, int]:
+    """Display and raw cache budgets: the defaults, or ``total`` shared in the same 2:3 ratio."""
+    if total is None:
+        return DEFAULT_DISPLAY_BUDGET, DEFAULT_RAW_BUDGET
+    display = total * DEFAULT_DISPLAY_BUDGET // (DEFAULT_DISPLAY_BUDGET + DEFAULT_RAW_BUDGET)
+    return display, total - display
+
+
+def _shape(record: FileRecord) -> ann.ImageShape | None:
+    layout = record.layout
+    if layout is None:
+        return None
+    return ann.ImageShape(rows=layout.rows, columns=layout.columns, frame_count=layout.frame_count)
+
+
+def _entry_size(entry: RawEntry) -> int:
+    return len(entry[0]) + 512
+
+
+def _array_from_raw(body: bytes, headers: dict[str, str]) -> np.ndarray:
+    rows = int(headers["X-Frame-Rows"])
+    cols = int(headers["X-Frame-Columns"])
+    spp = int(headers["X-Frame-Samples-Per-Pixel"])
+    bits = int(headers["X-Frame-Bits-Allocated"])
+    signed = headers["X-Frame-Pixel-Representation"] == "1"
+    dtype = np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
+    arr = np.frombuffer(body, dtype=dtype)
+    return arr.reshape((rows, cols, spp) if spp > 1 else (rows, cols))

@@ -1,0 +1,56 @@
+"""The one table of transfer syntaxes: what dcmview decodes and how; the README reads it too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydicom.pixels import get_decoder
+from pydicom.uid import UID
+
+
+@dataclass(frozen=True)
+class SyntaxSupport:
+    uid: str
+    name: str
+    decoder: str  # "native", or the pylibjpeg plugin that decodes it
+
+
+SUPPORTED: tuple[SyntaxSupport, ...] = (
+    SyntaxSupport("1.2.840.10008.1.2", "Implicit VR Little Endian", "native"),
+    SyntaxSupport("1.2.840.10008.1.2.1", "Explicit VR Little Endian", "native"),
+    SyntaxSupport("1.2.840.10008.1.2.1.99", "Deflated Explicit VR Little Endian", "native"),
+    SyntaxSupport("1.2.840.10008.1.2.2", "Explicit VR Big Endian", "native"),
+    SyntaxSupport("1.2.840.10008.1.2.5", "RLE Lossless", "pylibjpeg-rle"),
+    SyntaxSupport("1.2.840.10008.1.2.4.50", "JPEG Baseline (Process 1)", "pylibjpeg-libjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 and 4)", "pylibjpeg-libjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.57", "JPEG Lossless (Process 14)", "pylibjpeg-libjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.70", "JPEG Lossless SV1", "pylibjpeg-libjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless", "pylibjpeg-libjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.81", "JPEG-LS Near-Lossless", "pylibjpeg-libjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.90", "JPEG 2000 Lossless", "pylibjpeg-openjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.91", "JPEG 2000", "pylibjpeg-openjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.201", "HTJ2K Lossless", "pylibjpeg-openjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.202", "HTJ2K Lossless RPCL", "pylibjpeg-openjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.203", "HTJ2K", "pylibjpeg-openjpeg"),
+)
+
+_BY_UID = {s.uid: s for s in SUPPORTED}
+
+
+def syntax_name(uid: str) -> str:
+    """A human name for a transfer syntax UID (pydicom's, else the UID itself)."""
+    known = _BY_UID.get(uid)
+    if known:
+        return known.name
+    name = UID(uid).name if uid else ""
+    return name if name and name != uid else (uid or "unknown")
+
+
+def is_supported(uid: str) -> bool:
+    """True when this transfer syntax is in the table and its decoder is installed."""
+    if uid not in _BY_UID:
+        return False
+    try:
+        return bool(get_decoder(UID(uid)).is_available)
+    except NotImplementedError:
+        return False

@@ -1,0 +1,125 @@
+"""Grey-level pipeline: stored values -> modality values -> window -> 8-bit display.
+
+Pure functions over numpy arrays. The order is the DICOM one (PS3.4 N.2): the Modality LUT or
+rescale first, then the VOI transform (a linear window or a VOI LUT), then MONOCHROME1 inversion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Window
+
+# Rows per chunk when converting large frames: keeps float32 temporaries small and cache friendly.
+_CHUNK_ROWS = 256
+
+
+@dataclass(frozen=True)
+class VoiLut:
+    """A VOI LUT: ``first_mapped`` is the input value of entry 0, ``bits`` the output depth."""
+
+    first_mapped: int
+    bits: int
+    data: np.ndarray
+
+
+@dataclass(frozen=True)
+class WindowChoice:
+    """The VOI transform chosen for one frame; ``applied`` names it for response headers."""
+
+    applied: str  # "linear" | "voi_lut" | "full_dynamic"
+    window: Window | None
+    lut: VoiLut | None = None
+
+
+def rescale(stored: np.ndarray, slope: float, intercept: float) -> np.ndarray:
+    """Stored values to modality values (float32) by Rescale Slope and Intercept."""
+    out = stored.astype(np.float32)
+    if slope != 1.0:
+        out *= np.float32(slope)
+    if intercept != 0.0:
+        out += np.float32(intercept)
+    return out
+
+
+def apply_modality_lut(stored: np.ndarray, lut: VoiLut) -> np.ndarray:
+    """Stored values to modality values through a Modality LUT (clamped at both ends)."""
+    idx = np.clip(stored.astype(np.int64) - lut.first_mapped, 0, len(lut.data) - 1)
+    return lut.data[idx].astype(np.float32)
+
+
+def full_dynamic_window(values: np.ndarray) -> Window:
+    """The window spanning the frame's minimum to maximum."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return Window(center=(lo + hi) / 2.0, width=max(hi - lo, 1.0))
+
+
+def percentile_window(
+    values: np.ndarray, padding: tuple[int, int] | None = None, stored: np.ndarray | None = None
+) -> Window:
+    """A window from the 1st to the 99th percentile, ignoring Pixel Padding values.
+
+    ``padding`` is the inclusive range of padding values in *stored* units, matched against
+    ``stored`` (the array before rescale).
+    """
+    sample = values
+    if padding is not None and stored is not None:
+        lo, hi = padding
+        keep = (stored < lo) | (stored > hi)
+        if keep.any():
+            sample = values[keep]
+    p1, p99 = np.percentile(sample, [1.0, 99.0])
+    p1, p99 = float(p1), float(p99)
+    return Window(center=(p1 + p99) / 2.0, width=max(p99 - p1, 1.0))
+
+
+def linear_to_uint8(values: np.ndarray, window: Window) -> np.ndarray:
+    """Apply the DICOM linear window function (PS3.3 C.11.2.1.2.1) and map to 0..255."""
+    c = np.float32(window.center)
+    w = np.float32(window.width)
+    out = np.empty(values.shape, dtype=np.uint8)
+    if w <= 1:
+        # Width 1 is a threshold at the centre.
+        np.copyto(out, np.where(values > c - 0.5, 255, 0).astype(np.uint8))
+        return out
+    scale = np.float32(255.0) / (w - 1)
+    offset = (c - np.float32(0.5)) - (w - 1) / 2
+    flat_in = values.reshape(values.shape[0], -1) if values.ndim > 1 else values.reshape(1, -1)
+    flat_out = out.reshape(flat_in.shape)
+    for start in range(0, flat_in.shape[0], _CHUNK_ROWS):
+        chunk = flat_in[start : start + _CHUNK_ROWS].astype(np.float32, copy=True)
+        chunk -= offset
+        chunk *= scale
+        np.clip(chunk, 0, 255, out=chunk)
+        flat_out[start : start + _CHUNK_ROWS] = chunk + np.float32(0.5)
+    return out
+
+
+def voi_lut_to_uint8(values: np.ndarray, lut: VoiLut) -> np.ndarray:
+    """Apply a VOI LUT and scale its output range to 0..255."""
+    idx = np.clip(np.rint(values).astype(np.int64) - lut.first_mapped, 0, len(lut.data) - 1)
+    top = float((1 << lut.bits) - 1) if lut.bits > 0 else float(np.max(lut.data) or 1)
+    mapped = lut.data[idx].astype(np.float32) * np.float32(255.0 / top)
+    return np.clip(mapped + 0.5, 0, 255).astype(np.uint8)
+
+
+def to_display(values: np.ndarray, choice: WindowChoice, monochrome1: bool) -> np.ndarray:
+    """Modality values to the 8-bit image a person sees (MONOCHROME1 shown inverted)."""
+    if choice.lut is not None:
+        out = voi_lut_to_uint8(values, choice.lut)
+    else:
+        assert choice.window is not None
+        out = linear_to_uint8(values, choice.window)
+    if monochrome1:
+        np.subtract(255, out, out=out)
+    return out
+
+
+def colour_to_uint8(rgb: np.ndarray, bits_stored: int) -> np.ndarray:
+    """Scale RGB samples of any depth to 8 bits per channel."""
+    if rgb.dtype == np.uint8:
+        return rgb
+    shift = max(0, min(bits_stored, rgb.dtype.itemsize * 8) - 8)
+    return (rgb.astype(np.uint64) >> shift).clip(0, 255).astype(np.uint8)

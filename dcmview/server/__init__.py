@@ -1,0 +1,1 @@
+"""The Tornado front end: HTTP app, command line, launch helpers."""

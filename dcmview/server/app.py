@@ -1,0 +1,303 @@
+"""Tornado plumbing: hand API requests to the router, serve the viewer page and its assets.
+
+Everything about DICOM lives in the core and the router; this module only guards the door
+(token, Host, Origin), adds the security headers of SPEC §7 and keeps decoding off the event loop.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import tornado.web
+from tornado.ioloop import IOLoop
+
+from ..api import Api, ApiRequest, ApiResponse, error_response
+from ..core.errors import DcmviewError
+
+STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' blob: data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'self'; base-uri 'self'; object-src 'none'"
+)
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+# Tornado refuses bodies above this outright; the router answers 413 above its own, smaller limit.
+MAX_HTTP_BODY = 16 * 1024 * 1024
+
+
+class Unauthorized(DcmviewError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(DcmviewError):
+    code = "forbidden"
+    status = 403
+
+
+@dataclass
+class Guard:
+    """Who may talk to the server: the token, and the Host allow-list used without one."""
+
+    token: str | None
+    check_host: bool = False
+    allowed_hosts: set[str] = field(default_factory=set)
+
+    def host_allowed(self, host_header: str) -> bool:
+        if not self.check_host:
+            return True
+        host = _hostname(host_header)
+        if host in self.allowed_hosts or host in LOOPBACK_NAMES:
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def token_ok(self, authorization: str) -> bool:
+        if self.token is None:
+            return True
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(value.strip().encode(), self.token.encode())
+
+
+@dataclass
+class Activity:
+    """When the last API or page request arrived (for ``--timeout``)."""
+
+    last: float = field(default_factory=time.monotonic)
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+
+class _Base(tornado.web.RequestHandler):
+    guard: Guard
+    activity: Activity
+
+    def initialize(self, guard: Guard, activity: Activity, **_: Any) -> None:
+        self.guard = guard
+        self.activity = activity
+
+    def set_default_headers(self) -> None:
+        self.clear_header("Server")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+
+    def compute_etag(self) -> str | None:
+        # Tornado would hash every body (SHA1 of multi-megabyte frames); our data is no-store.
+        return None
+
+    def prepare(self) -> None:
+        self.activity.touch()
+        if not self.guard.host_allowed(self.request.host or ""):
+            self._send_error(Forbidden("this Host is not allowed; use a loopback address or --allow-host"))
+            return
+
+    def _send_error(self, exc: DcmviewError) -> None:
+        self._write_response(error_response(exc))
+
+    def _write_response(self, response: ApiResponse) -> None:
+        self.set_status(response.status)
+        for name, value in response.headers.items():
+            self.set_header(name, value)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(response.body)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # Tornado's own errors (bad request line, body too large...) in our JSON shape.
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            status_code, "error"
+        )
+        reason = self._reason or "error"
+        self.finish({"code": code, "error": reason})
+
+
+class ApiHandler(_Base):
+    """Every ``/api/...`` request: checks, then the router (in a worker when it decodes)."""
+
+    SUPPORTED_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD")
+
+    def initialize(self, guard: Guard, activity: Activity, **kwargs: Any) -> None:
+        super().initialize(guard, activity)
+        self.api: Api = kwargs["api"]
+        self.executor: ThreadPoolExecutor = kwargs["executor"]
+
+    async def _dispatch(self, path: str) -> None:
+        if self._finished:
+            return
+        method = self.request.method or "GET"
+        if path != "health" and not self.guard.token_ok(
+            self.request.headers.get("Authorization", "")
+        ):
+            self._send_error(
+                Unauthorized("a valid token is required: open the URL printed by dcmview")
+            )
+            return
+        if method not in ("GET", "HEAD") and not self._same_origin():
+            self._send_error(Forbidden("cross-origin requests may not change anything"))
+            return
+        request = ApiRequest(
+            method="GET" if method == "HEAD" else method,
+            path="api/" + path,
+            query={k: self.get_query_argument(k) for k in self.request.query_arguments},
+            headers={k.lower(): v for k, v in self.request.headers.items()},
+            body=self.request.body or b"",
+        )
+        if self.api.is_blocking(request.method, request.path):
+            response = await IOLoop.current().run_in_executor(
+                self.executor, self.api.handle, request
+            )
+        else:
+            response = self.api.handle(request)
+        if method == "HEAD":
+            response = ApiResponse(response.status, response.headers, b"")
+        self._write_response(response)
+
+    def _same_origin(self) -> bool:
+        site = self.request.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in ("same-origin", "none"):
+            return False
+        origin = self.request.headers.get("Origin")
+        if origin is None:
+            return True
+        return urlsplit(origin).netloc.lower() == (self.request.host or "").lower()
+
+    async def get(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def head(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def put(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def post(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def delete(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def patch(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def options(self, path: str) -> None:
+        # No CORS, ever: a preflight gets a plain 405 and no Access-Control-* header.
+        await self._dispatch(path)
+
+
+class PageHandler(_Base):
+    """The viewer page at ``/`` (no data in it; the token travels in the URL fragment)."""
+
+    def get(self) -> None:
+        if self._finished:
+            return
+        self.set_header("Content-Security-Policy", PAGE_CSP)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        with open(os.path.join(STATIC_DIR, "index.html"), "rb") as fp:
+            self.finish(fp.read())
+
+
+class AssetHandler(tornado.web.StaticFileHandler):
+    """The viewer bundle under ``/assets/``; StaticFileHandler refuses paths outside the folder."""
+
+    def initialize(self, path: str, default_filename: str | None = None, **kwargs: Any) -> None:
+        super().initialize(path, default_filename)
+        self.guard: Guard = kwargs["guard"]
+        self.activity: Activity = kwargs["activity"]
+
+    def set_default_headers(self) -> None:
+        self.clear_header("Server")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+
+    def prepare(self) -> None:
+        self.activity.touch()
+        if not self.guard.host_allowed(self.request.host or ""):
+            raise tornado.web.HTTPError(403)
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-cache")
+
+    def compute_etag(self) -> str | None:
+        return super().compute_etag()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish({"code": "not_found" if status_code == 404 else "error", "error": self._reason})
+
+
+class NotFoundHandler(_Base):
+    def get(self, *args: Any) -> None:
+        if not self._finished:
+            self._send_error(_NotFoundPage("nothing here"))
+
+    post = put = delete = patch = head = options = get
+
+
+class _NotFoundPage(DcmviewError):
+    code = "not_found"
+    status = 404
+
+
+def make_app(
+    api: Api,
+    guard: Guard,
+    activity: Activity | None = None,
+    *,
+    executor: ThreadPoolExecutor | None = None,
+) -> tornado.web.Application:
+    """The Tornado application serving ``api`` behind ``guard``."""
+    activity = activity or Activity()
+    executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="dcmview-decode")
+    common = {"guard": guard, "activity": activity}
+    return tornado.web.Application(
+        [
+            (r"/", PageHandler, common),
+            (r"/index\.html", PageHandler, common),
+            (r"/assets/(.*)", AssetHandler, {"path": STATIC_DIR, **common}),
+            (r"/api/(.*)", ApiHandler, {"api": api, "executor": executor, **common}),
+        ],
+        default_handler_class=NotFoundHandler,
+        default_handler_args=common,
+        compress_response=False,
+        xsrf_cookies=False,
+        serve_traceback=False,
+        websocket_max_message_size=None,
+    )
+
+
+def loopback_host(host: str) -> bool:
+    """True for names and addresses that only this machine can reach."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _hostname(host_header: str) -> str:
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
+
+
+def allowed_host_set(names: Iterable[str]) -> set[str]:
+    return {_hostname(n) for n in names}

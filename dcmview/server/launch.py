@@ -1,0 +1,325 @@
+"""Run one dcmview server: bind, print where it is, scan in the background, serve, clean up.
+
+Used by the command line (blocking, in the main thread); built so that it can also run in a
+background thread for scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+import warnings
+import webbrowser
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets, bind_unix_socket
+
+from ..api import Api, ServerInfo
+from ..core import annotations as ann
+from ..core.discovery import Filter
+from ..core.study import Study
+from .app import MAX_HTTP_BODY, Activity, Guard, allowed_host_set, loopback_host, make_app
+
+EXIT_OK = 0
+EXIT_NO_FILES = 1
+EXIT_USAGE = 2
+
+
+class LaunchError(Exception):
+    """A problem that stops the server before it serves; ``exit_code`` says how to exit."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class Options:
+    paths: Sequence[str]
+    port: int = 0
+    host: str = "127.0.0.1"
+    browser: bool = True
+    timeout: float | None = None
+    recursive: bool = True
+    filters: Sequence[Filter] = ()
+    annotations: str | None = None
+    token: bool = True
+    unix_socket: str | None = None
+    cache_budget: int | None = None
+    allow_hosts: Sequence[str] = ()
+    tunnel: bool = False
+    tunnel_host: str | None = None
+    tunnel_port: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class Server:
+    """One running dcmview: its socket, study, router and event loop."""
+
+    def __init__(self, options: Options, out: TextIO | None = None, err: TextIO | None = None):
+        self.options = options
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.token = _token(options.token)
+        document = None
+        if options.annotations:
+            try:
+                document = ann.read_csv(options.annotations)
+            except ann.CsvError as exc:
+                raise LaunchError(f"invalid annotations CSV: {exc}", EXIT_USAGE) from exc
+            except OSError as exc:
+                raise LaunchError(
+                    f"cannot read annotations CSV {options.annotations}: {exc.strerror}", EXIT_USAGE
+                ) from exc
+        self.study = Study(
+            options.paths,
+            recursive=options.recursive,
+            filters=options.filters,
+            annotations=document,
+            cache_budget=options.cache_budget,
+        )
+        self.info = ServerInfo()
+        self.api = Api(self.study, self.info)
+        self.activity = Activity()
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dcmview-decode")
+        self.guard = Guard(
+            token=self.token,
+            check_host=self.token is None and options.unix_socket is None,
+            allowed_hosts=allowed_host_set(options.allow_hosts),
+        )
+        self.exit_code = EXIT_OK
+        self.port = 0
+        self.sockets: list[socket.socket] = []
+        self.ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+
+    # -- addresses ------------------------------------------------------------------------
+    def bind(self) -> None:
+        """Open the listening socket now, so the URL can be printed before the scan."""
+        o = self.options
+        if o.unix_socket:
+            try:
+                self.sockets = [bind_unix_socket(o.unix_socket, mode=0o600)]
+            except OSError as exc:
+                raise LaunchError(f"cannot listen on {o.unix_socket}: {exc.strerror}", 1) from exc
+            return
+        try:
+            self.sockets = bind_sockets(o.port, o.host)
+        except OSError as exc:
+            if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
+                raise LaunchError(f"port {o.port} is already in use — try --port 0", 1) from exc
+            raise LaunchError(f"cannot listen on {o.host}:{o.port}: {exc.strerror}", 1) from exc
+        self.port = self.sockets[0].getsockname()[1]
+
+    @property
+    def base_url(self) -> str:
+        if self.options.unix_socket:
+            return f"unix:{self.options.unix_socket}"
+        host = self.options.host
+        if host in ("0.0.0.0", "", "::"):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    @property
+    def url(self) -> str:
+        """The viewer URL, with the token in the fragment (never sent to any server)."""
+        if self.token is None:
+            return self.base_url
+        return f"{self.base_url}#token={self.token}"
+
+    # -- running --------------------------------------------------------------------------
+    def run(self) -> int:
+        """Serve until Ctrl+C, SIGTERM, the idle timeout or a fatal scan result; the exit code."""
+        # Real-world files trip many pydicom value warnings; they are reported per file instead.
+        warnings.filterwarnings("ignore", module=r"pydicom(\..*)?")
+        asyncio.run(self._main())
+        return self.exit_code
+
+    def stop(self, exit_code: int | None = None) -> None:
+        """Ask the server to stop (from any thread)."""
+        if exit_code is not None:
+            self.exit_code = exit_code
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(stop.set)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        app = make_app(self.api, self.guard, self.activity, executor=self.executor)
+        http = HTTPServer(app, max_body_size=MAX_HTTP_BODY, xheaders=False)
+        if not self.sockets:
+            self.bind()
+        http.add_sockets(self.sockets)
+        self._install_signals()
+        self._announce()
+        scan = threading.Thread(target=self._scan, name="dcmview-scan", daemon=True)
+        scan.start()
+        if self.options.timeout:
+            asyncio.ensure_future(self._idle_watch(self.options.timeout))
+        self.ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            http.stop()
+            await asyncio.wait_for(http.close_all_connections(), timeout=2)
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self._remove_socket_file()
+            self._save_recovery()
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.stop, EXIT_OK)
+            except (NotImplementedError, RuntimeError):
+                pass
+
+    async def _idle_watch(self, timeout: float) -> None:
+        while True:
+            idle = time.monotonic() - self.activity.last
+            if idle >= timeout:
+                self._say(f"no requests for {timeout:g} s: stopping (--timeout)")
+                self.stop(EXIT_OK)
+                return
+            await asyncio.sleep(min(1.0, max(0.05, timeout - idle)))
+
+    def _scan(self) -> None:
+        progress = _Progress(self.err) if _is_tty(self.err) else None
+        try:
+            self.study.scan(progress=progress)
+        except ann.CsvError as exc:
+            self.study.scan_error = str(exc)
+            if progress:
+                progress.clear()
+            self._say(f"invalid annotations CSV: {exc}", err=True)
+            self.stop(EXIT_USAGE)
+            return
+        except Exception as exc:  # never leave the server half-alive without saying why
+            self.study.scan_error = f"{type(exc).__name__}: {exc}"
+            self._say(f"the scan failed: {self.study.scan_error}", err=True)
+            self.stop(EXIT_NO_FILES)
+            return
+        if progress:
+            progress.clear()
+        self._report_scan()
+
+    def _report_scan(self) -> None:
+        s = self.study
+        n = len(s.files)
+        reasons = Counter(e.reason for e in s.discovery if e.disposition == "skipped")
+        detail = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common(4))
+        skipped = f" ({s.skipped} skipped: {detail})" if s.skipped else ""
+        filtered = f", {s.filtered} filtered out" if s.filtered else ""
+        if n == 0:
+            why = "no file matched the filters" if s.filtered else "no usable DICOM file found"
+            self._say(f"{why} in {', '.join(self.options.paths)}{filtered}{skipped}", err=True)
+            self.stop(EXIT_NO_FILES)
+            return
+        self._say(f"loaded {n} DICOM file(s) from {s.scanned} scanned{filtered}{skipped}")
+        if self.options.browser and not self.options.unix_socket:
+            threading.Thread(target=webbrowser.open, args=(self.url,), daemon=True).start()
+
+    def _announce(self) -> None:
+        o = self.options
+        self._say(f"server running at {self.url}")
+        if o.unix_socket:
+            return
+        if not loopback_host(o.host):
+            self._say(
+                f"warning: listening on {o.host}, reachable from other machines; "
+                "prefer the default 127.0.0.1 with SSH forwarding",
+                err=True,
+            )
+        if self.token is None:
+            self._say("warning: --no-token: anyone who can reach this port can read the data", err=True)
+        p = self.port
+        self._say(
+            f"remote? on your computer run: ssh -L {p}:localhost:{p} {_user()}@{socket.gethostname()}"
+            f"  then open http://localhost:{p}/" + (f"#token={self.token}" if self.token else "")
+        )
+        self._say("press Ctrl+C to stop")
+
+    def _save_recovery(self) -> None:
+        store = self.study.store
+        if store is None or not store.dirty:
+            return
+        try:
+            path = store.write_recovery()
+        except OSError as exc:
+            self._say(f"could not save unexported ROI edits: {exc}", err=True)
+            return
+        if path is not None:
+            self._say(f"unexported ROI edits were saved to {path}", err=True)
+
+    def _remove_socket_file(self) -> None:
+        path = self.options.unix_socket
+        if path and os.path.exists(path):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+    def _say(self, text: str, err: bool = False) -> None:
+        stream = self.err if err else self.out
+        print(f"dcmview: {text}", file=stream, flush=True)
+
+
+class _Progress:
+    """A single updating ``scanning...`` line on a terminal, at most ten times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = 0.0
+
+    def __call__(self, scanned: int, loaded: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.1:
+            return
+        self.shown = now
+        self.stream.write(f"\rdcmview: scanning... {scanned} file(s) read, {loaded} DICOM")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _token(enabled: bool) -> str | None:
+    if not enabled:
+        return None
+    fixed = os.environ.get("DCMVIEW_TOKEN", "").strip()
+    return fixed or secrets.token_urlsafe(32)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _user() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:
+        return "user"

@@ -1,0 +1,149 @@
+"""Run the real ``dcmview`` command in a subprocess and talk to it over HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+URL_LINE = re.compile(r"server running at (\S+)")
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class DcmviewProcess:
+    """``python -m dcmview --no-browser ARGS`` with its output collected line by line."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None, cwd: str | None = None):
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dcmview", "--no-browser", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=full_env,
+            cwd=cwd,
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr), daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+        self.url: str | None = None
+        self.token: str | None = None
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    @staticmethod
+    def _pump(stream: Any, sink: list[str]) -> None:
+        for line in stream:
+            sink.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.stdout + self.stderr)
+
+    def wait_url(self, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.stdout):
+                m = URL_LINE.search(line)
+                if m:
+                    self.url = m.group(1)
+                    parts = urlsplit(self.url)
+                    self.host = parts.hostname or "127.0.0.1"
+                    self.port = parts.port or 80
+                    frag = parts.fragment
+                    self.token = frag.split("token=", 1)[1] if "token=" in frag else None
+                    return self.url
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dcmview exited with {self.proc.returncode}:\n{self.output}")
+            time.sleep(0.02)
+        raise TimeoutError(f"no URL printed within {timeout} s:\n{self.output}")
+
+    def wait_scan(self, timeout: float = 60) -> dict[str, Any]:
+        self.wait_url(timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            health = self.get("api/health").json()
+            if health["scan_complete"]:
+                return health
+            time.sleep(0.02)
+        raise TimeoutError("scan did not complete")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        token: bool = True,
+    ) -> Reply:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        all_headers = dict(headers or {})
+        if token and self.token and "Authorization" not in all_headers:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+        conn.request(method, "/" + path.lstrip("/"), body=body, headers=all_headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        reply = Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+        conn.close()
+        return reply
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("GET", path, **kwargs)
+
+    def put_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+        body = json.dumps(payload).encode()
+        return self.request(
+            "PUT", path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
+        )
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 15) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        for t in self._readers:
+            t.join(2)
+        return code
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        code = self.proc.wait(timeout)
+        for t in self._readers:
+            t.join(2)
+        return code
+
+    def __enter__(self) -> DcmviewProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.stop()
