@@ -1,0 +1,408 @@
+"""The demo study behind ``dcmview --demo``: synthetic images generated once into a cache.
+
+Everything is drawn with numpy (no downloaded data): a 40-slice CT series, a 72-frame RLE
+angiography cine, an RGB ultrasound-like image, a 3000×2500 mammogram and an EMBED-style
+ROI CSV whose paths are relative to its own folder. Generation writes into a temporary
+sibling folder and renames it into place, so an interrupted run never leaves half a demo.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    ExplicitVRLittleEndian,
+    RLELossless,
+    generate_uid,
+)
+
+DEMO_VERSION = 1
+"""Bump whenever the generated content changes: it names the cache folder."""
+
+ANNOTATIONS_NAME = "demo_annotations.csv"
+MARKER_NAME = ".dcmview-demo-complete"
+_CONTENT = {"ct", "cine", "colour", "mg", ANNOTATIONS_NAME, MARKER_NAME}
+_STAGING_INFIX = ".partial-"
+_STALE_AFTER_S = 600.0
+
+_CT_SLICES, _CT_SIZE = 40, 256
+_CINE_FRAMES, _CINE_SIZE, _BEAT_FRAMES = 72, 256, 24
+_MG_ROWS, _MG_COLS = 3000, 2500
+
+
+@dataclass(frozen=True)
+class DemoStudy:
+    """A generated demo: serve `root`, load ROIs from `annotations`."""
+
+    root: Path
+    annotations: Path
+
+
+def default_directory() -> Path:
+    """``$XDG_CACHE_HOME/dcmview/demo-<version>`` (``~/.cache`` when unset)."""
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(cache) if os.path.isabs(cache) else Path.home() / ".cache"
+    return base / "dcmview" / f"demo-{DEMO_VERSION}"
+
+
+def demo_study(
+    directory: str | os.PathLike[str] | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> DemoStudy:
+    """Return the demo study in `directory` (default: :func:`default_directory`),
+    generating it first if it is not complete there. `progress` receives short messages.
+
+    Raises FileExistsError if `directory` holds files that are not a demo.
+    """
+    root = Path(directory).expanduser() if directory is not None else default_directory()
+    study = DemoStudy(root=root, annotations=root / ANNOTATIONS_NAME)
+    if _is_complete(root):
+        return study
+    report = progress or (lambda _message: None)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(root)
+    started = time.perf_counter()
+    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}{_STAGING_INFIX}", dir=root.parent))
+    try:
+        _write_content(staging, report)
+        (staging / MARKER_NAME).write_text(f"dcmview demo version {DEMO_VERSION}\n")
+        _move_into_place(staging, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report(f"demo study ready in {time.perf_counter() - started:.1f} s: {root}")
+    return study
+
+
+def _is_complete(root: Path) -> bool:
+    return (root / MARKER_NAME).is_file()
+
+
+def _remove_stale_staging(root: Path) -> None:
+    # A staging folder this old belongs to a run that died; a younger one may be live.
+    cutoff = time.time() - _STALE_AFTER_S
+    for leftover in root.parent.glob(f".{root.name}{_STAGING_INFIX}*"):
+        try:
+            if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _move_into_place(staging: Path, root: Path) -> None:
+    if root.exists() and not _is_complete(root):
+        foreign = [p.name for p in root.iterdir() if p.name not in _CONTENT]
+        if foreign:
+            raise FileExistsError(
+                f"{root} exists and is not a dcmview demo folder (it holds {foreign[0]!r}); "
+                "choose a new or empty folder"
+            )
+        aside = Path(tempfile.mkdtemp(prefix=f".{root.name}{_STAGING_INFIX}", dir=root.parent))
+        os.replace(root, aside / "old")
+        shutil.rmtree(aside, ignore_errors=True)
+    try:
+        os.replace(staging, root)
+    except OSError:
+        if not _is_complete(root):  # not a concurrent run that finished first
+            raise
+
+
+def _write_content(folder: Path, report: Callable[[str], None]) -> None:
+    report(f"generating demo CT series ({_CT_SLICES} slices)...")
+    _write_ct_series(folder / "ct")
+    report(f"generating demo cine ({_CINE_FRAMES} frames, RLE)...")
+    cine_rois = _write_cine(folder / "cine" / "cine.dcm")
+    report("generating demo colour ultrasound image...")
+    _write_colour(folder / "colour" / "ultrasound_rgb.dcm")
+    report(f"generating demo mammogram ({_MG_ROWS}×{_MG_COLS})...")
+    mammo_rois = _write_mammogram(folder / "mg" / "mammo.dcm")
+    with open(folder / ANNOTATIONS_NAME, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["anon_dicom_path", "num_ROI", "ROI_coords", "ROI_frames"])
+        for path, rois in (("mg/mammo.dcm", mammo_rois), ("cine/cine.dcm", cine_rois)):
+            boxes = [box for box, _ in rois]
+            frames = [frame_list for _, frame_list in rois]
+            writer.writerow([path, len(rois), json.dumps(boxes), json.dumps(frames)])
+
+
+# ---------------------------------------------------------------- DICOM assembly
+
+
+def _uid(*parts: object) -> str:
+    """A UID that is the same on every machine for the same demo version and parts."""
+    return generate_uid(entropy_srcs=["dcmview-demo", str(DEMO_VERSION), *map(str, parts)])
+
+
+def _dataset(key: str, *, patient: str, modality: str, sop_class: str, study: str) -> Dataset:
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.SOPClassUID = sop_class
+    ds.StudyDate = ds.SeriesDate = "20240115"
+    ds.StudyTime = ds.SeriesTime = "093000"
+    ds.AccessionNumber = ""
+    ds.Modality = modality
+    ds.Manufacturer = "dcmview demo (synthetic)"
+    ds.ReferringPhysicianName = ""
+    ds.StudyDescription = study
+    ds.SeriesDescription = f"{study} (synthetic)"
+    ds.PatientName = f"Demo^{modality}"
+    ds.PatientID = patient
+    ds.PatientBirthDate = ""
+    ds.PatientSex = "O"
+    ds.StudyInstanceUID = _uid(key, "study")
+    ds.SeriesInstanceUID = _uid(key, "series")
+    ds.StudyID = "1"
+    ds.SeriesNumber = 1
+    ds.InstanceNumber = 1
+    ds.BurnedInAnnotation = "NO"
+    return ds
+
+
+def _set_pixels(ds: Dataset, arr: np.ndarray, photometric: str, bits_stored: int) -> None:
+    colour = photometric == "RGB"
+    ds.SamplesPerPixel = 3 if colour else 1
+    ds.PhotometricInterpretation = photometric
+    if colour:
+        ds.PlanarConfiguration = 0
+    shape = arr.shape[-3:-1] if colour else arr.shape[-2:]
+    ds.Rows, ds.Columns = shape
+    ds.BitsAllocated = arr.dtype.itemsize * 8
+    ds.BitsStored = bits_stored
+    ds.HighBit = bits_stored - 1
+    ds.PixelRepresentation = 1 if arr.dtype.kind == "i" else 0
+    if arr.ndim == (4 if colour else 3):
+        ds.NumberOfFrames = arr.shape[0]
+    ds.PixelData = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<")).tobytes()
+    ds["PixelData"].VR = "OB" if ds.BitsAllocated == 8 else "OW"
+
+
+def _save(ds: Dataset, path: Path, instance_key: str) -> None:
+    ds.SOPInstanceUID = _uid(instance_key, "instance")
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = ds.get("_transfer_syntax", ExplicitVRLittleEndian)
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    ds.file_meta = meta
+    ds.preamble = b"\0" * 128
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+
+
+def _grid(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    y = np.linspace(-1, 1, rows, dtype=np.float32)[:, None]
+    x = np.linspace(-1, 1, cols, dtype=np.float32)[None, :]
+    return y, x
+
+
+def _inside(y: np.ndarray, x: np.ndarray, cy: float, cx: float, ry: float, rx: float):
+    return ((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2 < 1
+
+
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> np.ndarray:
+    """Random float32 field in [0, 1] varying over about `cell` pixels."""
+    coarse = rng.random((shape[0] // cell + 2, shape[1] // cell + 2), dtype=np.float32)
+    return np.asarray(Image.fromarray(coarse).resize(shape[::-1], Image.BICUBIC))
+
+
+# ---------------------------------------------------------------- CT series
+
+
+def _ct_slice(k: int, rng: np.random.Generator) -> np.ndarray:
+    """HU values of axial slice `k` (0 = upper chest, last = upper abdomen)."""
+    t = k / (_CT_SLICES - 1)
+    y, x = _grid(_CT_SIZE, _CT_SIZE)
+    hu = np.full((_CT_SIZE, _CT_SIZE), -1000.0, dtype=np.float32)
+    hu[_inside(y, x, 0.05, 0, 0.62, 0.86)] = -90  # subcutaneous fat
+    hu[_inside(y, x, 0.05, 0, 0.56, 0.80)] = 45  # muscle and soft tissue
+    hu[(y > 0.74) & (y < 0.78) & (np.abs(x) < 0.92)] = 250  # table
+    if t < 0.75:  # ribs: a broken ring of bone
+        angle = np.arctan2((y - 0.05) / 0.51, x / 0.75)
+        ring = np.abs(np.hypot((y - 0.05) / 0.51, x / 0.75) - 1) < 0.045
+        hu[ring & (np.cos(angle * 14) > 0.2) & (y < 0.45)] = 900
+    lung_size = max(0.0, 1 - max(0.0, t - 0.45) / 0.3)
+    if lung_size > 0:
+        for side in (-1, 1):
+            lung = _inside(y, x, -0.02, side * 0.37, 0.42 * lung_size, 0.26 * lung_size)
+            vessels = rng.random(lung.shape) < 0.02
+            hu[lung] = np.where(vessels[lung], -150, -860)
+    if t < 0.55:  # heart with contrast-filled ventricle
+        hu[_inside(y, x, -0.02, 0.1, 0.24, 0.22)] = 45
+        hu[_inside(y, x, -0.04, 0.15, 0.1, 0.08)] = 220
+    if t > 0.35:  # liver grows in as the lungs shrink
+        size = min(1.0, (t - 0.35) / 0.3)
+        hu[_inside(y, x, 0.0, -0.33, 0.4 * size, 0.36 * size)] = 62
+    if t > 0.55:
+        hu[_inside(y, x, 0.1, 0.5, 0.16, 0.13)] = 50  # spleen
+    if t > 0.75:
+        for side in (-1, 1):
+            hu[_inside(y, x, 0.3, side * 0.3, 0.12, 0.08)] = 30  # kidneys
+    hu[_inside(y, x, 0.25, 0.06, 0.05, 0.05)] = 210  # aorta
+    hu[_inside(y, x, 0.38, 0, 0.1, 0.09)] = 700  # vertebral body cortex
+    hu[_inside(y, x, 0.38, 0, 0.08, 0.07)] = 250  # cancellous bone
+    hu[_inside(y, x, 0.53, 0, 0.035, 0.035)] = 20  # spinal canal
+    hu += rng.normal(0, 8, hu.shape).astype(np.float32)
+    return np.round(hu).astype(np.int16)
+
+
+def _write_ct_series(folder: Path) -> None:
+    rng = np.random.default_rng(1)
+    for k in range(_CT_SLICES):
+        ds = _dataset(
+            "ct", patient="DEMO-CT", modality="CT", sop_class="1.2.840.10008.5.1.4.1.1.2",
+            study="CT chest-abdomen",
+        )
+        ds.InstanceNumber = k + 1
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+        ds.SliceThickness = 5.0
+        ds.SliceLocation = -5.0 * k
+        ds.ImagePositionPatient = [-191.25, -191.25, -5.0 * k]
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing = [1.5, 1.5]
+        ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
+        ds.WindowCenter, ds.WindowWidth = 40, 400
+        ds.WindowCenterWidthExplanation = "SOFT TISSUE"
+        stored = (_ct_slice(k, rng).astype(np.int32) + 1024).astype(np.int16)
+        _set_pixels(ds, stored, "MONOCHROME2", 16)
+        _save(ds, folder / f"ct_{k + 1:03d}.dcm", f"ct-{k}")
+
+
+# ---------------------------------------------------------------- cine
+
+
+def _write_cine(path: Path) -> list[tuple[list[int], list[int]]]:
+    """A beating-heart angiography run; returns ROIs as ([ymin, xmin, ymax, xmax], frames)."""
+    rng = np.random.default_rng(2)
+    n = _CINE_SIZE
+    y, x = _grid(n, n)
+    background = 175 + 40 * np.exp(-(x**2 + y**2) / 0.8) - 25 * _smooth_noise(rng, (n, n), 64)
+    frames = np.empty((_CINE_FRAMES, n, n), dtype=np.uint8)
+    for f in range(_CINE_FRAMES):
+        beat = np.sin(2 * np.pi * f / _BEAT_FRAMES)
+        breath = 0.03 * np.sin(2 * np.pi * f / _CINE_FRAMES)
+        cy, cx, ry, rx = 0.1 + breath, 0.05, 0.5 * (1 + 0.07 * beat), 0.42 * (1 + 0.07 * beat)
+        rho = np.hypot((y - cy) / ry, (x - cx) / rx)
+        theta = np.arctan2(y - cy, x - cx)
+        image = background - 30 * (rho < 1)
+        vessel = (np.abs(rho - 1.0) < 0.03) & (theta > -2.6) & (theta < 0.9)
+        vessel |= (np.abs(rho - 0.72 - 0.06 * np.sin(5 * theta)) < 0.025) & (np.abs(theta) < 1.2)
+        vessel |= (np.abs(x - cx + 0.27) < 0.012) & (y < cy - 0.38)  # catheter
+        image = image - 85 * vessel + rng.normal(0, 4, (n, n))
+        frames[f] = np.clip(image, 0, 255).astype(np.uint8)
+    ds = _dataset(
+        "cine", patient="DEMO-XA", modality="XA", sop_class="1.2.840.10008.5.1.4.1.1.12.1",
+        study="Coronary angiography",
+    )
+    ds.FrameTime, ds.CineRate, ds.RecommendedDisplayFrameRate = 33.3, 30, 30
+    ds.FrameIncrementPointer = 0x00181063
+    ds.PositionerPrimaryAngle, ds.PositionerSecondaryAngle = 30, 20
+    _set_pixels(ds, frames, "MONOCHROME2", 8)
+    ds.compress(RLELossless, frames, encoding_plugin=_rle_plugin(), generate_instance_uid=False)
+    _save(ds, path, "cine")
+
+    def box(cy: float, cx: float, half: float) -> list[int]:
+        to_px = lambda v: int(round((v + 1) / 2 * (n - 1)))  # noqa: E731
+        return [to_px(cy - half), to_px(cx - half), to_px(cy + half) + 1, to_px(cx + half) + 1]
+
+    diastole = [f for f in range(_CINE_FRAMES) if (f % _BEAT_FRAMES) in range(3, 9)]
+    return [(box(0.1, 0.05, 0.3), diastole), (box(-0.12, 0.6, 0.12), list(range(24, 48)))]
+
+
+def _rle_plugin() -> str:
+    import importlib.util
+
+    # pylibjpeg-rle is a dependency and much faster than pydicom's pure-Python encoder.
+    return "pylibjpeg" if importlib.util.find_spec("rle") else "pydicom"
+
+
+# ---------------------------------------------------------------- colour
+
+
+def _write_colour(path: Path) -> None:
+    """A colour-Doppler-like ultrasound: grey speckle sector, a vessel with red/blue flow,
+    and a colour scale bar."""
+    rng = np.random.default_rng(3)
+    rows, cols = 384, 512
+    yy, xx = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    depth = np.hypot(yy + 40, xx - cols / 2)
+    angle = np.arctan2(xx - cols / 2, yy + 40)
+    sector = (np.abs(angle) < 0.7) & (depth > 60) & (depth < rows + 20)
+    echo = 0.35 + 0.5 * _smooth_noise(rng, (rows, cols), 48)
+    speckle = rng.rayleigh(0.5, (rows, cols)).astype(np.float32)
+    grey = np.clip(echo * speckle * np.exp(-depth / 700) * 230, 0, 255) * sector
+    vessel = np.abs(yy - 200 - 25 * np.sin(xx / 70)) < 22
+    grey[vessel] *= 0.15
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    flow = vessel & sector & (np.abs(xx - cols / 2) < 150)
+    speed = 1 - (np.abs(yy - 200 - 25 * np.sin(xx / 70)) / 22) ** 2
+    towards = np.cos(xx / 70) > 0
+    rgb[flow & towards] = np.stack([200 * speed + 55, 40 * speed, 0 * speed], -1)[flow & towards]
+    rgb[flow & ~towards] = np.stack([0 * speed, 60 * speed, 200 * speed + 55], -1)[flow & ~towards]
+    bar = np.linspace(1, -1, 200, dtype=np.float32)[:, None]
+    rgb[90:290, cols - 30 : cols - 14] = np.stack(
+        [255 * np.clip(bar, 0, 1), 60 * np.abs(bar), 255 * np.clip(-bar, 0, 1)], -1
+    )
+    ds = _dataset(
+        "colour", patient="DEMO-US", modality="US", sop_class="1.2.840.10008.5.1.4.1.1.6.1",
+        study="Carotid Doppler",
+    )
+    _set_pixels(ds, rgb.astype(np.uint8), "RGB", 8)
+    _save(ds, path, "colour")
+
+
+# ---------------------------------------------------------------- mammography
+
+
+def _write_mammogram(path: Path) -> list[tuple[list[int], list[int]]]:
+    """A left MLO-like view, 12 bits stored; returns ROIs (a mass and a calcification
+    cluster) as ([ymin, xmin, ymax, xmax], []) for all frames."""
+    rng = np.random.default_rng(4)
+    rows, cols = _MG_ROWS, _MG_COLS
+    y = np.linspace(-1, 1, rows, dtype=np.float32)[:, None]
+    x = np.linspace(0, 1, cols, dtype=np.float32)[None, :]
+    edge = 0.78 * np.sqrt(np.clip(1 - ((y - 0.08) / 0.9) ** 2, 0, 1))  # breast outline
+    depth = np.clip(1 - x / np.maximum(edge, 1e-3), 0, 1)  # 1 at chest wall, 0 at skin
+    glandular = _smooth_noise(rng, (rows, cols), 180) * 0.6 + _smooth_noise(rng, (rows, cols), 40)
+    dense = np.clip(glandular - 0.55 + 0.5 * depth, 0, 1) * (depth > 0.15)
+    image = 1300 + 600 * np.sqrt(depth) + 900 * dense
+    image += (np.abs(depth - 0.02) < 0.02) * 300  # skin line
+    pectoral = x < 0.42 * np.clip(0.55 - y, 0, None)
+    image = np.where(pectoral, 2500 + 200 * glandular, image)
+    image = np.where(depth > 0, image, 60.0)
+    image += rng.standard_normal((rows, cols), dtype=np.float32) * 25
+    mass_r, mass_c, radius = 1650, 900, 90
+    window = image[mass_r - 150 : mass_r + 150, mass_c - 150 : mass_c + 150]
+    wy, wx = np.mgrid[-150:150, -150:150].astype(np.float32)
+    distance = np.hypot(wy, wx) / (radius * (1 + 0.15 * np.sin(7 * np.arctan2(wy, wx))))
+    window += 700 * np.clip(1.3 - distance, 0, 1) ** 0.7
+    calc_r, calc_c = 1050, 1350
+    for dr, dc in rng.integers(-55, 55, size=(14, 2)):
+        r, c = calc_r + dr, calc_c + dc
+        image[r - 3 : r + 3, c - 3 : c + 3] = 3900
+    pixels = np.clip(image, 0, 4095).astype(np.uint16)
+    ds = _dataset(
+        "mg", patient="DEMO-MG", modality="MG", sop_class="1.2.840.10008.5.1.4.1.1.1.2",
+        study="Screening mammography",
+    )
+    ds.ImageType = ["ORIGINAL", "PRIMARY"]
+    ds.PresentationIntentType = "FOR PRESENTATION"
+    ds.ImageLaterality, ds.ViewPosition = "L", "MLO"
+    ds.ImagerPixelSpacing = ds.PixelSpacing = [0.07, 0.07]
+    ds.WindowCenter, ds.WindowWidth = 2100, 2600
+    _set_pixels(ds, pixels, "MONOCHROME2", 12)
+    _save(ds, path, "mg")
+    mass = [mass_r - 130, mass_c - 130, mass_r + 130, mass_c + 130]
+    calcs = [calc_r - 70, calc_c - 70, calc_r + 70, calc_c + 70]
+    return [(mass, []), (calcs, [])]
