@@ -9,6 +9,7 @@ sibling folder and renames it into place, so an interrupted run never leaves hal
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
+    UID,
     ExplicitVRLittleEndian,
     RLELossless,
     generate_uid,
@@ -126,7 +128,7 @@ def _write_content(folder: Path, report: Callable[[str], None]) -> None:
     cine_rois = _write_cine(folder / "cine" / "cine.dcm")
     report("generating demo colour ultrasound image...")
     _write_colour(folder / "colour" / "ultrasound_rgb.dcm")
-    report(f"generating demo mammogram ({_MG_ROWS}×{_MG_COLS})...")
+    report(f"generating demo mammogram ({_MG_ROWS}x{_MG_COLS})...")
     mammo_rois = _write_mammogram(folder / "mg" / "mammo.dcm")
     with open(folder / ANNOTATIONS_NAME, "w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
@@ -134,7 +136,12 @@ def _write_content(folder: Path, report: Callable[[str], None]) -> None:
         for path, rois in (("mg/mammo.dcm", mammo_rois), ("cine/cine.dcm", cine_rois)):
             boxes = [box for box, _ in rois]
             frames = [frame_list for _, frame_list in rois]
-            writer.writerow([path, len(rois), json.dumps(boxes), json.dumps(frames)])
+            frames_cell = _json(frames) if any(frames) else "[]"
+            writer.writerow([path, len(rois), _json(boxes), frames_cell])
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 # ---------------------------------------------------------------- DICOM assembly
@@ -188,12 +195,14 @@ def _set_pixels(ds: Dataset, arr: np.ndarray, photometric: str, bits_stored: int
     ds["PixelData"].VR = "OB" if ds.BitsAllocated == 8 else "OW"
 
 
-def _save(ds: Dataset, path: Path, instance_key: str) -> None:
+def _save(
+    ds: Dataset, path: Path, instance_key: str, transfer_syntax: str = ExplicitVRLittleEndian
+) -> None:
     ds.SOPInstanceUID = _uid(instance_key, "instance")
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = ds.get("_transfer_syntax", ExplicitVRLittleEndian)
+    meta.TransferSyntaxUID = UID(transfer_syntax)
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     ds.file_meta = meta
     ds.preamble = b"\0" * 128
@@ -207,14 +216,39 @@ def _grid(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
     return y, x
 
 
-def _inside(y: np.ndarray, x: np.ndarray, cy: float, cx: float, ry: float, rx: float):
+def _inside(y: np.ndarray, x: np.ndarray, cy: float, cx: float, ry: float, rx: float) -> np.ndarray:
     return ((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2 < 1
 
 
-def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> np.ndarray:
-    """Random float32 field in [0, 1] varying over about `cell` pixels."""
-    coarse = rng.random((shape[0] // cell + 2, shape[1] // cell + 2), dtype=np.float32)
-    return np.asarray(Image.fromarray(coarse).resize(shape[::-1], Image.BICUBIC))
+def _texture(
+    rng: np.random.Generator,
+    shape: tuple[int, int],
+    radii: tuple[tuple[int, int], ...],
+    step: int = 1,
+) -> np.ndarray:
+    """Organic float32 texture in [0, 1]: white noise blurred at each (ry, rx) scale (in
+    units of `step` pixels), summed, computed at 1/`step` resolution and scaled up."""
+    small = (shape[0] // step, shape[1] // step)
+    field = np.zeros(small, dtype=np.float32)
+    for ry, rx in radii:
+        octave = rng.standard_normal(small, dtype=np.float32)
+        for _ in range(3):  # three box blurs approximate a Gaussian
+            octave = _box_blur(_box_blur(octave, rx, axis=1), ry, axis=0)
+        field += octave / max(float(octave.std()), 1e-6)
+    field = (field - field.min()) / max(float(np.ptp(field)), 1e-6)
+    if step == 1:
+        return field
+    return np.asarray(Image.fromarray(field).resize(shape[::-1], Image.Resampling.BILINEAR))
+
+
+def _box_blur(a: np.ndarray, radius: int, axis: int) -> np.ndarray:
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (radius + 1, radius)
+    summed = np.cumsum(np.pad(a, pad, mode="reflect"), axis=axis, dtype=np.float32)
+    n = a.shape[axis]
+    upper = np.take(summed, np.arange(2 * radius + 1, 2 * radius + 1 + n), axis=axis)
+    lower = np.take(summed, np.arange(n), axis=axis)
+    return (upper - lower) / (2 * radius + 1)
 
 
 # ---------------------------------------------------------------- CT series
@@ -261,7 +295,10 @@ def _write_ct_series(folder: Path) -> None:
     rng = np.random.default_rng(1)
     for k in range(_CT_SLICES):
         ds = _dataset(
-            "ct", patient="DEMO-CT", modality="CT", sop_class="1.2.840.10008.5.1.4.1.1.2",
+            "ct",
+            patient="DEMO-CT",
+            modality="CT",
+            sop_class="1.2.840.10008.5.1.4.1.1.2",
             study="CT chest-abdomen",
         )
         ds.InstanceNumber = k + 1
@@ -287,7 +324,7 @@ def _write_cine(path: Path) -> list[tuple[list[int], list[int]]]:
     rng = np.random.default_rng(2)
     n = _CINE_SIZE
     y, x = _grid(n, n)
-    background = 175 + 40 * np.exp(-(x**2 + y**2) / 0.8) - 25 * _smooth_noise(rng, (n, n), 64)
+    background = 175 + 40 * np.exp(-(x**2 + y**2) / 0.8) - 30 * _texture(rng, (n, n), ((12, 12),))
     frames = np.empty((_CINE_FRAMES, n, n), dtype=np.uint8)
     for f in range(_CINE_FRAMES):
         beat = np.sin(2 * np.pi * f / _BEAT_FRAMES)
@@ -298,11 +335,16 @@ def _write_cine(path: Path) -> list[tuple[list[int], list[int]]]:
         image = background - 30 * (rho < 1)
         vessel = (np.abs(rho - 1.0) < 0.03) & (theta > -2.6) & (theta < 0.9)
         vessel |= (np.abs(rho - 0.72 - 0.06 * np.sin(5 * theta)) < 0.025) & (np.abs(theta) < 1.2)
-        vessel |= (np.abs(x - cx + 0.27) < 0.012) & (y < cy - 0.38)  # catheter
-        image = image - 85 * vessel + rng.normal(0, 4, (n, n))
+        vessel |= (np.abs(rho - 0.85 - 0.05 * np.sin(3 * theta)) < 0.02) & (theta > 1.3)
+        catheter = (np.abs(x - cx + 0.27) < 0.012) & (y < cy - 0.38)
+        contrast = min(1.0, 0.2 + f / 12)  # the injected contrast washes in
+        image = image - 85 * contrast * vessel - 70 * catheter + rng.normal(0, 4, (n, n))
         frames[f] = np.clip(image, 0, 255).astype(np.uint8)
     ds = _dataset(
-        "cine", patient="DEMO-XA", modality="XA", sop_class="1.2.840.10008.5.1.4.1.1.12.1",
+        "cine",
+        patient="DEMO-XA",
+        modality="XA",
+        sop_class="1.2.840.10008.5.1.4.1.1.12.1",
         study="Coronary angiography",
     )
     ds.FrameTime, ds.CineRate, ds.RecommendedDisplayFrameRate = 33.3, 30, 30
@@ -310,19 +352,21 @@ def _write_cine(path: Path) -> list[tuple[list[int], list[int]]]:
     ds.PositionerPrimaryAngle, ds.PositionerSecondaryAngle = 30, 20
     _set_pixels(ds, frames, "MONOCHROME2", 8)
     ds.compress(RLELossless, frames, encoding_plugin=_rle_plugin(), generate_instance_uid=False)
-    _save(ds, path, "cine")
+    _save(ds, path, "cine", RLELossless)
 
     def box(cy: float, cx: float, half: float) -> list[int]:
-        to_px = lambda v: int(round((v + 1) / 2 * (n - 1)))  # noqa: E731
-        return [to_px(cy - half), to_px(cx - half), to_px(cy + half) + 1, to_px(cx + half) + 1]
+        ymin, xmin, ymax, xmax = (
+            (v + 1) / 2 * (n - 1) for v in (cy - half, cx - half, cy + half, cx + half)
+        )
+        return [round(ymin), round(xmin), round(ymax) + 1, round(xmax) + 1]
 
     diastole = [f for f in range(_CINE_FRAMES) if (f % _BEAT_FRAMES) in range(3, 9)]
-    return [(box(0.1, 0.05, 0.3), diastole), (box(-0.12, 0.6, 0.12), list(range(24, 48)))]
+    # The second box follows a vessel segment on the ventricle's outline (theta = -0.6).
+    vessel_y, vessel_x = 0.1 + 0.5 * np.sin(-0.6), 0.05 + 0.42 * np.cos(-0.6)
+    return [(box(0.1, 0.05, 0.3), diastole), (box(vessel_y, vessel_x, 0.1), list(range(24, 48)))]
 
 
 def _rle_plugin() -> str:
-    import importlib.util
-
     # pylibjpeg-rle is a dependency and much faster than pydicom's pure-Python encoder.
     return "pylibjpeg" if importlib.util.find_spec("rle") else "pydicom"
 
@@ -339,7 +383,7 @@ def _write_colour(path: Path) -> None:
     depth = np.hypot(yy + 40, xx - cols / 2)
     angle = np.arctan2(xx - cols / 2, yy + 40)
     sector = (np.abs(angle) < 0.7) & (depth > 60) & (depth < rows + 20)
-    echo = 0.35 + 0.5 * _smooth_noise(rng, (rows, cols), 48)
+    echo = 0.3 + 0.7 * _texture(rng, (rows, cols), ((4, 10), (12, 30)))
     speckle = rng.rayleigh(0.5, (rows, cols)).astype(np.float32)
     grey = np.clip(echo * speckle * np.exp(-depth / 700) * 230, 0, 255) * sector
     vessel = np.abs(yy - 200 - 25 * np.sin(xx / 70)) < 22
@@ -355,7 +399,10 @@ def _write_colour(path: Path) -> None:
         [255 * np.clip(bar, 0, 1), 60 * np.abs(bar), 255 * np.clip(-bar, 0, 1)], -1
     )
     ds = _dataset(
-        "colour", patient="DEMO-US", modality="US", sop_class="1.2.840.10008.5.1.4.1.1.6.1",
+        "colour",
+        patient="DEMO-US",
+        modality="US",
+        sop_class="1.2.840.10008.5.1.4.1.1.6.1",
         study="Carotid Doppler",
     )
     _set_pixels(ds, rgb.astype(np.uint8), "RGB", 8)
@@ -374,26 +421,30 @@ def _write_mammogram(path: Path) -> list[tuple[list[int], list[int]]]:
     x = np.linspace(0, 1, cols, dtype=np.float32)[None, :]
     edge = 0.78 * np.sqrt(np.clip(1 - ((y - 0.08) / 0.9) ** 2, 0, 1))  # breast outline
     depth = np.clip(1 - x / np.maximum(edge, 1e-3), 0, 1)  # 1 at chest wall, 0 at skin
-    glandular = _smooth_noise(rng, (rows, cols), 180) * 0.6 + _smooth_noise(rng, (rows, cols), 40)
-    dense = np.clip(glandular - 0.55 + 0.5 * depth, 0, 1) * (depth > 0.15)
-    image = 1300 + 600 * np.sqrt(depth) + 900 * dense
-    image += (np.abs(depth - 0.02) < 0.02) * 300  # skin line
-    pectoral = x < 0.42 * np.clip(0.55 - y, 0, None)
-    image = np.where(pectoral, 2500 + 200 * glandular, image)
+    # Fibroglandular tissue: streaks running towards the nipple, denser near the chest wall.
+    tissue = _texture(rng, (rows, cols), ((2, 6), (5, 16), (14, 30)), step=4)
+    dense = np.clip((tissue - 0.45) * 3 + 0.8 * depth - 0.35, 0, 1) * np.clip(depth * 4, 0, 1)
+    image = 1150 + 550 * np.sqrt(depth) + 1000 * dense
+    image += (np.abs(depth - 0.012) < 0.012) * 250  # skin line
+    pectoral = x < 0.3 * np.clip((-0.15 - y) / 0.85, 0, None)
+    image = np.where(pectoral, 2350 + 250 * tissue, image)
     image = np.where(depth > 0, image, 60.0)
     image += rng.standard_normal((rows, cols), dtype=np.float32) * 25
     mass_r, mass_c, radius = 1650, 900, 90
     window = image[mass_r - 150 : mass_r + 150, mass_c - 150 : mass_c + 150]
     wy, wx = np.mgrid[-150:150, -150:150].astype(np.float32)
     distance = np.hypot(wy, wx) / (radius * (1 + 0.15 * np.sin(7 * np.arctan2(wy, wx))))
-    window += 700 * np.clip(1.3 - distance, 0, 1) ** 0.7
+    window += 900 * np.clip(1.3 - distance, 0, 1) ** 0.7
     calc_r, calc_c = 1050, 1350
     for dr, dc in rng.integers(-55, 55, size=(14, 2)):
         r, c = calc_r + dr, calc_c + dc
         image[r - 3 : r + 3, c - 3 : c + 3] = 3900
     pixels = np.clip(image, 0, 4095).astype(np.uint16)
     ds = _dataset(
-        "mg", patient="DEMO-MG", modality="MG", sop_class="1.2.840.10008.5.1.4.1.1.1.2",
+        "mg",
+        patient="DEMO-MG",
+        modality="MG",
+        sop_class="1.2.840.10008.5.1.4.1.1.1.2",
         study="Screening mammography",
     )
     ds.ImageType = ["ORIGINAL", "PRIMARY"]

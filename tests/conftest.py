@@ -56,8 +56,9 @@ def serve(tmp_path: Path) -> Iterator:
     """Start ``dcmview`` with the given arguments; every server is stopped after the test."""
     started: list[DcmviewProcess] = []
 
-    def start(*args: str, wait: bool = True, env: dict[str, str] | None = None,
-              cwd: str | None = None) -> DcmviewProcess:
+    def start(
+        *args: str, wait: bool = True, env: dict[str, str] | None = None, cwd: str | None = None
+    ) -> DcmviewProcess:
         proc = DcmviewProcess(*args, env=env, cwd=cwd)
         started.append(proc)
         if wait:

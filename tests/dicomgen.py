@@ -229,8 +229,8 @@ def _native_bytes(arr: np.ndarray, ds: Dataset, planar: int, big_endian: bool) -
         data = np.moveaxis(arr, -1, -3)
     if ds.PhotometricInterpretation == "YBR_FULL_422":
         data = _pack_ybr_422(arr)
-    order = ">" if big_endian else "<"
-    raw = np.ascontiguousarray(data).astype(data.dtype.newbyteorder(order)).tobytes()
+    stored = data.dtype.newbyteorder(">") if big_endian else data.dtype.newbyteorder("<")
+    raw = np.ascontiguousarray(data).astype(stored).tobytes()
     return raw + b"\0" * (len(raw) % 2)
 
 
@@ -294,11 +294,10 @@ def write_image(
         ds.RescaleSlope, ds.RescaleIntercept = rescale
         ds.RescaleType = "HU" if ds.Modality == "CT" else "US"
     if window is not None:
-        pairs = [window] if np.isscalar(window[0]) else list(window)
-        centers = [float(c) for c, _ in pairs]  # type: ignore[misc]
-        widths = [float(w) for _, w in pairs]  # type: ignore[misc]
-        ds.WindowCenter = centers if len(pairs) > 1 else centers[0]
-        ds.WindowWidth = widths if len(pairs) > 1 else widths[0]
+        pairs = np.atleast_2d(np.asarray(window, dtype=float))
+        centers, widths = pairs[:, 0].tolist(), pairs[:, 1].tolist()
+        ds.WindowCenter = centers if len(centers) > 1 else centers[0]
+        ds.WindowWidth = widths if len(widths) > 1 else widths[0]
     if voi_lut is not None:
         ds.VOILUTSequence = DicomSequence([_lut_item(*voi_lut, signed_input=signed)])
     if modality_lut is not None:
@@ -570,7 +569,13 @@ def write_pixel_padding(
     return Written(path, pixels)
 
 
-def write_multi_window(folder: PathLike, *, name: str = "multi_window.dcm", **meta: Any) -> Written:
+def write_multi_window(
+    folder: PathLike,
+    *,
+    name: str = "multi_window.dcm",
+    extra: dict[str, Any] | None = None,
+    **meta: Any,
+) -> Written:
     """A CT image with two Window Center/Width pairs (soft tissue first, then bone)."""
     pixels = phantom(64, 64, bits_stored=12)
     path = write_image(
@@ -579,7 +584,7 @@ def write_multi_window(folder: PathLike, *, name: str = "multi_window.dcm", **me
         bits_stored=12,
         rescale=(1.0, -1024.0),
         window=[(40, 400), (300, 1500)],
-        extra={"WindowCenterWidthExplanation": ["SOFT", "BONE"]},
+        extra={"WindowCenterWidthExplanation": ["SOFT", "BONE"], **(extra or {})},
         **{"modality": "CT", **meta},
     )
     return Written(path, pixels)
@@ -628,7 +633,7 @@ def mammography_phantom(
     rng = np.random.default_rng(7)
     top = 2**bits_stored - 1
     coarse = rng.random((rows // 100 + 2, columns // 100 + 2)).astype(np.float32)
-    texture = np.asarray(Image.fromarray(coarse).resize((columns, rows), Image.BICUBIC))
+    texture = np.asarray(Image.fromarray(coarse).resize((columns, rows), Image.Resampling.BICUBIC))
     y = np.linspace(-1, 1, rows, dtype=np.float32)[:, None]
     x = np.linspace(0, 1, columns, dtype=np.float32)[None, :]
     radius = (x / 0.8) ** 2 + (y / 0.85) ** 2
@@ -651,6 +656,7 @@ def write_mammography(
     columns: int = 2500,
     bits_stored: int = 12,
     transfer_syntax: str = ExplicitVRLittleEndian,
+    extra: dict[str, Any] | None = None,
     **meta: Any,
 ) -> Written:
     """A mammography-size 16-bit frame (default 3000×2500, Bits Stored 12) with a window."""
@@ -662,7 +668,12 @@ def write_mammography(
         transfer_syntax=transfer_syntax,
         bits_stored=bits_stored,
         window=(top * 0.45, top * 0.5),
-        extra={"PixelSpacing": [0.07, 0.07], "ImageLaterality": "L", "ViewPosition": "CC"},
+        extra={
+            "PixelSpacing": [0.07, 0.07],
+            "ImageLaterality": "L",
+            "ViewPosition": "CC",
+            **(extra or {}),
+        },
         **{"modality": "MG", **meta},
     )
     return Written(path, pixels)
@@ -676,6 +687,7 @@ def write_multiframe(
     columns: int = 512,
     name: str = "multiframe.dcm",
     transfer_syntax: str = ExplicitVRLittleEndian,
+    extra: dict[str, Any] | None = None,
     **meta: Any,
 ) -> Written:
     """A 16-bit (Bits Stored 12) multi-frame file; frame i is the base phantom shifted by
@@ -691,7 +703,7 @@ def write_multiframe(
         transfer_syntax=transfer_syntax,
         bits_stored=12,
         window=(2048, 4096),
-        extra={"FrameTime": 40.0},
+        extra={"FrameTime": 40.0, **(extra or {})},
         **{"modality": "XA", **meta},
     )
     return Written(path, stack)
@@ -704,6 +716,7 @@ def write_ct_series(
     size: int = 64,
     study_uid: str | None = None,
     series_uid: str | None = None,
+    extra: dict[str, Any] | None = None,
     **meta: Any,
 ) -> list[Written]:
     """`count` CT slices ``slice_001.dcm``… sharing Study/Series UIDs, Instance Number
@@ -730,6 +743,7 @@ def write_ct_series(
                 "SliceLocation": 2.5 * i,
                 "SliceThickness": 2.5,
                 "PixelSpacing": [0.7, 0.7],
+                **(extra or {}),
             },
             study_uid=study_uid,
             series_uid=series_uid,

@@ -93,6 +93,12 @@ def test_payload_accepts_integral_floats():
     assert parse_payload({"roi_coords": [[1.0, 2, 3, 4]]}, SHAPE) == (Roi(1, 2, 3, 4),)
 
 
+def test_payload_accepts_numpy_integers():
+    numpy = pytest.importorskip("numpy")
+    box = [numpy.int64(1), numpy.uint16(2), numpy.int32(3), numpy.int8(4)]
+    assert parse_payload({"roi_coords": [box]}, SHAPE) == (Roi(1, 2, 3, 4),)
+
+
 def test_payload_empty_coords_clears_all_rois():
     assert parse_payload({"num_roi": 0, "roi_coords": []}, SHAPE) == ()
 
@@ -362,7 +368,7 @@ def test_concurrent_puts_with_same_if_match_let_exactly_one_win(tmp_path):
 
 
 def test_store_is_clean_after_load(tmp_path):
-    text = HEADER + f"{tmp_path}/study/img0.dcm,1,\"[[1,2,3,4]]\",[]\n"
+    text = HEADER + f'{tmp_path}/study/img0.dcm,1,"[[1,2,3,4]]",[]\n'
     assert not store_from(tmp_path, text).dirty
 
 
@@ -398,7 +404,9 @@ def test_relative_path_resolves_against_csv_directory(tmp_path):
 def test_relative_path_falls_back_to_working_directory(tmp_path):
     files = loaded(tmp_path)
     (tmp_path / "elsewhere").mkdir()
-    csv_path = write_csv_file(tmp_path / "elsewhere" / "rois.csv", HEADER + 'img1.dcm,1,"[[1,2,3,4]]",\n')
+    csv_path = write_csv_file(
+        tmp_path / "elsewhere" / "rois.csv", HEADER + 'img1.dcm,1,"[[1,2,3,4]]",\n'
+    )
     store = AnnotationStore(files, read_csv(csv_path), cwd=str(tmp_path / "study"))
     assert store.rois(1) == (Roi(1, 2, 3, 4),)
 
@@ -461,7 +469,9 @@ def test_matched_row_out_of_bounds_names_line_and_rule(tmp_path):
     text = HEADER + f'{tmp_path}/study/img0.dcm,2,"[[1,2,3,4],[0,0,513,4]]",\n'
     with pytest.raises(CsvError) as info:
         store_from(tmp_path, text)
-    assert info.value.line == 2 and "ROI 2" in info.value.message and "rows (512)" in str(info.value)
+    assert (
+        info.value.line == 2 and "ROI 2" in info.value.message and "rows (512)" in str(info.value)
+    )
     assert str(info.value).startswith("rois.csv line 2: ")
 
 
@@ -568,7 +578,9 @@ def test_recovery_files_get_distinct_names(tmp_path):
 def test_store_never_writes_input_csv_or_dicom_files(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     files = loaded(tmp_path)
-    text = "\ufeff" + HEADER.replace("\n", "\r\n") + f'{tmp_path}/study/img0.dcm,1,"[[1,2,3,4]]",\r\n'
+    text = (
+        "\ufeff" + HEADER.replace("\n", "\r\n") + f'{tmp_path}/study/img0.dcm,1,"[[1,2,3,4]]",\r\n'
+    )
     csv_path = write_csv_file(tmp_path / "rois.csv", text)
     snapshot = {p: p.read_bytes() for p in [csv_path, *(Path(f.path) for f in files)]}
     store = AnnotationStore(files, read_csv(csv_path), cwd=str(tmp_path))

@@ -70,9 +70,7 @@ def _palette(reply) -> bool:
     return reply.header("X-Frame-Photometric-Interpretation") == "PALETTE COLOR"
 
 
-@pytest.mark.parametrize(
-    "name", ["MR_truncated.dcm", "JPEG2000-embedded-sequence-delimiter.dcm"]
-)
+@pytest.mark.parametrize("name", ["MR_truncated.dcm", "JPEG2000-embedded-sequence-delimiter.dcm"])
 def test_broken_pixel_data_answers_422_and_the_server_lives(
     reference_server: DcmviewProcess, name: str
 ) -> None:
@@ -102,5 +100,7 @@ def test_non_dicom_files_are_reported_as_skipped(reference_server: DcmviewProces
     skipped = {e["path"].rsplit("/", 1)[-1]: e for e in listing["discovery"]}
     assert skipped["README.txt"]["disposition"] == "skipped"
     assert "not a DICOM file" in skipped["README.txt"]["reason"]
-    assert listing["skipped"] == sum(1 for e in listing["discovery"] if e["disposition"] == "skipped")
+    assert listing["skipped"] == sum(
+        1 for e in listing["discovery"] if e["disposition"] == "skipped"
+    )
     assert listing["scanned"] == len(listing["files"]) + len(listing["discovery"])

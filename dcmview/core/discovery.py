@@ -158,14 +158,14 @@ def pixel_data_length(path: str, offset: int, explicit_vr: bool) -> int | None:
         fp.seek(offset)
         head = fp.read(12)
     for order in ("little", "big"):
-        group = int.from_bytes(head[:2], order)  # type: ignore[arg-type]
-        elem = int.from_bytes(head[2:4], order)  # type: ignore[arg-type]
+        group = int.from_bytes(head[:2], order)
+        elem = int.from_bytes(head[2:4], order)
         if ((group << 16) | elem) not in _PIXEL_TAGS:
             continue
         if explicit_vr and len(head) >= 12:
-            length, start = int.from_bytes(head[8:12], order), offset + 12  # type: ignore[arg-type]
+            length, start = int.from_bytes(head[8:12], order), offset + 12
         else:
-            length, start = int.from_bytes(head[4:8], order), offset + 8  # type: ignore[arg-type]
+            length, start = int.from_bytes(head[4:8], order), offset + 8
         if length == 0xFFFFFFFF:
             return size - start
         return min(length, size - start)

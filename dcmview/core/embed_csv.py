@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import math
+import numbers
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -116,8 +117,8 @@ def integer(value: object, what: str) -> int:
     """Return ``value`` as an int; integral floats pass, bools, fractions and strings do not."""
     if isinstance(value, bool):
         raise CellError(f"{what} is a boolean ({value}); it must be an integer")
-    if isinstance(value, int):
-        return value
+    if isinstance(value, numbers.Integral):  # int, and numpy integers from Python callers
+        return int(value)
     if isinstance(value, float):
         if math.isfinite(value) and value.is_integer():
             return int(value)
@@ -244,15 +245,15 @@ def write_csv(columns: Sequence[str], rows: Iterable[CsvRow]) -> str:
     """Write rows as CSV text: the export header, then kept columns; CRLF line endings."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*EXPORT_HEADER, *(escape_cell(c) for c in columns)])
+    writer.writerow([*EXPORT_HEADER, *_escape_all(tuple(columns))])
     for row in rows:
         writer.writerow(
             [
                 escape_cell(row.path),
                 str(len(row.coords)),
                 _compact_json(row.coords),
-                _compact_json(row.frames or ()),
-                *(escape_cell(v) for v in row.extra),
+                _compact_json(row.frames),
+                *_escape_all(row.extra),
             ]
         )
     return out.getvalue()
@@ -278,11 +279,13 @@ def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             raise CsvError(_describe(exc), start, source) from None
-        if not any(field.strip() for field in fields):
+        if not "".join(fields).strip():
             continue
         # Checked here as well as by the csv module because its limit is process-wide and
         # counts characters, not bytes.
-        if any(len(f) > MAX_FIELD_BYTES // 4 and len(f.encode()) > MAX_FIELD_BYTES for f in fields):
+        if max(map(len, fields)) > MAX_FIELD_BYTES // 4 and any(
+            len(f.encode()) > MAX_FIELD_BYTES for f in fields
+        ):
             raise CsvError(_TOO_LARGE, start, source)
         yield start, fields
 
@@ -341,11 +344,9 @@ def _row(fields: list[str], line: int, layout: _Layout) -> CsvRow:
         raise CellError(f"{PATH_COLUMN} is empty")
     coords = _cell(fields[layout.coords], COORDS_COLUMN, boxes)
     frames = (
-        None if layout.frames is None else _cell(fields[layout.frames], FRAMES_COLUMN, frame_lists)
+        () if layout.frames is None else _cell(fields[layout.frames], FRAMES_COLUMN, frame_lists)
     )
-    if frames is not None and all(not f for f in frames):
-        frames = None  # [] for every ROI is the same as no frame lists at all
-    if frames is not None and len(frames) != len(coords):
+    if frames and len(frames) != len(coords):
         raise CellError(
             f"{FRAMES_COLUMN} has {len(frames)} frame lists but {COORDS_COLUMN} has"
             f" {len(coords)} boxes; give one list per ROI, or [] for all frames"
@@ -356,8 +357,10 @@ def _row(fields: list[str], line: int, layout: _Layout) -> CsvRow:
             f"{COUNT_COLUMN} is {count} but {COORDS_COLUMN} has {len(coords)} boxes;"
             " they must agree"
         )
-    extra = tuple(unescape_cell(fields[i]) for i in layout.kept)
-    return CsvRow(line=line, path=path, coords=coords, frames=frames, extra=extra)
+    extra = _unescape_all(tuple([fields[i] for i in layout.kept]))
+    # [] for every ROI says the same as no frame lists at all; one form keeps rows comparable.
+    all_frames = all(not f for f in frames)
+    return CsvRow(line, path, coords, frames=None if all_frames else frames, extra=extra)
 
 
 def _cell(text: str, column: str, check: Callable[[object], _T]) -> _T:
@@ -379,5 +382,23 @@ def _show(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _compact_json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))
+def _compact_json(value: Sequence[object] | None) -> str:
+    return json.dumps(value, separators=(",", ":")) if value else "[]"
+
+
+# Escaped cells are rare and a large CSV has millions of cells: a substring search over a row's
+# joined cells finds the rows worth a cell-by-cell look (a false hit only costs that look).
+_ESCAPE_MARKS = tuple("\n" + char for char in (*_FORMULA_STARTS, "'"))
+
+
+def _escape_all(cells: tuple[str, ...]) -> tuple[str, ...]:
+    joined = "\n" + "\n".join(cells)
+    if not any(mark in joined for mark in _ESCAPE_MARKS):
+        return cells
+    return tuple(escape_cell(cell) for cell in cells)
+
+
+def _unescape_all(cells: tuple[str, ...]) -> tuple[str, ...]:
+    if "\n'" not in "\n" + "\n".join(cells):
+        return cells
+    return tuple(unescape_cell(cell) for cell in cells)

@@ -101,7 +101,9 @@ class _Base(tornado.web.RequestHandler):
     def prepare(self) -> None:
         self.activity.touch()
         if not self.guard.host_allowed(self.request.host or ""):
-            self._send_error(Forbidden("this Host is not allowed; use a loopback address or --allow-host"))
+            self._send_error(
+                Forbidden("this Host is not allowed; use a loopback address or --allow-host")
+            )
             return
 
     def _send_error(self, exc: DcmviewError) -> None:
@@ -229,11 +231,14 @@ class AssetHandler(tornado.web.StaticFileHandler):
         if not self.guard.host_allowed(self.request.host or ""):
             raise tornado.web.HTTPError(403)
 
+    async def get(self, path: str, include_body: bool = True) -> None:
+        # NUL and backslashes never name one of our assets; refuse them before the file system.
+        if "\x00" in path or "\\" in path or path.startswith("/"):
+            raise tornado.web.HTTPError(404)
+        await super().get(path, include_body)
+
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-cache")
-
-    def compute_etag(self) -> str | None:
-        return super().compute_etag()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")

@@ -15,7 +15,8 @@ from .. import __version__
 from ..core.discovery import FILTER_ALIASES, Filter, parse_filter
 from .launch import LaunchError, Options, Server
 
-EXAMPLES = """\
+EXAMPLES = (
+    """\
 examples:
   dcmview --demo                                  open the bundled demo study
   dcmview scan.dcm                                one file
@@ -26,14 +27,33 @@ examples:
   dcmview --annotations rois.csv study_dir        load EMBED-style ROIs (never written back)
   dcmview --timeout 600 study_dir                 exit after 10 idle minutes
 
-filter fields: """ + ", ".join(FILTER_ALIASES) + """, or any DICOM keyword.
+filter fields: """
+    + ", ".join(FILTER_ALIASES)
+    + """, or any DICOM keyword.
 For research inspection only, not for clinical diagnosis.
 """
+)
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
-          "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "t": 1000**4,
-          "tb": 1000**4, "tib": 1024**4, "ki": 1024, "mi": 1024**2, "gi": 1024**3}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "tib": 1024**4,
+    "ki": 1024,
+    "mi": 1024**2,
+    "gi": 1024**3,
+}
 
 
 def parse_size(text: str) -> int:
@@ -51,7 +71,9 @@ def _port(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a number from 0 to 65535") from None
+        raise argparse.ArgumentTypeError(
+            f"invalid port {text!r}: a number from 0 to 65535"
+        ) from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"invalid port {value}: a number from 0 to 65535")
     return value
@@ -90,28 +112,61 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="DICOM files or folders to show")
-    p.add_argument("-p", "--port", type=_port, default=0, help="port to listen on (0 = pick a free one)")
+    p.add_argument(
+        "-p", "--port", type=_port, default=0, help="port to listen on (0 = pick a free one)"
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
-                   help="exit after this many seconds without requests")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="exit after this many seconds without requests",
+    )
     p.add_argument("--no-recursive", action="store_true", help="read only the top level of folders")
-    p.add_argument("--filter", dest="filters", action="append", type=_filter, default=[],
-                   metavar="FIELD=VALUE",
-                   help="keep files whose FIELD contains VALUE (case-insensitive; repeat to AND)")
+    p.add_argument(
+        "--filter",
+        dest="filters",
+        action="append",
+        type=_filter,
+        default=[],
+        metavar="FIELD=VALUE",
+        help="keep files whose FIELD contains VALUE (case-insensitive; repeat to AND)",
+    )
     p.add_argument("--annotations", metavar="CSV", help="load EMBED-style ROI annotations")
-    p.add_argument("--no-token", action="store_true",
-                   help="serve the API without a token (loopback Host names only)")
+    p.add_argument(
+        "--no-token",
+        action="store_true",
+        help="serve the API without a token (loopback Host names only)",
+    )
     p.add_argument("--unix-socket", metavar="PATH", help="listen on a Unix socket (mode 0600)")
-    p.add_argument("--cache-budget", type=_size, metavar="BYTES",
-                   help="memory for frame caches, e.g. 512MiB (default 640MiB)")
-    p.add_argument("--allow-host", dest="allow_hosts", action="append", default=[], metavar="NAME",
-                   help="with --no-token, also accept this Host name (repeatable)")
-    p.add_argument("--tunnel", action="store_true",
-                   help="open an SSH reverse tunnel to --tunnel-host (for compute nodes)")
+    p.add_argument(
+        "--cache-budget",
+        type=_size,
+        metavar="BYTES",
+        help="memory for frame caches, e.g. 512MiB (default 640MiB)",
+    )
+    p.add_argument(
+        "--allow-host",
+        dest="allow_hosts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --no-token, also accept this Host name (repeatable)",
+    )
+    p.add_argument(
+        "--tunnel",
+        action="store_true",
+        help="open an SSH reverse tunnel to --tunnel-host (for compute nodes)",
+    )
     p.add_argument("--tunnel-host", metavar="HOST", help="SSH destination for --tunnel")
-    p.add_argument("--tunnel-port", type=_port, default=0, metavar="PORT",
-                   help="port on the tunnel host (0 = the server's port)")
+    p.add_argument(
+        "--tunnel-port",
+        type=_port,
+        default=0,
+        metavar="PORT",
+        help="port on the tunnel host (0 = the server's port)",
+    )
     p.add_argument("--demo", action="store_true", help="open a generated demo study")
     p.add_argument("-V", "--version", action="version", version=f"dcmview {__version__}")
     return p

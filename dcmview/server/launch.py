@@ -7,6 +7,7 @@ background thread for scripts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
@@ -104,6 +105,7 @@ class Server:
         self.ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self._idle_task: asyncio.Future[None] | None = None
 
     # -- addresses ------------------------------------------------------------------------
     def bind(self) -> None:
@@ -170,7 +172,7 @@ class Server:
         scan = threading.Thread(target=self._scan, name="dcmview-scan", daemon=True)
         scan.start()
         if self.options.timeout:
-            asyncio.ensure_future(self._idle_watch(self.options.timeout))
+            self._idle_task = asyncio.ensure_future(self._idle_watch(self.options.timeout))
         self.ready.set()
         try:
             await self._stop.wait()
@@ -186,10 +188,8 @@ class Server:
             return
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop, EXIT_OK)
-            except (NotImplementedError, RuntimeError):
-                pass
 
     async def _idle_watch(self, timeout: float) -> None:
         while True:
@@ -248,10 +248,13 @@ class Server:
                 err=True,
             )
         if self.token is None:
-            self._say("warning: --no-token: anyone who can reach this port can read the data", err=True)
+            self._say(
+                "warning: --no-token: anyone who can reach this port can read the data", err=True
+            )
         p = self.port
         self._say(
-            f"remote? on your computer run: ssh -L {p}:localhost:{p} {_user()}@{socket.gethostname()}"
+            f"remote? on your computer run: ssh -L {p}:localhost:{p} "
+            f"{_user()}@{socket.gethostname()}"
             f"  then open http://localhost:{p}/" + (f"#token={self.token}" if self.token else "")
         )
         self._say("press Ctrl+C to stop")
@@ -271,10 +274,8 @@ class Server:
     def _remove_socket_file(self) -> None:
         path = self.options.unix_socket
         if path and os.path.exists(path):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-            except OSError:
-                pass
 
     def _say(self, text: str, err: bool = False) -> None:
         stream = self.err if err else self.out

@@ -1,0 +1,100 @@
+// The dcmview HTTP API (SPEC §3) as typed calls over any Transport.
+
+import { type FrameImage, parsePng, parseRaw } from "./frames/image";
+import { ApiError, errorFrom, type Transport, type TransportResponse } from "./transport/types";
+import type { AnnotationPayload, FileInfo, FilesResponse, TagNode } from "./types";
+import type { Window } from "./windowing";
+
+export interface Annotations {
+  payload: AnnotationPayload;
+  etag: string | null;
+}
+
+export class Api {
+  constructor(readonly transport: Transport) {}
+
+  private async call(
+    path: string,
+    init?: Parameters<Transport["request"]>[1],
+  ): Promise<TransportResponse> {
+    const res = await this.transport.request(path, init);
+    if (res.status < 200 || res.status >= 300) throw errorFrom(res);
+    return res;
+  }
+
+  private async json<T>(path: string, signal?: AbortSignal): Promise<T> {
+    const res = await this.call(path, { signal });
+    return JSON.parse(new TextDecoder().decode(res.body)) as T;
+  }
+
+  files(): Promise<FilesResponse> {
+    return this.json("api/files");
+  }
+
+  info(file: number): Promise<FileInfo> {
+    return this.json(`api/file/${file}/info`);
+  }
+
+  tags(file: number): Promise<TagNode[]> {
+    return this.json(`api/file/${file}/tags`);
+  }
+
+  async raw(file: number, frame: number, signal?: AbortSignal): Promise<FrameImage> {
+    return parseRaw(await this.call(`api/file/${file}/frame/${frame}/raw`, { signal }));
+  }
+
+  /** The display PNG; `window` asks for a linear window, `fullDynamic` for min/max. */
+  async png(
+    file: number,
+    frame: number,
+    colour: boolean,
+    opts: { window?: Window; fullDynamic?: boolean; signal?: AbortSignal } = {},
+  ): Promise<FrameImage> {
+    const q = new URLSearchParams();
+    if (opts.window) {
+      q.set("wc", String(opts.window.center));
+      q.set("ww", String(opts.window.width));
+    }
+    if (opts.fullDynamic) q.set("mode", "full_dynamic");
+    const qs = q.toString();
+    const res = await this.call(`api/file/${file}/frame/${frame}${qs ? `?${qs}` : ""}`, {
+      signal: opts.signal,
+    });
+    return parsePng(res, colour);
+  }
+
+  async annotations(file: number): Promise<Annotations> {
+    const res = await this.call(`api/file/${file}/annotations`);
+    return {
+      payload: JSON.parse(new TextDecoder().decode(res.body)) as AnnotationPayload,
+      etag: res.headers.etag ?? null,
+    };
+  }
+
+  async putAnnotations(
+    file: number,
+    payload: AnnotationPayload,
+    etag: string | null,
+  ): Promise<Annotations> {
+    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    if (etag) headers["If-Match"] = etag;
+    const res = await this.call(`api/file/${file}/annotations`, {
+      method: "PUT",
+      headers,
+      body: JSON.stringify(payload),
+    });
+    return {
+      payload: JSON.parse(new TextDecoder().decode(res.body)) as AnnotationPayload,
+      etag: res.headers.etag ?? null,
+    };
+  }
+
+  async exportCsv(): Promise<{ body: ArrayBuffer; filename: string }> {
+    const res = await this.call("api/annotations/export.csv");
+    const cd = res.headers["content-disposition"] ?? "";
+    const m = /filename="([^"]+)"/.exec(cd);
+    return { body: res.body, filename: m?.[1] ?? "dcmview-annotations.csv" };
+  }
+}
+
+export { ApiError };

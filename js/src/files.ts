@@ -1,0 +1,108 @@
+// The file explorer's model, pure: files grouped patient -> study -> series, and the filter.
+
+import type { FileSummary } from "./types";
+
+export interface SeriesNode {
+  key: string;
+  label: string;
+  files: FileSummary[];
+}
+
+export interface StudyNode {
+  key: string;
+  label: string;
+  series: SeriesNode[];
+}
+
+export interface PatientNode {
+  key: string;
+  label: string;
+  studies: StudyNode[];
+  fileCount: number;
+}
+
+const UNKNOWN = "(unknown)";
+
+function patientLabel(f: FileSummary): string {
+  const id = f.patient_id || UNKNOWN;
+  return f.patient_name ? `${id} · ${f.patient_name}` : id;
+}
+
+function studyLabel(f: FileSummary): string {
+  const parts = [formatDate(f.study_date), f.study_description].filter(Boolean);
+  return parts.length ? parts.join(" · ") : f.study_instance_uid || UNKNOWN;
+}
+
+function seriesLabel(f: FileSummary): string {
+  const num = f.series_number === null || f.series_number === "" ? "" : `#${f.series_number}`;
+  const parts = [f.modality, num, f.series_description].filter(Boolean);
+  return parts.length ? parts.join(" ") : f.series_instance_uid || UNKNOWN;
+}
+
+/** "20240131" -> "2024-01-31"; anything else unchanged. */
+export function formatDate(d: string): string {
+  return /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d;
+}
+
+/** The file's own line in the tree: instance number and file name. */
+export function fileLabel(f: FileSummary): string {
+  const name = f.path.split(/[\\/]/).pop() ?? f.path;
+  const inst = f.instance_number === null || f.instance_number === "" ? "" : `${f.instance_number}`;
+  const frames = f.frame_count > 1 ? ` (${f.frame_count} fr)` : "";
+  return `${inst ? `${inst} · ` : ""}${name}${frames}`;
+}
+
+/** Group files (already in server order) into the tree, keeping first-seen order at each level. */
+export function groupFiles(files: readonly FileSummary[]): PatientNode[] {
+  const patients = new Map<string, PatientNode>();
+  const studies = new Map<string, StudyNode>();
+  const series = new Map<string, SeriesNode>();
+  for (const f of files) {
+    const pk = `${f.patient_id}\u0000${f.patient_name}`;
+    let p = patients.get(pk);
+    if (!p) {
+      p = { key: pk, label: patientLabel(f), studies: [], fileCount: 0 };
+      patients.set(pk, p);
+    }
+    p.fileCount++;
+    const sk = `${pk}\u0000${f.study_instance_uid}`;
+    let s = studies.get(sk);
+    if (!s) {
+      s = { key: sk, label: studyLabel(f), series: [] };
+      studies.set(sk, s);
+      p.studies.push(s);
+    }
+    const rk = `${sk}\u0000${f.series_instance_uid}`;
+    let r = series.get(rk);
+    if (!r) {
+      r = { key: rk, label: seriesLabel(f), files: [] };
+      series.set(rk, r);
+      s.series.push(r);
+    }
+    r.files.push(f);
+  }
+  return [...patients.values()];
+}
+
+/** Case-insensitive filter on every text a user sees or knows about a file; words are ANDed. */
+export function filterFiles(files: readonly FileSummary[], query: string): FileSummary[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (!words.length) return [...files];
+  return files.filter((f) => {
+    const hay = [
+      f.label,
+      f.path,
+      f.patient_id,
+      f.patient_name,
+      f.study_date,
+      f.study_description,
+      f.series_description,
+      f.modality,
+      String(f.series_number ?? ""),
+      String(f.instance_number ?? ""),
+    ]
+      .join("\n")
+      .toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+}

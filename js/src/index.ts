@@ -1,0 +1,50 @@
+// Entry point of the bundle. On the server page it mounts itself into #dcmview-root; in a notebook
+// anywidget calls `render({model, el})`. Only the transport differs.
+
+import "./styles.css";
+import { mountApp } from "./app";
+import { acquireToken } from "./token";
+import { HttpTransport } from "./transport/http";
+import { type MessageModel, WidgetTransport } from "./transport/widget";
+
+const ROOT_ID = "dcmview-root";
+
+function mountPage(root: HTMLElement): void {
+  let storage: Storage | null = null;
+  try {
+    storage = window.sessionStorage;
+  } catch {
+    storage = null;
+  }
+  const token = acquireToken(window.location, window.history, storage);
+  const base = window.location.pathname.replace(/[^/]*$/, "");
+  const renderer =
+    new URLSearchParams(window.location.search).get("renderer") === "2d" ? "2d" : "webgl2";
+  mountApp(root, {
+    transport: new HttpTransport(token, "", `${window.location.host}${base}`),
+    keyScope: "document",
+    hadToken: token !== null,
+    renderer,
+  });
+}
+
+/** anywidget lifecycle: mount into the output cell; the returned function cleans up. */
+function render({ model, el }: { model: MessageModel; el: HTMLElement }): () => void {
+  const root = document.createElement("div");
+  root.className = "dcmv-widget";
+  el.append(root);
+  const transport = new WidgetTransport(model);
+  const cleanup = mountApp(root, { transport, keyScope: "root", hadToken: true });
+  return () => {
+    cleanup();
+    transport.dispose();
+    root.remove();
+  };
+}
+
+if (typeof document !== "undefined") {
+  const root = document.getElementById(ROOT_ID);
+  if (root) mountPage(root);
+}
+
+export default { render };

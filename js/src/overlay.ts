@@ -1,0 +1,56 @@
+// Overlay text (SPEC §6): label, frame i/N, W/L, zoom in the corners; the pixel readout.
+
+import { type Doc, frameCount } from "./doc";
+import type { FrameImage } from "./frames/image";
+import { presetById } from "./presets";
+import { describeView } from "./viewport/transform";
+import { formatWindow, rescale, type Window } from "./windowing";
+
+export interface OverlayLines {
+  tl: string[];
+  tr: string[];
+  br: string[];
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : Number(v.toFixed(3)).toString();
+}
+
+export function overlayLines(doc: Doc, w: Window, scale: number, renderer: string): OverlayLines {
+  const n = frameCount(doc);
+  const tl = [doc.file.label, `Frame ${doc.frame + 1}/${n}`];
+  if (doc.loading && doc.image) tl.push("loading…");
+  const img = doc.image;
+  const tr: string[] = [];
+  if (img?.kind === "grey" || (img?.kind === "picture" && !img.colour)) {
+    const preset =
+      doc.preset === "manual" ? "" : ` (${presetById(doc.preset)?.label ?? doc.preset})`;
+    tr.push(`${formatWindow(w)}${preset}`);
+  } else if (img) {
+    tr.push("Colour");
+  }
+  tr.push(`Zoom ${Math.round(scale * 100)}%`);
+  const orient = describeView(doc.view);
+  if (orient) tr.push(orient);
+  if (doc.invert) tr.push("Inverted");
+  const br: string[] = [];
+  if (img) br.push(`${img.columns} × ${img.rows}`);
+  const ps = doc.info?.pixel_spacing;
+  if (ps && ps.length >= 2) br.push(`${fmt(ps[0]!)} × ${fmt(ps[1]!)} mm`);
+  br.push(renderer === "webgl2" ? "WebGL2" : "Canvas 2D");
+  return { tl, tr, br };
+}
+
+/** Readout for image point (x, y): row, column, stored value and modality value. */
+export function readout(doc: Doc, img: FrameImage, x: number, y: number): string[] {
+  const col = Math.floor(x);
+  const row = Math.floor(y);
+  if (row < 0 || col < 0 || row >= img.rows || col >= img.columns) return [];
+  const pos = `Row ${row}, Col ${col}`;
+  if (img.kind !== "grey") return [pos];
+  const stored = img.samples[row * img.columns + col]!;
+  const value = rescale(stored, img.slope, img.intercept);
+  const unit = doc.file.modality === "CT" ? "HU" : "Value";
+  const same = img.slope === 1 && img.intercept === 0;
+  return [pos, same ? `Stored ${stored}` : `Stored ${stored}  ${unit} ${fmt(value)}`];
+}

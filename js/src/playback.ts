@@ -1,0 +1,96 @@
+// Cine playback driven by requestAnimationFrame: shows the next frame when it is due and decoded,
+// keeps a window of frames ahead of the play position prefetching, and stalls (not skips) while
+// the next frame is still on its way.
+
+import { CineClock, type CineMode, DEFAULT_FPS, nextFrame, upcomingFrames } from "./cine";
+
+export interface PlaybackHost {
+  file(): number | null;
+  frame(): number;
+  frameCount(): number;
+  /** Is the frame decoded and ready to show? */
+  ready(file: number, frame: number): boolean;
+  show(frame: number): void;
+  prefetch(file: number, frames: number[]): void;
+  changed(): void;
+}
+
+/** Frames kept in flight ahead of playback: about a second and a half, within bounds. */
+export function lookahead(fps: number, count: number): number {
+  return Math.min(count - 1, Math.max(6, Math.min(90, Math.ceil(fps * 1.5))));
+}
+
+export class Playback {
+  playing = false;
+  fps: number = DEFAULT_FPS;
+  mode: CineMode = "loop";
+  private dir: 1 | -1 = 1;
+  private clock: CineClock | null = null;
+  private raf = 0;
+
+  constructor(private readonly host: PlaybackHost) {}
+
+  toggle(): void {
+    if (this.playing) this.stop();
+    else this.play();
+  }
+
+  play(): void {
+    if (this.playing || this.host.frameCount() < 2 || this.host.file() === null) return;
+    this.playing = true;
+    this.dir = 1;
+    this.clock = new CineClock(this.fps, performance.now());
+    this.refill();
+    this.raf = requestAnimationFrame((t) => this.tick(t));
+    this.host.changed();
+  }
+
+  stop(): void {
+    if (!this.playing) return;
+    this.playing = false;
+    cancelAnimationFrame(this.raf);
+    this.raf = 0;
+    this.host.changed();
+  }
+
+  setFps(fps: number): void {
+    this.fps = fps;
+    this.clock?.setFps(fps, performance.now());
+    this.host.changed();
+  }
+
+  setMode(mode: CineMode): void {
+    this.mode = mode;
+    this.host.changed();
+  }
+
+  private refill(): void {
+    const file = this.host.file();
+    if (file === null) return;
+    const n = this.host.frameCount();
+    const ahead = upcomingFrames(this.host.frame(), this.dir, n, this.mode, lookahead(this.fps, n));
+    this.host.prefetch(file, ahead);
+  }
+
+  private tick(now: number): void {
+    if (!this.playing || !this.clock) return;
+    const file = this.host.file();
+    if (file === null) {
+      this.stop();
+      return;
+    }
+    // Half a display refresh of slack: a frame goes out on the refresh closest to its tick.
+    if (this.clock.due(now, 8)) {
+      const step = nextFrame(this.host.frame(), this.dir, this.host.frameCount(), this.mode);
+      if (this.host.ready(file, step.frame)) {
+        this.dir = step.dir;
+        this.host.show(step.frame);
+        this.clock.advanced(now);
+        this.refill();
+      } else {
+        this.refill();
+      }
+    }
+    this.raf = requestAnimationFrame((t) => this.tick(t));
+  }
+}

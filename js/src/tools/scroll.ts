@@ -1,0 +1,27 @@
+// Scroll drag: moves through the frames, one frame per few pixels of vertical travel.
+
+import type { Tool } from "./types";
+
+export const SCROLL_PIXELS_PER_FRAME = 8;
+
+/** The frame reached after dragging `dy` pixels from `start`, clamped to the series. */
+export function scrollFrame(start: number, dy: number, count: number): number {
+  const f = start + Math.trunc(dy / SCROLL_PIXELS_PER_FRAME);
+  return Math.min(count - 1, Math.max(0, f));
+}
+
+export const scrollTool: Tool = {
+  begin(host, _x0, y0) {
+    const start = host.frame();
+    return {
+      move(_x, y) {
+        const f = scrollFrame(start, y - y0, host.frameCount());
+        if (f !== host.frame()) host.setFrame(f);
+      },
+      end() {},
+    };
+  },
+  hover(host) {
+    host.setCursor("ns-resize");
+  },
+};

@@ -1,0 +1,77 @@
+// JSON shapes of the dcmview HTTP API (SPEC §3). One place, so a contract change is one edit.
+
+export interface WindowJson {
+  center: number;
+  width: number;
+}
+
+export interface FileSummary {
+  index: number;
+  path: string;
+  label: string;
+  patient_id: string;
+  patient_name: string;
+  study_date: string;
+  study_description: string;
+  study_instance_uid: string;
+  series_instance_uid: string;
+  sop_instance_uid: string;
+  series_number: string | number | null;
+  series_description: string;
+  modality: string;
+  instance_number: string | number | null;
+  has_pixels: boolean;
+  frame_count: number;
+  rows: number;
+  columns: number;
+  transfer_syntax_uid: string;
+  default_window: WindowJson | null;
+}
+
+export interface FilesResponse {
+  files: FileSummary[];
+  discovery: { path: string; disposition: string; reason: string }[];
+  scanned: number;
+  skipped: number;
+  filtered: number;
+  tunnelled: boolean;
+  tunnel_host: string | null;
+  server_start_ms: number;
+  scan_complete: boolean;
+}
+
+export interface FileInfo {
+  frame_count: number;
+  rows: number;
+  columns: number;
+  transfer_syntax: string;
+  transfer_syntax_uid: string;
+  has_pixels: boolean;
+  default_window: WindowJson | null;
+  photometric_interpretation: string;
+  samples_per_pixel: number;
+  bits_allocated: number;
+  pixel_spacing: number[] | null;
+}
+
+export type TagValue =
+  | { type: "string"; value: string }
+  | { type: "number"; value: number }
+  | { type: "numbers"; value: number[]; truncated?: boolean; total?: number }
+  | { type: "sequence"; items: TagNode[][]; truncated?: boolean; total?: number }
+  | { type: "binary"; length: number }
+  | { type: "error"; message: string };
+
+export interface TagNode {
+  tag: string;
+  vr: string;
+  keyword: string;
+  value: TagValue;
+}
+
+/** EMBED-style annotations of one file: boxes are [ymin, xmin, ymax, xmax], max edges exclusive. */
+export interface AnnotationPayload {
+  num_roi: number;
+  roi_coords: number[][];
+  roi_frames: number[][];
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { fileLabel, filterFiles, formatDate, groupFiles } from "../src/files";
+import { summary } from "./fixtures";
+
+const files = [
+  summary({ index: 0, path: "/d/1.dcm" }),
+  summary({ index: 1, path: "/d/2.dcm", instance_number: 2 }),
+  summary({
+    index: 2,
+    path: "/d/3.dcm",
+    series_instance_uid: "1.2.1.2",
+    series_number: 2,
+    series_description: "Coronal",
+  }),
+  summary({
+    index: 3,
+    path: "/e/x.dcm",
+    patient_id: "P2",
+    study_instance_uid: "9",
+    modality: "MR",
+    frame_count: 30,
+  }),
+];
+
+describe("file tree grouping", () => {
+  it("groups patient -> study -> series in server order", () => {
+    const tree = groupFiles(files);
+    expect(tree.map((p) => p.label)).toEqual(["P1", "P2"]);
+    expect(tree[0]!.fileCount).toBe(3);
+    expect(tree[0]!.studies).toHaveLength(1);
+    expect(tree[0]!.studies[0]!.series.map((s) => s.files.map((f) => f.index))).toEqual([
+      [0, 1],
+      [2],
+    ]);
+    expect(tree[0]!.studies[0]!.label).toBe("2024-01-01 · Chest");
+    expect(tree[0]!.studies[0]!.series[1]!.label).toBe("CT #2 Coronal");
+  });
+
+  it("keeps files of unknown patients together", () => {
+    const tree = groupFiles([summary({ patient_id: "" }), summary({ index: 1, patient_id: "" })]);
+    expect(tree).toHaveLength(1);
+    expect(tree[0]!.label).toBe("(unknown)");
+  });
+
+  it("labels a file by instance number and name, with its frame count", () => {
+    expect(fileLabel(files[1]!)).toBe("2 · 2.dcm");
+    expect(fileLabel(files[3]!)).toBe("1 · x.dcm (30 fr)");
+    expect(formatDate("2024")).toBe("2024");
+  });
+});
+
+describe("file filter", () => {
+  it("matches any word case-insensitively, all words required", () => {
+    expect(filterFiles(files, "mr").map((f) => f.index)).toEqual([3]);
+    expect(filterFiles(files, "coronal P1").map((f) => f.index)).toEqual([2]);
+    expect(filterFiles(files, "/d/").map((f) => f.index)).toEqual([0, 1, 2]);
+    expect(filterFiles(files, "  ")).toHaveLength(4);
+  });
+
+  it("stays quick with thousands of files", () => {
+    const many = Array.from({ length: 5000 }, (_, i) =>
+      summary({ index: i, path: `/d/${i}.dcm`, series_instance_uid: `s${i % 50}` }),
+    );
+    const t0 = performance.now();
+    const tree = groupFiles(filterFiles(many, "dcm"));
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(tree[0]!.studies[0]!.series).toHaveLength(50);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { type MessageModel, WidgetTransport } from "../src/transport/widget";
+
+class FakeModel implements MessageModel {
+  sent: unknown[] = [];
+  private cb: ((msg: unknown, buffers: DataView[]) => void) | null = null;
+  send(content: unknown): void {
+    this.sent.push(content);
+  }
+  on(_e: "msg:custom", cb: (msg: unknown, buffers: DataView[]) => void): void {
+    this.cb = cb;
+  }
+  off(): void {
+    this.cb = null;
+  }
+  reply(msg: unknown, buffers: DataView[] = []): void {
+    this.cb?.(msg, buffers);
+  }
+}
+
+describe("widget transport", () => {
+  it("sends a request message and resolves with the matching reply and its buffer", async () => {
+    const model = new FakeModel();
+    const t = new WidgetTransport(model);
+    const p = t.request("api/file/0/frame/0/raw");
+    const req = model.sent[0] as { id: number; path: string; method: string };
+    expect(req).toMatchObject({
+      type: "dcmview:request",
+      path: "api/file/0/frame/0/raw",
+      method: "GET",
+    });
+    const bytes = new Uint8Array([9, 8, 7, 6]);
+    model.reply({ type: "dcmview:response", id: req.id + 100, status: 500 });
+    model.reply(
+      { type: "dcmview:response", id: req.id, status: 200, headers: { "X-Frame-Rows": "2" } },
+      [new DataView(bytes.buffer, 1, 2)],
+    );
+    const res = await p;
+    expect(res.status).toBe(200);
+    expect(res.headers["x-frame-rows"]).toBe("2");
+    expect(Array.from(new Uint8Array(res.body))).toEqual([8, 7]);
+  });
+
+  it("times out, and rejects pending requests on dispose", async () => {
+    const model = new FakeModel();
+    const t = new WidgetTransport(model, 10);
+    await expect(t.request("api/files")).rejects.toThrow(/did not answer/);
+    const p = t.request("api/files");
+    t.dispose();
+    await expect(p).rejects.toThrow(/closed/);
+  });
+
+  it("cancels on abort", async () => {
+    const model = new FakeModel();
+    const t = new WidgetTransport(model);
+    const ctrl = new AbortController();
+    const p = t.request("api/files", { signal: ctrl.signal });
+    ctrl.abort();
+    await expect(p).rejects.toThrow(/Aborted/);
+    expect(model.sent[1]).toMatchObject({ type: "dcmview:cancel" });
+  });
+});
