@@ -90,7 +90,11 @@ def _value(elem: DataElement, vr: str, depth: int, budget: list[int]) -> dict[st
         return seq
     if vr in _BINARY_VRS or elem.tag == 0x7FE00010:
         raw = elem.value
-        length = len(raw) if isinstance(raw, (bytes, bytearray)) else int(getattr(elem, "length", 0) or 0)
+        length = (
+            len(raw)
+            if isinstance(raw, (bytes, bytearray))
+            else int(getattr(elem, "length", 0) or 0)
+        )
         return {"type": "binary", "length": length}
     value = elem.value
     if value is None or value == "":
