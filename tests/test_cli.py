@@ -232,3 +232,45 @@ def test_unix_socket_is_private_and_serves(folder: Path, tmp_path: Path) -> None
         assert stat.S_IMODE(os.stat(sock_path).st_mode) == 0o600
         assert proc.stop() == 0
     assert not os.path.exists(sock_path)
+
+
+def test_demo_serves_the_generated_study_with_its_rois(tmp_path: Path, serve) -> None:
+    proc = serve("--port", "0", "--demo", env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    files = proc.get("api/files").json()["files"]
+    modalities = {f["modality"] for f in files}
+    assert {"CT", "MG"} <= modalities and len(files) >= 40
+    assert any(f["frame_count"] >= 60 for f in files)
+    assert any((f["rows"], f["columns"]) == (3000, 2500) for f in files)
+    with_rois = [
+        f for f in files if proc.get(f"api/file/{f['index']}/annotations").json()["num_roi"]
+    ]
+    assert with_rois
+
+
+def test_progress_line_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    for i in range(30):
+        gen.write_image(tmp_path / f"f{i}.dcm", gen.phantom(4, 4), instance_number=i + 1)
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dcmview", "--no-browser", "--timeout", "1", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    os.close(terminal)
+    proc.wait(30)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    assert b"\rdcmview: scanning... " in seen
+    assert "loaded 30 DICOM file(s)" in proc.stdout.read()

@@ -11,6 +11,7 @@ import io
 import warnings
 
 import numpy as np
+import pydicom
 import pytest
 from PIL import Image
 from pydicom.pixels import pixel_array
@@ -19,13 +20,21 @@ from .harness import DcmviewProcess
 
 
 def _reference(path: str, frame: int) -> np.ndarray | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            arr = pixel_array(path, index=frame)
-    except Exception:
-        return None
-    return arr.astype(arr.dtype.newbyteorder("<"))
+    """pydicom's answer for one frame: from the whole dataset, else from its frame-by-frame
+    path reader (which copes with files truncated after the frame); None if both fail."""
+    readers = (
+        lambda: pixel_array(pydicom.dcmread(path), index=frame),
+        lambda: pixel_array(path, index=frame),
+    )
+    for read in readers:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                arr = read()
+        except Exception:
+            continue
+        return arr.astype(arr.dtype.newbyteorder("<"))
+    return None
 
 
 def _raw_array(reply) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pydicom
 from pydicom.pixels import pixel_array
 
 from .errors import (
@@ -25,6 +26,7 @@ from .transfer_syntaxes import is_supported, syntax_name
 # Largest decoded frame we accept (bytes): far above any real modality (a 4096² RGB 16-bit frame
 # is 96 MiB) and low enough that a forged header cannot make us allocate gigabytes.
 MAX_FRAME_BYTES = 512 * 1024 * 1024
+DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
 def check_frame(record: FileRecord, frame: int) -> None:
@@ -63,7 +65,7 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            arr = pixel_array(record.path, index=frame)
+            arr = _decode(record, frame)
     except (MemoryError, RecursionError) as exc:
         raise PixelDecodeFailed(
             f"frame {frame} could not be decoded: {type(exc).__name__}"
@@ -78,6 +80,20 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and not _little_endian()):
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     return arr
+
+
+def _decode(record: FileRecord, frame: int) -> np.ndarray:
+    """pydicom's frame reader on the path reads only that frame's bytes. Files it cannot
+    walk that way (deflated data inside one zlib stream; headers whose VR encoding differs
+    from the transfer syntax) are read whole, and still only ``frame`` is decoded."""
+    if record.transfer_syntax_uid != DEFLATED:
+        try:
+            return pixel_array(record.path, index=frame)
+        except (MemoryError, RecursionError):
+            raise
+        except Exception:
+            pass
+    return pixel_array(pydicom.dcmread(record.path), index=frame)
 
 
 def _little_endian() -> bool:

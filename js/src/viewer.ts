@@ -193,6 +193,7 @@ export class Viewer implements ToolHost {
         return;
       }
     }
+    const first = doc.image === null || doc.image.kind !== img.kind;
     doc.image = img;
     doc.imageFrame = frame;
     doc.loading = false;
@@ -201,6 +202,7 @@ export class Viewer implements ToolHost {
       if (this.active === doc) this.viewport.showMessage(null);
     }
     if (this.active === doc) this.redraw(true);
+    if (first) this.onChange();
   }
 
   /** Repaint the active doc (`now` paints synchronously, for cine). */
@@ -252,6 +254,8 @@ export class Viewer implements ToolHost {
     el.flip = String(doc.view.flip);
     el.invert = String(doc.invert);
     el.renderer = this.viewport.rendererKind;
+    el.rois = String(this.store.rois(doc.file.index).length);
+    el.selected = doc.selected === null ? "" : String(doc.selected);
   }
 
   private readoutLines(): string[] {

@@ -24,7 +24,7 @@ export class StatusBar {
     );
     this.files = h("span", { class: "dcmv-status-files" }, "…");
     this.scan = h("span", { class: "dcmv-status-scan" }, "Connecting…");
-    this.save = h("span", { class: "dcmv-save", dataset: { save: "saved" } });
+    this.save = h("span", { class: "dcmv-save" });
     this.notice = h("span", { class: "dcmv-notice", role: "status" });
     this.el = h(
       "div",
@@ -56,6 +56,7 @@ export class StatusBar {
   }
 
   setSave(state: SaveState, error: string | null): void {
+    if (this.save.dataset.save === state && this.save.title === (error ?? "")) return;
     this.save.dataset.save = state;
     const text: Record<SaveState, string> = {
       loading: "ROIs: loading",

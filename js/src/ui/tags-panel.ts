@@ -18,7 +18,7 @@ export class TagsPanel {
   private readonly expanded = new Map<number, Set<string>>();
   private file: number | null = null;
   private nodes: TagNode[] | null = null;
-  private widths = [92, 150, 36];
+  private widths = [88, 130, 32];
 
   constructor(
     private readonly api: Api,
