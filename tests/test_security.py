@@ -135,3 +135,10 @@ def test_assets_cannot_escape_their_folder(server: DcmviewProcess, path: str) ->
     reply = server.get(path)
     assert reply.status in (400, 403, 404)
     assert b"import" not in reply.body and b"root:" not in reply.body
+
+
+def test_token_header_alternative_for_proxied_pages(server: DcmviewProcess) -> None:
+    ok = server.get("api/files", token=False, headers={"X-Dcmview-Token": server.token})
+    assert ok.status == 200
+    bad = server.get("api/files", token=False, headers={"X-Dcmview-Token": "nope"})
+    assert bad.status == 401

@@ -7,11 +7,13 @@ every data question of the API.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,10 @@ _HEADER_CACHE_SIZE = 16
 class NotReady(DcmviewError):
     code = "scan_in_progress"
     status = 503
+
+
+class ScanCancelled(Exception):
+    """The session ended before the scan did."""
 
 
 RawEntry = tuple[bytes, dict[str, str]]
@@ -71,6 +77,11 @@ class Study:
         self.store: ann.AnnotationStore | None = None
         self._headers: OrderedDict[int, Dataset] = OrderedDict()
         self._lock = threading.Lock()
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop a scan in progress (the session is ending); it raises ScanCancelled."""
+        self._cancelled.set()
 
     # -- discovery ------------------------------------------------------------------------
     def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
@@ -81,6 +92,8 @@ class Study:
         """
 
         def tick(scanned: int, loaded: int) -> None:
+            if self._cancelled.is_set():
+                raise ScanCancelled("the session stopped during the scan")
             self.scanned = scanned
             if progress is not None:
                 progress(scanned, loaded)
@@ -118,6 +131,18 @@ class Study:
         if store is None:
             raise NotReady("the scan is still running; try again when scan_complete is true")
         return store
+
+    def annotations_by_path(self) -> dict[str, dict[str, Any]]:
+        """Current ROIs of every file that has some, keyed by file path (for Python callers)."""
+        store = self.annotation_store()
+        return {self.files[i].path: payload for i, payload in store.all_payloads().items()}
+
+    def write_export(self, path: str | os.PathLike[str]) -> Path:
+        """Write the annotations export CSV to ``path`` (chosen by the user) and return it."""
+        target = Path(path).expanduser()
+        text = self.annotation_store().export_csv()
+        target.write_text(text, encoding="utf-8", newline="")
+        return target
 
     # -- JSON views -----------------------------------------------------------------------
     def summary(self, index: int) -> dict[str, Any]:

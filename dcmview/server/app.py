@@ -62,12 +62,19 @@ class Guard:
         except ValueError:
             return False
 
-    def token_ok(self, authorization: str) -> bool:
+    def token_ok(self, authorization: str, token_header: str = "") -> bool:
+        """``Authorization: Bearer <token>``, or the same token in ``X-Dcmview-Token``.
+
+        The viewer page uses the second: behind JupyterHub's proxy an ``Authorization`` header
+        is read by the hub itself, which would look up our token as a hub token on every request.
+        """
         if self.token is None:
             return True
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "bearer":
-            return False
+        value = token_header.strip()
+        if not value:
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() != "bearer":
+                return False
         return hmac.compare_digest(value.strip().encode(), self.token.encode())
 
 
@@ -141,8 +148,9 @@ class ApiHandler(_Base):
         if self._finished:
             return
         method = self.request.method or "GET"
+        headers = self.request.headers
         if path != "health" and not self.guard.token_ok(
-            self.request.headers.get("Authorization", "")
+            headers.get("Authorization", ""), headers.get("X-Dcmview-Token", "")
         ):
             self._send_error(
                 Unauthorized("a valid token is required: open the URL printed by dcmview")

@@ -167,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="port on the tunnel host (0 = the server's port)",
     )
+    p.add_argument(
+        "--keep-empty",
+        action="store_true",
+        help="keep serving when no DICOM file is found (the JupyterLab launcher)",
+    )
     p.add_argument("--demo", action="store_true", help="open a generated demo study")
     p.add_argument("-V", "--version", action="version", version=f"dcmview {__version__}")
     return p
@@ -208,6 +213,7 @@ def options_from_args(argv: Sequence[str] | None = None) -> Options:
         tunnel=args.tunnel,
         tunnel_host=args.tunnel_host,
         tunnel_port=args.tunnel_port,
+        keep_empty=args.keep_empty,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import secrets
 import signal
@@ -20,7 +21,7 @@ import webbrowser
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
 
 from tornado.httpserver import HTTPServer
@@ -29,8 +30,9 @@ from tornado.netutil import bind_sockets, bind_unix_socket
 from ..api import Api, ServerInfo
 from ..core import annotations as ann
 from ..core.discovery import Filter
-from ..core.study import Study
+from ..core.study import ScanCancelled, Study
 from .app import MAX_HTTP_BODY, Activity, Guard, allowed_host_set, loopback_host, make_app
+from .tunnel import Tunnel, manual_instructions
 
 EXIT_OK = 0
 EXIT_NO_FILES = 1
@@ -62,7 +64,10 @@ class Options:
     tunnel: bool = False
     tunnel_host: str | None = None
     tunnel_port: int = 0
-    extra: dict[str, object] = field(default_factory=dict)
+    # The "press Ctrl+C" hint: true for the command line, not for a background handle.
+    interactive: bool = True
+    # Serve an empty list instead of exiting 1 when nothing usable is found.
+    keep_empty: bool = False
 
 
 class Server:
@@ -106,6 +111,9 @@ class Server:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._idle_task: asyncio.Future[None] | None = None
+        self.tunnel: Tunnel | None = None
+        self._scan_thread: threading.Thread | None = None
+        self._stopping = False
 
     # -- addresses ------------------------------------------------------------------------
     def bind(self) -> None:
@@ -139,9 +147,21 @@ class Server:
     @property
     def url(self) -> str:
         """The viewer URL, with the token in the fragment (never sent to any server)."""
-        if self.token is None:
-            return self.base_url
-        return f"{self.base_url}#token={self.token}"
+        return self.base_url + self._fragment
+
+    @property
+    def _fragment(self) -> str:
+        return f"#token={self.token}" if self.token else ""
+
+    @property
+    def proxy_url(self) -> str | None:
+        """The path to this server through JupyterHub's jupyter-server-proxy, when inside one."""
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "")
+        if not prefix or self.options.unix_socket or not self.port:
+            return None
+        if importlib.util.find_spec("jupyter_server_proxy") is None:
+            return None
+        return f"{prefix.rstrip('/')}/proxy/{self.port}/{self._fragment}"
 
     # -- running --------------------------------------------------------------------------
     def run(self) -> int:
@@ -169,17 +189,27 @@ class Server:
         http.add_sockets(self.sockets)
         self._install_signals()
         self._announce()
-        scan = threading.Thread(target=self._scan, name="dcmview-scan", daemon=True)
+        scan = self._scan_thread = threading.Thread(
+            target=self._scan, name="dcmview-scan", daemon=True
+        )
         scan.start()
+        if self.options.tunnel and self.options.tunnel_host:
+            threading.Thread(target=self._start_tunnel, name="dcmview-tunnel", daemon=True).start()
         if self.options.timeout:
             self._idle_task = asyncio.ensure_future(self._idle_watch(self.options.timeout))
         self.ready.set()
         try:
             await self._stop.wait()
         finally:
+            self._stopping = True
+            self.study.cancel()
+            if self._scan_thread is not None:
+                self._scan_thread.join(5)
+            if self.tunnel is not None:
+                self.tunnel.stop()
             http.stop()
             await asyncio.wait_for(http.close_all_connections(), timeout=2)
-            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor.shutdown(wait=True, cancel_futures=True)
             self._remove_socket_file()
             self._save_recovery()
 
@@ -204,6 +234,8 @@ class Server:
         progress = _Progress(self.err) if _is_tty(self.err) else None
         try:
             self.study.scan(progress=progress)
+        except ScanCancelled:
+            return
         except ann.CsvError as exc:
             self.study.scan_error = str(exc)
             if progress:
@@ -220,6 +252,30 @@ class Server:
             progress.clear()
         self._report_scan()
 
+    def _start_tunnel(self) -> None:
+        o = self.options
+        assert o.tunnel_host is not None
+        tunnel = Tunnel(o.tunnel_host, o.tunnel_port, self.port)
+        self.tunnel = tunnel
+        if tunnel.start():
+            self.info.tunnelled = True
+            self.info.tunnel_host = o.tunnel_host
+            rp = tunnel.remote_port
+            self._say(
+                f"tunnel up: port {rp} on {o.tunnel_host} now reaches this server; on your "
+                f"computer run: ssh -L {rp}:localhost:{rp} {o.tunnel_host}  then open "
+                f"http://localhost:{rp}/{self._fragment}"
+            )
+            # This thread stays with ssh: its parent-death signal is tied to the spawning thread.
+            code = tunnel.wait()
+            if not self._stopping:
+                self.info.tunnelled = False
+                self._say(f"warning: the SSH tunnel closed (ssh exit code {code})", err=True)
+            return
+        self._say(f"warning: --tunnel failed ({tunnel.failure}); still serving", err=True)
+        for line in manual_instructions(o.tunnel_host, tunnel.remote_port, self.port):
+            self._say(f"  {line}", err=True)
+
     def _report_scan(self) -> None:
         s = self.study
         n = len(s.files)
@@ -230,7 +286,8 @@ class Server:
         if n == 0:
             why = "no file matched the filters" if s.filtered else "no usable DICOM file found"
             self._say(f"{why} in {', '.join(self.options.paths)}{filtered}{skipped}", err=True)
-            self.stop(EXIT_NO_FILES)
+            if not self.options.keep_empty:
+                self.stop(EXIT_NO_FILES)
             return
         self._say(f"loaded {n} DICOM file(s) from {s.scanned} scanned{filtered}{skipped}")
         if self.options.browser and not self.options.unix_socket:
@@ -239,6 +296,8 @@ class Server:
     def _announce(self) -> None:
         o = self.options
         self._say(f"server running at {self.url}")
+        if self.proxy_url:
+            self._say(f"in JupyterHub, open {self.proxy_url} on your hub")
         if o.unix_socket:
             return
         if not loopback_host(o.host):
@@ -255,9 +314,10 @@ class Server:
         self._say(
             f"remote? on your computer run: ssh -L {p}:localhost:{p} "
             f"{_user()}@{socket.gethostname()}"
-            f"  then open http://localhost:{p}/" + (f"#token={self.token}" if self.token else "")
+            f"  then open http://localhost:{p}/{self._fragment}"
         )
-        self._say("press Ctrl+C to stop")
+        if o.interactive:
+            self._say("press Ctrl+C to stop")
 
     def _save_recovery(self) -> None:
         store = self.study.store

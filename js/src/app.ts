@@ -33,6 +33,9 @@ export interface AppOptions {
 }
 
 const POLL_MS = 700;
+/** Below these root widths (CSS px) the tags / files panes start folded. */
+const NARROW_TAGS = 1000;
+const NARROW_FILES = 640;
 
 /** Mount the viewer in `root`; returns the cleanup function. */
 export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
@@ -173,6 +176,14 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   const center = h("section", { class: "dcmv-center" }, tabs.el, viewport.el, frameBar.el);
   root.append(toolbar.el, h("div", { class: "dcmv-main" }, tree.el, center, tags.el), status.el);
   root.dataset.renderer = viewport.rendererKind;
+  let paints = 0;
+  viewport.onPaint = () => {
+    root.dataset.paints = String(++paints);
+  };
+  // A narrow host (a notebook cell) starts with the side panes folded, leaving room for the image.
+  const width = root.getBoundingClientRect().width;
+  if (width > 0 && width < NARROW_TAGS) togglePane("tags");
+  if (width > 0 && width < NARROW_FILES) togglePane("files");
   const detachPointer = attachPointer(viewport.el, viewer, {
     activeTool: () => viewer.tool,
     reset: () => viewer.reset(),

@@ -43,7 +43,14 @@ def file_index(server: DcmviewProcess, path_part: str) -> int:
 
 def open_viewer(page: Page, server: DcmviewProcess, url: str | None = None) -> None:
     page.goto(url or server.url)
-    wait_state(page, state="ready")
+    wait_loaded(page)
+
+
+def wait_loaded(page: Page) -> None:
+    """Wait until the first file (opened by itself) is shown, or failed: it may be broken."""
+    page.wait_for_function(
+        f"() => ['ready', 'error'].includes(document.querySelector('{ROOT}')?.dataset.state)"
+    )
 
 
 def open_file(page: Page, index: int, source: str = "raw") -> dict[str, str]:

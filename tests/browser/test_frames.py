@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 from playwright.sync_api import Page
@@ -93,6 +94,6 @@ def test_sweep_plays_back_and_forth(page: Page, server: DcmviewProcess) -> None:
     page.wait_for_function("() => window.__frames.length >= 30", timeout=20_000)
     page.locator(".dcmv-play").click()
     frames = page.evaluate("window.__frames")
-    steps = [b - a for a, b in zip(frames, frames[1:], strict=False) if b != a]
+    steps = [b - a for a, b in itertools.pairwise(frames) if b != a]
     assert set(steps) <= {1, -1}
     assert 11 in frames and -1 in steps  # reached the end and came back

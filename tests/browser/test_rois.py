@@ -10,7 +10,16 @@ from pathlib import Path
 from playwright.sync_api import Page
 
 from ..harness import DcmviewProcess
-from .helpers import annotations, drag, file_index, open_file, open_viewer, state, wait_state
+from .helpers import (
+    annotations,
+    drag,
+    file_index,
+    open_file,
+    open_viewer,
+    state,
+    wait_loaded,
+    wait_state,
+)
 
 
 def draw_box(page: Page) -> None:
@@ -33,7 +42,7 @@ def test_drawn_roi_is_saved_and_survives_a_reload(
     assert held["roi_frames"] == [[]]
     page.screenshot(path=str(artifacts / "roi-drawn.png"))
     page.reload()
-    wait_state(page, state="ready")
+    wait_loaded(page)
     open_file(page, index)
     wait_state(page, rois="1")
     page.screenshot(path=str(artifacts / "roi-after-reload.png"))

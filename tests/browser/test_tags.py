@@ -72,5 +72,6 @@ def test_side_panes_collapse(page: Page, server: DcmviewProcess) -> None:
     assert not page.locator(".dcmv-files").is_visible()
     assert not page.locator(".dcmv-tags").is_visible()
     page.wait_for_function(
-        f"() => document.querySelector('.dcmv-viewport').getBoundingClientRect().width > {width + 400}"
+        "(w) => document.querySelector('.dcmv-viewport').getBoundingClientRect().width > w",
+        arg=width + 400,
     )

@@ -128,7 +128,8 @@ def test_zoom_pan_and_double_click_reset(page: Page, server: DcmviewProcess) -> 
     page.mouse.wheel(0, -300)
     page.keyboard.up("Control")
     zoomed = page.wait_for_function(
-        f"() => Number(document.querySelector('#dcmview-root').dataset.zoom) > {float(fit['zoom']) * 1.2}"
+        "(z) => Number(document.querySelector('#dcmview-root').dataset.zoom) > z",
+        arg=float(fit["zoom"]) * 1.2,
     )
     assert zoomed
     drag(page, (0.5, 0.6), (0.5, 0.4), button="right")  # right-drag up zooms in further

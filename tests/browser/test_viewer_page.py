@@ -7,14 +7,22 @@ from pathlib import Path
 from playwright.sync_api import Page
 
 from ..harness import DcmviewProcess
-from .helpers import file_index, open_file, open_viewer, state, viewport_pixels, wait_state
+from .helpers import (
+    file_index,
+    open_file,
+    open_viewer,
+    state,
+    viewport_pixels,
+    wait_loaded,
+    wait_state,
+)
 
 
 def test_first_frame_appears_on_the_canvas(
     page: Page, server: DcmviewProcess, artifacts: Path
 ) -> None:
     open_viewer(page, server)
-    s = wait_state(page, state="ready", source="raw")
+    s = open_file(page, file_index(server, "marker"))
     assert s["renderer"] == "webgl2"
     px = viewport_pixels(page, artifacts / "first-frame.png")
     # An image is on the canvas: many grey levels, not a blank or uniform area.
@@ -30,7 +38,7 @@ def test_token_leaves_the_address_bar_and_survives_a_reload(
     assert "token" not in page.url
     assert page.evaluate("sessionStorage.getItem('dcmview.token')") == server.token
     page.reload()
-    wait_state(page, state="ready")
+    wait_loaded(page)
 
 
 def test_without_token_an_access_page_explains_what_to_open(
@@ -75,12 +83,13 @@ def test_api_errors_are_shown_in_the_viewport(
 
 
 def test_canvas_2d_fallback_windows_the_same_image(page: Page, server: DcmviewProcess) -> None:
+    index = file_index(server, "marker")
     page.goto(server.url.replace("/#", "/?renderer=2d#"))
-    s = wait_state(page, state="ready", source="raw")
+    s = open_file(page, index)
     assert s["renderer"] == "2d"
     two_d = viewport_pixels(page)
     page.goto(server.url)
-    wait_state(page, state="ready", source="raw")
+    open_file(page, index)
     gl = viewport_pixels(page)
     assert state(page)["renderer"] == "webgl2"
     assert two_d.shape == gl.shape

@@ -18,7 +18,7 @@ export class TagsPanel {
   private readonly expanded = new Map<number, Set<string>>();
   private file: number | null = null;
   private nodes: TagNode[] | null = null;
-  private widths = [88, 130, 32];
+  private widths = [100, 130, 34];
 
   constructor(
     private readonly api: Api,

@@ -1,0 +1,178 @@
+"""``dcmview.view()``: the server from Python, blocking or as a handle that runs in a thread.
+
+The server always runs in its own thread with its own event loop, so ``view()`` works the same
+from a plain script and from inside a running asyncio loop (a Jupyter kernel).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..core.discovery import Filter, parse_filter
+from .launch import LaunchError, Options, Server
+
+_LIVE: weakref.WeakSet[ViewHandle] = weakref.WeakSet()
+
+
+class ViewHandle:
+    """A running dcmview server started by :func:`view` with ``block=False``.
+
+    ``url`` (with the token fragment), ``token``, ``port`` and ``proxy_url`` (the path through
+    JupyterHub's proxy, when running inside one) describe where it is; ``stop()`` ends it,
+    ``wait()`` blocks until it ends. Use it as a context manager to stop it on exit.
+    """
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+        self._thread = threading.Thread(target=self._run, name="dcmview-server", daemon=True)
+        self._exit_code: int | None = None
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self._exit_code = self._server.run()
+        except BaseException as exc:  # reported by wait()
+            self._error = exc
+            self._exit_code = 1
+        finally:
+            self._server.ready.set()
+
+    def _start(self) -> None:
+        self._thread.start()
+        self._server.ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        _LIVE.add(self)
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def token(self) -> str | None:
+        return self._server.token
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def proxy_url(self) -> str | None:
+        return self._server.proxy_url
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop the server and wait for its thread (saving unexported edits as on Ctrl+C)."""
+        self._server.stop()
+        self._thread.join(timeout)
+        _LIVE.discard(self)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Block until the server stops (idle timeout or :meth:`stop`); its exit code."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return None
+        _LIVE.discard(self)
+        return self._exit_code
+
+    def annotations(self) -> dict[str, dict[str, Any]]:
+        """Current in-memory ROIs: ``{file path: {"num_roi", "roi_coords", "roi_frames"}}``."""
+        return self._server.study.annotations_by_path()
+
+    def export_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write the ROIs as an EMBED CSV to ``path`` (counts as an export: no recovery file)."""
+        return self._server.study.write_export(path)
+
+    def __enter__(self) -> ViewHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<dcmview {state} at {self._server.base_url}>"
+
+
+def view(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    browser: bool = True,
+    block: bool = True,
+    timeout: float | None = None,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    annotations: str | os.PathLike[str] | None = None,
+    filters: Mapping[str, str] | Iterable[str] | None = None,
+    recursive: bool = True,
+    token: bool = True,
+) -> ViewHandle | int:
+    """Serve DICOM files or folders in the browser viewer.
+
+    ``block=True`` (the default) returns the exit code when the server stops (Ctrl+C or the
+    idle ``timeout``); ``block=False`` returns a :class:`ViewHandle` at once. ``filters`` is a
+    ``{field: value}`` mapping or ``"FIELD=VALUE"`` strings, as ``--filter`` on the command line.
+    Raises ``ValueError`` for bad arguments or an invalid annotations CSV, ``OSError`` when the
+    port cannot be opened.
+    """
+    options = Options(
+        paths=_paths(paths),
+        port=port,
+        host=host,
+        browser=browser,
+        timeout=timeout,
+        recursive=recursive,
+        filters=_filters(filters),
+        annotations=os.fspath(annotations) if annotations is not None else None,
+        token=token,
+        interactive=block,
+    )
+    try:
+        server = Server(options)
+        server.bind()
+    except LaunchError as exc:
+        raise (ValueError if exc.exit_code == 2 else OSError)(str(exc)) from None
+    handle = ViewHandle(server)
+    handle._start()
+    if not block:
+        return handle
+    try:
+        code = handle.wait()
+    except KeyboardInterrupt:
+        handle.stop()
+        code = 0
+    return code if code is not None else 0
+
+
+def _paths(paths: Any) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    out = [os.fspath(p) for p in paths]
+    if not out:
+        raise ValueError("give at least one DICOM file or folder")
+    return out
+
+
+def _filters(filters: Mapping[str, str] | Iterable[str] | None) -> list[Filter]:
+    if filters is None:
+        return []
+    if isinstance(filters, Mapping):
+        items = [f"{k}={v}" for k, v in filters.items()]
+    else:
+        items = list(filters)
+    return [parse_filter(text) for text in items]
+
+
+@atexit.register
+def _stop_live_handles() -> None:
+    for handle in list(_LIVE):
+        handle.stop(timeout=5)

@@ -1,0 +1,98 @@
+"""A real Jupyter server (or JupyterLab) on loopback with isolated config, for tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterProcess:
+    """``jupyter server`` (or ``lab``) with temp config/data/runtime dirs and a known token."""
+
+    def __init__(
+        self, workdir: Path, *, app: str = "jupyter_server", env: dict[str, str] | None = None
+    ) -> None:
+        self.token = secrets.token_hex(16)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        dirs = {name: workdir / name for name in ("config", "data", "runtime", "ws", "settings")}
+        for d in dirs.values():
+            d.mkdir(parents=True, exist_ok=True)
+        full_env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+            "JUPYTER_DATA_DIR": str(dirs["data"]),
+            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+            "JUPYTER_PLATFORM_DIRS": "1",
+            **(env or {}),
+        }
+        args = [
+            sys.executable, "-m", app, "--no-browser", "--allow-root", "--ip=127.0.0.1",
+            f"--port={self.port}", f"--ServerApp.token={self.token}",
+            f"--ServerApp.root_dir={workdir}", "--ServerApp.port_retries=0",
+        ]  # fmt: skip
+        if app == "jupyterlab":
+            args += [
+                f"--LabApp.workspaces_dir={dirs['ws']}",
+                f"--LabApp.user_settings_dir={dirs['settings']}",
+            ]
+        self.log = open(workdir / "jupyter.log", "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            args,
+            env=full_env,
+            cwd=workdir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        self.logfile = workdir / "jupyter.log"
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter exited:\n{self.logfile.read_text()[-3000:]}")
+            try:
+                status, _ = self.get("api/status")
+                if status == 200:
+                    return
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"jupyter did not start:\n{self.logfile.read_text()[-3000:]}")
+
+    def get(
+        self, path: str, headers: dict[str, str] | None = None, timeout: float = 60
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(
+            f"{self.base}/{path.lstrip('/')}",
+            headers={"Authorization": f"token {self.token}", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
