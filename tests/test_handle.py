@@ -109,9 +109,11 @@ def test_blocking_view_returns_after_the_idle_timeout(folder: Path) -> None:
 def test_bad_arguments_raise(folder: Path) -> None:
     with pytest.raises(ValueError, match="invalid filter"):
         dcmview.view([folder], browser=False, block=False, filters={"flavour": "x"})
-    with dcmview.view([folder], browser=False, block=False) as first:
-        with pytest.raises(OSError, match="already in use"):
-            dcmview.view([folder], browser=False, block=False, port=first.port)
+    with (
+        dcmview.view([folder], browser=False, block=False) as first,
+        pytest.raises(OSError, match="already in use"),
+    ):
+        dcmview.view([folder], browser=False, block=False, port=first.port)
 
 
 def test_filters_as_a_mapping(folder: Path, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""``--tunnel`` against a real OpenSSH server on loopback (started by the test, no system config)."""
+"""``--tunnel`` against a real OpenSSH server on loopback that the test starts itself."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def sshd(tmp_path: Path):
                 break
         time.sleep(0.05)
     (d / "ssh_config").write_text(
-        f"Host loginhost\n  HostName 127.0.0.1\n  Port {port}\n  User {os.environ.get('USER', 'root')}\n"
+        f"Host loginhost\n  HostName 127.0.0.1\n  Port {port}\n"
+        f"  User {os.environ.get('USER', 'root')}\n"
         f"  IdentityFile {d / 'client_key'}\n  IdentitiesOnly yes\n"
         "  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n"
         f"Host deadhost\n  HostName 127.0.0.1\n  Port {_free_port()}\n"

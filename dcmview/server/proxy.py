@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any
 
+_ARGS = ("--no-browser", "--no-token", "--keep-empty", "--unix-socket", "{unix_socket}")
 ICON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "icons", "dcmview.svg")
 
 
