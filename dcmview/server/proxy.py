@@ -20,17 +20,7 @@ def setup_dcmview() -> dict[str, Any]:
     """The server-process description jupyter-server-proxy reads (see its documentation)."""
     root = os.environ.get("DCMVIEW_ROOT") or os.getcwd()
     return {
-        "command": [
-            sys.executable,
-            "-m",
-            "dcmview",
-            "--no-browser",
-            "--no-token",
-            "--keep-empty",
-            "--unix-socket",
-            "{unix_socket}",
-            root,
-        ],  # fmt: skip
+        "command": [sys.executable, "-m", "dcmview", *_ARGS, root],
         "unix_socket": True,
         "timeout": 60,
         "new_browser_tab": True,
