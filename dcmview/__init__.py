@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ViewHandle", "__version__", "view"]
+__all__ = ["ViewHandle", "Viewer", "__version__", "view"]
 
 if TYPE_CHECKING:
     from .server.handle import ViewHandle, view
+    from .widget import Viewer
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +24,8 @@ def __getattr__(name: str) -> Any:
         from .server import handle
 
         return getattr(handle, name)
+    if name == "Viewer":
+        from .widget import Viewer
+
+        return Viewer
     raise AttributeError(f"module 'dcmview' has no attribute {name!r}")

@@ -10,11 +10,10 @@ import atexit
 import os
 import threading
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..core.discovery import Filter, parse_filter
+from ..core.inputs import FiltersArg, PathsArg, filter_list, path_list
 from .launch import LaunchError, Options, Server
 
 _LIVE: weakref.WeakSet[ViewHandle] = weakref.WeakSet()
@@ -104,7 +103,7 @@ class ViewHandle:
 
 
 def view(
-    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    paths: PathsArg,
     *,
     browser: bool = True,
     block: bool = True,
@@ -112,7 +111,7 @@ def view(
     port: int = 0,
     host: str = "127.0.0.1",
     annotations: str | os.PathLike[str] | None = None,
-    filters: Mapping[str, str] | Iterable[str] | None = None,
+    filters: FiltersArg = None,
     recursive: bool = True,
     token: bool = True,
 ) -> ViewHandle | int:
@@ -125,13 +124,13 @@ def view(
     port cannot be opened.
     """
     options = Options(
-        paths=_paths(paths),
+        paths=path_list(paths),
         port=port,
         host=host,
         browser=browser,
         timeout=timeout,
         recursive=recursive,
-        filters=_filters(filters),
+        filters=filter_list(filters),
         annotations=os.fspath(annotations) if annotations is not None else None,
         token=token,
         interactive=block,
@@ -151,25 +150,6 @@ def view(
         handle.stop()
         code = 0
     return code if code is not None else 0
-
-
-def _paths(paths: Any) -> list[str]:
-    if isinstance(paths, (str, os.PathLike)):
-        return [os.fspath(paths)]
-    out = [os.fspath(p) for p in paths]
-    if not out:
-        raise ValueError("give at least one DICOM file or folder")
-    return out
-
-
-def _filters(filters: Mapping[str, str] | Iterable[str] | None) -> list[Filter]:
-    if filters is None:
-        return []
-    if isinstance(filters, Mapping):
-        items = [f"{k}={v}" for k, v in filters.items()]
-    else:
-        items = list(filters)
-    return [parse_filter(text) for text in items]
 
 
 @atexit.register

@@ -1,0 +1,216 @@
+"""``dcmview.Viewer``: the viewer as a notebook cell output (anywidget).
+
+The widget runs the same viewer bundle as the server page. Its requests arrive as custom widget
+messages and are answered by the same API router (:mod:`dcmview.api`); response bodies travel as
+binary buffers, split into parts of at most :data:`MAX_PART_BYTES`. Pixel data, files and tag
+trees never go through traitlets, so a saved notebook stays small. Only small view state is
+synced both ways: which file, which frame, the window and the tool.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from .api import Api, ApiRequest, ApiResponse, json_response
+from .core import annotations as ann
+from .core.inputs import FiltersArg, PathsArg, filter_list, path_list
+from .core.study import Study
+
+STATIC = Path(__file__).resolve().parent / "static"
+# Every widget message stays under 4 MB (JSON part included); larger bodies go in parts.
+MAX_PART_BYTES = 4 * 1024 * 1024 - 64 * 1024
+_EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dcmview-widget")
+
+
+class Viewer(anywidget.AnyWidget):
+    """Show DICOM files or folders in a notebook cell.
+
+    >>> viewer = dcmview.Viewer(["study_dir"], annotations="rois.csv")
+    >>> viewer                      # the viewer appears as the cell's output
+    >>> viewer.frame = 10           # move it from Python; using it updates the traits
+    >>> viewer.annotations          # {"/abs/file.dcm": {"num_roi", "roi_coords", "roi_frames"}}
+    """
+
+    _esm = STATIC / "viewer.js"
+    _css = STATIC / "viewer.css"
+
+    file_index = traitlets.Int(0).tag(sync=True)
+    frame = traitlets.Int(0).tag(sync=True)
+    window_center = traitlets.Float(None, allow_none=True).tag(sync=True)
+    window_width = traitlets.Float(None, allow_none=True).tag(sync=True)
+    tool = traitlets.Unicode("wl").tag(sync=True)
+    height = traitlets.Int(600).tag(sync=True)
+    # Bumped when ROIs change from Python, so that open views reload them.
+    annotations_version = traitlets.Int(0).tag(sync=True)
+
+    def __init__(
+        self,
+        paths: PathsArg,
+        *,
+        annotations: str | os.PathLike[str] | None = None,
+        filters: FiltersArg = None,
+        recursive: bool = True,
+        height: int = 600,
+        cache_budget: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        document = None
+        if annotations is not None:
+            try:
+                document = ann.read_csv(annotations)
+            except ann.CsvError as exc:
+                raise ValueError(f"invalid annotations CSV: {exc}") from None
+        self._study = Study(
+            path_list(paths),
+            recursive=recursive,
+            filters=filter_list(filters),
+            annotations=document,
+            cache_budget=cache_budget,
+        )
+        try:
+            self._study.scan()
+        except ann.CsvError as exc:
+            raise ValueError(f"invalid annotations CSV: {exc}") from None
+        self._api = Api(self._study)
+        self._inflight: dict[int, Future[None]] = {}
+        self._lock = threading.Lock()
+        super().__init__(height=height, **kwargs)
+        self.on_msg(self._on_message)
+
+    # -- Python access to the work ---------------------------------------------------------
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        """The loaded files, as ``/api/files`` lists them."""
+        return [self._study.summary(i) for i in range(len(self._study.files))]
+
+    @property
+    def annotations(self) -> dict[str, dict[str, Any]]:
+        """Current ROIs of every file that has some: ``{path: {"num_roi", "roi_coords",
+        "roi_frames"}}`` (live: reflects edits made in the viewer)."""
+        return self._study.annotations_by_path()
+
+    def set_annotations(self, rois: Mapping[str | int, Mapping[str, Any]]) -> None:
+        """Replace the ROIs of some files: ``{path or index: {"roi_coords": [...], ...}}``.
+
+        Every entry is validated before any is applied; an invalid one raises ValueError and
+        changes nothing.
+        """
+        store = self._study.annotation_store()
+        by_path = {r.path: i for i, r in enumerate(self._study.files)}
+        targets: list[tuple[int, Mapping[str, Any]]] = []
+        for key, payload in rois.items():
+            index = key if isinstance(key, int) else by_path.get(os.path.abspath(key))
+            if index is None or not 0 <= index < len(self._study.files):
+                raise ValueError(f"no loaded file {key!r}")
+            targets.append((index, payload))
+        for index, payload in targets:
+            shape = store_shape(self._study, index)
+            try:
+                ann.parse_payload(dict(payload), shape)
+            except Exception as exc:
+                raise ValueError(f"file {index}: {exc}") from None
+        for index, payload in targets:
+            store.put(index, dict(payload))
+        self.annotations_version += 1
+
+    def export_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write every ROI as an EMBED CSV to ``path``; returns the path written."""
+        return self._study.write_export(path)
+
+    def __repr__(self) -> str:
+        n = len(self._study.files)
+        return f"dcmview.Viewer({n} DICOM file(s)) — shown by JupyterLab, Notebook 7 or VS Code"
+
+    # -- the message pump ------------------------------------------------------------------
+    def _on_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "dcmview:cancel":
+            with self._lock:
+                future = self._inflight.pop(_int(content.get("id")), None)
+            if future is not None:
+                future.cancel()
+            return
+        if kind != "dcmview:request":
+            return
+        request_id = _int(content.get("id"))
+        future = _EXECUTOR.submit(self._answer, request_id, content)
+        with self._lock:
+            self._inflight[request_id] = future
+        future.add_done_callback(lambda _f: self._forget(request_id))
+
+    def _forget(self, request_id: int) -> None:
+        with self._lock:
+            self._inflight.pop(request_id, None)
+
+    def _answer(self, request_id: int, content: dict[str, Any]) -> None:
+        try:
+            response = self._api.handle(request_from_message(content))
+        except Exception as exc:  # the router turns known errors into responses already
+            response = json_response(
+                {"code": "error", "error": f"{type(exc).__name__}: {exc}"}, status=500
+            )
+        for message, parts in response_messages(request_id, response):
+            self.send(message, buffers=parts)
+
+
+def request_from_message(content: Mapping[str, Any]) -> ApiRequest:
+    """An :class:`ApiRequest` from the viewer's message (path may carry a ``?query``)."""
+    from urllib.parse import parse_qsl
+
+    raw_path = str(content.get("path") or "")
+    path, _, query = raw_path.partition("?")
+    headers = content.get("headers") or {}
+    body = content.get("body")
+    return ApiRequest(
+        method=str(content.get("method") or "GET").upper(),
+        path=path,
+        query=dict(parse_qsl(query, keep_blank_values=True)),
+        headers={str(k).lower(): str(v) for k, v in dict(headers).items()},
+        body=body.encode("utf-8") if isinstance(body, str) else b"",
+    )
+
+
+def response_messages(
+    request_id: int, response: ApiResponse
+) -> list[tuple[dict[str, Any], list[bytes]]]:
+    """The messages answering one request: the body split into parts of MAX_PART_BYTES."""
+    body = response.body
+    count = max(1, -(-len(body) // MAX_PART_BYTES))
+    out = []
+    for part in range(count):
+        chunk = body[part * MAX_PART_BYTES : (part + 1) * MAX_PART_BYTES]
+        message: dict[str, Any] = {
+            "type": "dcmview:response",
+            "id": request_id,
+            "status": response.status,
+            "part": part,
+            "parts": count,
+        }
+        if part == 0:
+            message["headers"] = response.headers
+        out.append((message, [chunk]))
+    return out
+
+
+def store_shape(study: Study, index: int) -> ann.ImageShape:
+    layout = study.record(index).layout
+    if layout is None:
+        raise ValueError(f"file {index} has no pixel data, so it cannot hold ROIs")
+    return ann.ImageShape(layout.rows, layout.columns, layout.frame_count)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
