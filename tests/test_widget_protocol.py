@@ -149,7 +149,7 @@ def test_put_from_the_viewer_and_python_access(viewer, tmp_path: Path) -> None:
 def test_put_without_json_content_type_is_refused(viewer) -> None:
     cap = Captured(viewer)
     status, _, body = cap.answer(viewer, "api/file/0/annotations", method="PUT", body="{}")
-    assert status == 415
+    assert status == 415 and json.loads(body)["code"] == "unsupported_media_type"
 
 
 def test_invalid_csv_raises_value_error(folder: Path, tmp_path: Path) -> None:

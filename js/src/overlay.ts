@@ -1,4 +1,5 @@
-// Overlay text (SPEC §6): label, frame i/N, W/L, zoom in the corners; the pixel readout.
+// Overlay text (SPEC §6): label, frame i/N, W/L, zoom in the corners; the pixel readout; and the
+// same state as data-* attributes of the root element, for scripts and browser tests.
 
 import { type Doc, frameCount } from "./doc";
 import type { FrameImage } from "./frames/image";
@@ -53,4 +54,32 @@ export function readout(doc: Doc, img: FrameImage, x: number, y: number): string
   const unit = doc.file.modality === "CT" ? "HU" : "Value";
   const same = img.slope === 1 && img.intercept === 0;
   return [pos, same ? `Stored ${stored}` : `Stored ${stored}  ${unit} ${fmt(value)}`];
+}
+
+/** Mirror the shown state on the root element's data-* attributes (read by tests and scripts). */
+export function publishState(
+  el: DOMStringMap,
+  doc: Doc,
+  w: Window,
+  scale: number,
+  renderer: string,
+  roiCount: number,
+): void {
+  const img = doc.image;
+  el.state = doc.error ? "error" : doc.loading || !img ? "loading" : "ready";
+  el.file = String(doc.file.index);
+  el.frame = String(doc.frame);
+  el.frameCount = String(frameCount(doc));
+  el.shownFrame = String(doc.imageFrame);
+  el.source = img ? (img.kind === "grey" ? "raw" : "png") : "";
+  el.wc = String(w.center);
+  el.ww = String(w.width);
+  el.preset = doc.preset;
+  el.zoom = scale.toFixed(4);
+  el.rot = String(doc.view.rot);
+  el.flip = String(doc.view.flip);
+  el.invert = String(doc.invert);
+  el.renderer = renderer;
+  el.rois = String(roiCount);
+  el.selected = doc.selected === null ? "" : String(doc.selected);
 }

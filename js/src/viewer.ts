@@ -7,7 +7,7 @@ import { type Doc, effectiveWindow, frameCount, isGreyInfo, modalityRange, newDo
 import { FrameCache } from "./frames/cache";
 import type { FrameImage } from "./frames/image";
 import type { ToolId } from "./keys";
-import { overlayLines, readout } from "./overlay";
+import { overlayLines, publishState, readout } from "./overlay";
 import { type PresetId, presetById } from "./presets";
 import { type Roi, scopeFrames } from "./rois";
 import type { ToolHost } from "./tools/types";
@@ -21,7 +21,7 @@ import {
   scaleOf,
   type ViewState,
 } from "./viewport/transform";
-import type { Viewport } from "./viewport/viewport";
+import type { Scene, Viewport } from "./viewport/viewport";
 import { dragUnit, fullDynamicWindow, initialWindow, type Window } from "./windowing";
 
 export class Viewer implements ToolHost {
@@ -207,21 +207,25 @@ export class Viewer implements ToolHost {
 
   /** Repaint the active doc (`now` paints synchronously, for cine). */
   redraw(now = false): void {
-    const doc = this.active;
+    const scene = this.scene(this.active);
+    if (now) this.viewport.drawNow(scene);
+    else this.viewport.draw(scene);
+    this.updateOverlay();
+  }
+
+  /** What the viewport shows for a doc; `rois` overrides the stored ones (during a drag). */
+  private scene(doc: Doc | null, rois?: readonly Roi[]): Scene {
     const img = doc?.image ?? null;
-    const scene = {
+    return {
       image: img,
       view: doc?.view ?? defaultView(),
       window: doc ? effectiveWindow(doc, img) : { center: 0, width: 1 },
       invert: doc?.invert ?? false,
-      rois: doc ? this.store.rois(doc.file.index) : [],
+      rois: rois ?? (doc ? this.store.rois(doc.file.index) : []),
       frame: doc?.frame ?? 0,
       selected: doc?.selected ?? null,
       draft: this.draft,
     };
-    if (now) this.viewport.drawNow(scene);
-    else this.viewport.draw(scene);
-    this.updateOverlay();
   }
 
   private updateOverlay(): void {
@@ -240,22 +244,14 @@ export class Viewer implements ToolHost {
     this.viewport.setCorner("tr", lines.tr);
     this.viewport.setCorner("br", lines.br);
     this.viewport.setCorner("bl", this.readoutLines());
-    el.state = doc.error ? "error" : doc.loading || !img ? "loading" : "ready";
-    el.file = String(doc.file.index);
-    el.frame = String(doc.frame);
-    el.frameCount = String(frameCount(doc));
-    el.shownFrame = String(doc.imageFrame);
-    el.source = img ? (img.kind === "grey" ? "raw" : "png") : "";
-    el.wc = String(w.center);
-    el.ww = String(w.width);
-    el.preset = doc.preset;
-    el.zoom = scale.toFixed(4);
-    el.rot = String(doc.view.rot);
-    el.flip = String(doc.view.flip);
-    el.invert = String(doc.invert);
-    el.renderer = this.viewport.rendererKind;
-    el.rois = String(this.store.rois(doc.file.index).length);
-    el.selected = doc.selected === null ? "" : String(doc.selected);
+    publishState(
+      el,
+      doc,
+      w,
+      scale,
+      this.viewport.rendererKind,
+      this.store.rois(doc.file.index).length,
+    );
   }
 
   private readoutLines(): string[] {
@@ -395,22 +391,9 @@ export class Viewer implements ToolHost {
   setRois(rois: Roi[], save: boolean): void {
     const doc = this.active;
     if (!doc) return;
-    if (save) this.store.set(doc.file.index, rois);
-    else this.previewRois(doc, rois);
-  }
-  private previewRois(doc: Doc, rois: Roi[]): void {
     // During a drag only the picture changes; the store (and the server) see the final box.
-    const scene = {
-      image: doc.image,
-      view: doc.view,
-      window: effectiveWindow(doc, doc.image),
-      invert: doc.invert,
-      rois,
-      frame: doc.frame,
-      selected: doc.selected,
-      draft: this.draft,
-    };
-    this.viewport.draw(scene);
+    if (save) this.store.set(doc.file.index, rois);
+    else this.viewport.draw(this.scene(doc, rois));
   }
   selected(): number | null {
     return this.active?.selected ?? null;
