@@ -67,6 +67,15 @@ export class AnnotationStore {
     return e.rois;
   }
 
+  /** Fetch the server's ROIs again (they were changed elsewhere, e.g. from Python). Local edits
+   * not yet saved win: their save meets a 412 and reloads then. */
+  async reload(file: number): Promise<void> {
+    const e = this.entries.get(file);
+    if (!e?.loaded || e.dirty || e.saving) return;
+    e.loaded = false;
+    await this.load(file);
+  }
+
   rois(file: number): readonly Roi[] {
     return this.entries.get(file)?.rois ?? [];
   }

@@ -8,9 +8,10 @@ import { frameCount } from "./doc";
 import { downloadBytes } from "./download";
 import { actionFor } from "./keys";
 import { Playback } from "./playback";
+import { changes, type SyncHost, sameSync, type ViewSync } from "./sync";
 import { attachPointer } from "./tools/pointer";
 import type { Transport } from "./transport/types";
-import type { FilesResponse } from "./types";
+import type { FileSummary, FilesResponse } from "./types";
 import { showAccessRequired } from "./ui/access";
 import { h } from "./ui/dom";
 import { FileTree } from "./ui/file-tree";
@@ -30,6 +31,8 @@ export interface AppOptions {
   hadToken: boolean;
   /** Force the Canvas 2D renderer (tests, broken GPUs): `?renderer=2d` on the page. */
   renderer?: "webgl2" | "2d";
+  /** A host that mirrors the view state (the notebook widget's traitlets). */
+  sync?: SyncHost;
 }
 
 const POLL_MS = 700;
@@ -151,6 +154,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
       playback.mode,
     );
     root.dataset.playing = String(playback.playing);
+    root.dataset.cineStalls = String(playback.stalls);
     root.dataset.tool = viewer.tool;
     const key = `${viewer.docs.map((d) => d.file.index).join(",")}|${doc?.file.index ?? ""}`;
     if (key !== tabsKey) {
@@ -169,7 +173,56 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
       status.flash(store.notice, 8000);
       store.notice = null;
     }
+    pushSync();
   }
+
+  // -- view state shared with a host (notebook traitlets) ----------------------------------
+  let files: FileSummary[] = [];
+  let synced: ViewSync | null = null;
+  function currentSync(): ViewSync | null {
+    const doc = viewer.active;
+    if (!doc) return null;
+    const w = viewer.window();
+    return {
+      file: doc.file.index,
+      frame: doc.frame,
+      wc: w ? w.center : null,
+      ww: w ? w.width : null,
+      tool: viewer.tool,
+    };
+  }
+  function pushSync(): void {
+    const now = currentSync();
+    if (!opts.sync || !now || sameSync(synced, now)) return;
+    synced = now;
+    opts.sync.push(now);
+  }
+  function applySync(s: Partial<ViewSync>): void {
+    const todo = changes(currentSync(), s);
+    if (todo.file !== undefined) {
+      const f = files.find((x) => x.index === todo.file);
+      if (f) {
+        playback.stop();
+        viewer.open(f);
+      }
+    }
+    const doc = viewer.active;
+    if (todo.frame !== undefined && doc) {
+      playback.stop();
+      if (doc.info) viewer.showFrame(todo.frame);
+      else doc.frame = Math.max(0, todo.frame);
+    }
+    if (typeof todo.wc === "number" && typeof todo.ww === "number") {
+      viewer.setWindow({ center: todo.wc, width: todo.ww });
+    }
+    if (todo.tool !== undefined) viewer.tool = todo.tool;
+    refresh();
+  }
+  const stopSync = opts.sync?.listen(applySync, () => {
+    const doc = viewer.active;
+    if (doc) void store.reload(doc.file.index);
+    for (const d of viewer.docs) if (d !== doc) void store.reload(d.file.index);
+  });
   viewer.onChange = refresh;
   store.onChange(() => refresh());
 
@@ -254,7 +307,12 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
     if (stopped) return;
     status.setFiles(r);
     tree.setFiles(r.files);
-    if (!viewer.docs.length && r.files[0]) viewer.open(r.files[0]);
+    files = r.files;
+    if (!viewer.docs.length && r.files[0]) {
+      const wanted = opts.sync?.initial() ?? {};
+      viewer.open(r.files.find((f) => f.index === wanted.file) ?? r.files[0]);
+      applySync(wanted);
+    }
     if (!r.files.length && r.scan_complete) {
       viewport.showMessage(
         "No DICOM files",
@@ -269,6 +327,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
     stopped = true;
     if (pollTimer) clearTimeout(pollTimer);
     playback.stop();
+    stopSync?.();
     detachPointer();
     keyTarget.removeEventListener("keydown", onKey as EventListener);
     window.removeEventListener("beforeunload", onUnload);

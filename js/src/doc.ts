@@ -57,8 +57,9 @@ export function frameCount(doc: Doc): number {
 
 /** Is the file shown from grey samples (true) or from display pictures? */
 export function isGreyInfo(info: FileInfo): boolean {
-  const pi = info.photometric_interpretation.toUpperCase();
-  return info.samples_per_pixel === 1 && pi.startsWith("MONOCHROME");
+  // An unusable layout (nulls) goes the raw way too: the server then reports why it cannot decode.
+  const pi = (info.photometric_interpretation ?? "MONOCHROME2").toUpperCase();
+  return (info.samples_per_pixel ?? 1) === 1 && pi.startsWith("MONOCHROME");
 }
 
 /** The window applied to a grey image under the doc's preset. */

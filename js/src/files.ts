@@ -52,27 +52,32 @@ export function fileLabel(f: FileSummary): string {
   return `${inst ? `${inst} · ` : ""}${name}${frames}`;
 }
 
+/** Tree keys of a file's patient, study and series groups. */
+export function groupKeys(f: FileSummary): { patient: string; study: string; series: string } {
+  const patient = `${f.patient_id}\u0000${f.patient_name}`;
+  const study = `${patient}\u0000${f.study_instance_uid}`;
+  return { patient, study, series: `${study}\u0000${f.series_instance_uid}` };
+}
+
 /** Group files (already in server order) into the tree, keeping first-seen order at each level. */
 export function groupFiles(files: readonly FileSummary[]): PatientNode[] {
   const patients = new Map<string, PatientNode>();
   const studies = new Map<string, StudyNode>();
   const series = new Map<string, SeriesNode>();
   for (const f of files) {
-    const pk = `${f.patient_id}\u0000${f.patient_name}`;
+    const { patient: pk, study: sk, series: rk } = groupKeys(f);
     let p = patients.get(pk);
     if (!p) {
       p = { key: pk, label: patientLabel(f), studies: [], fileCount: 0 };
       patients.set(pk, p);
     }
     p.fileCount++;
-    const sk = `${pk}\u0000${f.study_instance_uid}`;
     let s = studies.get(sk);
     if (!s) {
       s = { key: sk, label: studyLabel(f), series: [] };
       studies.set(sk, s);
       p.studies.push(s);
     }
-    const rk = `${sk}\u0000${f.series_instance_uid}`;
     let r = series.get(rk);
     if (!r) {
       r = { key: rk, label: seriesLabel(f), files: [] };

@@ -3,9 +3,10 @@
 
 import "./styles.css";
 import { mountApp } from "./app";
+import { type ModelSync, modelSync } from "./model-sync";
 import { acquireToken } from "./token";
 import { HttpTransport } from "./transport/http";
-import { type MessageModel, WidgetTransport } from "./transport/widget";
+import { WidgetTransport } from "./transport/widget";
 
 const ROOT_ID = "dcmview-root";
 
@@ -29,12 +30,19 @@ function mountPage(root: HTMLElement): void {
 }
 
 /** anywidget lifecycle: mount into the output cell; the returned function cleans up. */
-function render({ model, el }: { model: MessageModel; el: HTMLElement }): () => void {
+function render({ model, el }: { model: ModelSync; el: HTMLElement }): () => void {
   const root = document.createElement("div");
   root.className = "dcmv-widget";
+  const height = Number(model.get("height")) || 600;
+  root.style.height = `${height}px`;
   el.append(root);
   const transport = new WidgetTransport(model);
-  const cleanup = mountApp(root, { transport, keyScope: "root", hadToken: true });
+  const cleanup = mountApp(root, {
+    transport,
+    keyScope: "root",
+    hadToken: true,
+    sync: modelSync(model),
+  });
   return () => {
     cleanup();
     transport.dispose();

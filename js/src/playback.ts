@@ -24,6 +24,9 @@ export class Playback {
   playing = false;
   fps: number = DEFAULT_FPS;
   mode: CineMode = "loop";
+  /** Frames that were due but not yet decoded (playback waited for them). */
+  stalls = 0;
+  private stalled = false;
   private dir: 1 | -1 = 1;
   private clock: CineClock | null = null;
   private raf = 0;
@@ -83,11 +86,14 @@ export class Playback {
     if (this.clock.due(now, 8)) {
       const step = nextFrame(this.host.frame(), this.dir, this.host.frameCount(), this.mode);
       if (this.host.ready(file, step.frame)) {
+        this.stalled = false;
         this.dir = step.dir;
         this.host.show(step.frame);
         this.clock.advanced(now);
         this.refill();
       } else {
+        if (!this.stalled) this.stalls++;
+        this.stalled = true;
         this.refill();
       }
     }

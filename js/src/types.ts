@@ -22,8 +22,8 @@ export interface FileSummary {
   instance_number: string | number | null;
   has_pixels: boolean;
   frame_count: number;
-  rows: number;
-  columns: number;
+  rows: number | null;
+  columns: number | null;
   transfer_syntax_uid: string;
   default_window: WindowJson | null;
 }
@@ -40,17 +40,18 @@ export interface FilesResponse {
   scan_complete: boolean;
 }
 
+/** `api/file/:i/info`; the layout fields are null when the pixel description is unusable. */
 export interface FileInfo {
   frame_count: number;
-  rows: number;
-  columns: number;
+  rows: number | null;
+  columns: number | null;
   transfer_syntax: string;
   transfer_syntax_uid: string;
   has_pixels: boolean;
   default_window: WindowJson | null;
-  photometric_interpretation: string;
-  samples_per_pixel: number;
-  bits_allocated: number;
+  photometric_interpretation: string | null;
+  samples_per_pixel: number | null;
+  bits_allocated: number | null;
   pixel_spacing: number[] | null;
 }
 

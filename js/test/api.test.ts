@@ -135,3 +135,29 @@ describe("frame cache", () => {
     for (const f of [1, 2, 3, 4, 5, 6, 7]) expect(cache.has(0, f)).toBe(true);
   });
 });
+
+describe("file info", () => {
+  it("treats an unusable layout (nulls) as grey, so the server's decode error is shown", async () => {
+    const { isGreyInfo } = await import("../src/doc");
+    const info = {
+      frame_count: 0,
+      rows: null,
+      columns: null,
+      transfer_syntax: "Explicit VR Little Endian",
+      transfer_syntax_uid: "1.2.840.10008.1.2.1",
+      has_pixels: true,
+      default_window: null,
+      photometric_interpretation: null,
+      samples_per_pixel: null,
+      bits_allocated: null,
+      pixel_spacing: null,
+    };
+    expect(isGreyInfo(info)).toBe(true);
+    expect(isGreyInfo({ ...info, photometric_interpretation: "RGB", samples_per_pixel: 3 })).toBe(
+      false,
+    );
+    expect(
+      isGreyInfo({ ...info, photometric_interpretation: "PALETTE COLOR", samples_per_pixel: 1 }),
+    ).toBe(false);
+  });
+});

@@ -44,7 +44,7 @@ describe("widget transport", () => {
   it("times out, and rejects pending requests on dispose", async () => {
     const model = new FakeModel();
     const t = new WidgetTransport(model, 10);
-    await expect(t.request("api/files")).rejects.toThrow(/did not answer/);
+    await expect(t.request("api/files")).rejects.toThrow(/not answering/);
     const p = t.request("api/files");
     t.dispose();
     await expect(p).rejects.toThrow(/closed/);
@@ -58,5 +58,29 @@ describe("widget transport", () => {
     ctrl.abort();
     await expect(p).rejects.toThrow(/Aborted/);
     expect(model.sent[1]).toMatchObject({ type: "dcmview:cancel" });
+  });
+
+  it("joins a body sent in parts, whatever their order", async () => {
+    const model = new FakeModel();
+    const t = new WidgetTransport(model);
+    const p = t.request("api/file/0/frame/0/raw");
+    const id = (model.sent[0] as { id: number }).id;
+    const part = (k: number, bytes: number[], headers?: Record<string, string>) =>
+      model.reply({ type: "dcmview:response", id, status: 200, part: k, parts: 3, headers }, [
+        new DataView(new Uint8Array(bytes).buffer),
+      ]);
+    part(2, [7, 8]);
+    part(0, [1, 2, 3], { "X-Frame-Rows": "4" });
+    let done = false;
+    void p.then(() => {
+      done = true;
+    });
+    await Promise.resolve();
+    expect(done).toBe(false);
+    part(1, [4, 5, 6]);
+    const res = await p;
+    expect(res.status).toBe(200);
+    expect(res.headers["x-frame-rows"]).toBe("4");
+    expect(Array.from(new Uint8Array(res.body))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });

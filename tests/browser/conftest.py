@@ -45,6 +45,10 @@ _SKIP_REASON = (
 )
 
 
+if _SKIP_REASON and os.environ.get("CI"):
+    raise RuntimeError(f"CI must run the browser tests: {_SKIP_REASON}")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:

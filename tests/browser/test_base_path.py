@@ -16,7 +16,7 @@ from .helpers import annotations, drag, file_index, open_file, viewport_pixels, 
 
 PREFIX = "/user/x/proxy/8888/"
 # Host and Origin are not forwarded: to the server this proxy is a same-origin client.
-FORWARDED = ("authorization", "content-type", "if-match", "accept")
+FORWARDED = ("authorization", "x-dcmview-token", "content-type", "if-match", "accept")
 
 
 class PrefixProxy:

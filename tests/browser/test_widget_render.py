@@ -21,7 +21,12 @@ CELL_PAGE = """<!doctype html>
 <script type="module">
 import widget from "./assets/viewer.js";
 const handlers = new Set();
+const state = { height: 600, file_index: 0, frame: 0, window_center: null, window_width: null,
+                tool: "wl", annotations_version: 0 };
 const model = {
+  get(name) { return state[name]; },
+  set(name, value) { state[name] = value; },
+  save_changes() {},
   send(msg) {
     if (msg.type !== "dcmview:request") return;
     const headers = { ...msg.headers, Authorization: "Bearer __TOKEN__" };
@@ -34,8 +39,8 @@ const model = {
       for (const cb of handlers) cb(reply, [body]);
     });
   },
-  on(_event, cb) { handlers.add(cb); },
-  off(_event, cb) { handlers.delete(cb); },
+  on(event, cb) { if (event === "msg:custom") handlers.add(cb); },
+  off(event, cb) { handlers.delete(cb); },
 };
 window.__cleanup = widget.render({ model, el: document.getElementById("cell") });
 </script>

@@ -1,5 +1,7 @@
 // Transport over fetch with URLs relative to the page, so the viewer works at "/" and under any
-// base path (jupyter-server-proxy, SSH forwards). The token travels as a Bearer header only.
+// base path (jupyter-server-proxy, SSH forwards). The token travels in an `X-Dcmview-Token`
+// header: behind JupyterHub's proxy an `Authorization` header would be taken by the hub, which
+// would try to validate it as a hub token on every request (the server accepts both).
 
 import type { Transport, TransportRequest, TransportResponse } from "./types";
 
@@ -16,7 +18,7 @@ export class HttpTransport implements Transport {
 
   async request(path: string, init: TransportRequest = {}): Promise<TransportResponse> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (this.token) headers["X-Dcmview-Token"] = this.token;
     const res = await fetch(this.base + path, {
       method: init.method ?? "GET",
       headers,

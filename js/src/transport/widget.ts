@@ -3,7 +3,11 @@
 // pass through traitlets. Requests are matched by id; each can time out or be aborted.
 //
 //   viewer -> kernel  {"type": "dcmview:request", "id": n, "method", "path", "headers", "body"}
-//   kernel -> viewer  {"type": "dcmview:response", "id": n, "status", "headers"}, [body]
+//   kernel -> viewer  {"type": "dcmview:response", "id": n, "status", "headers",
+//                      "part": k, "parts": n}, [body part k]
+//
+// Every message stays under 4 MB, so a large body (a mammography frame) arrives in parts that
+// are joined here; "headers" comes with part 0.
 
 import type { Transport, TransportRequest, TransportResponse } from "./types";
 
@@ -17,6 +21,9 @@ interface Pending {
   resolve: (r: TransportResponse) => void;
   reject: (e: Error) => void;
   timer: ReturnType<typeof setTimeout>;
+  parts: (Uint8Array | undefined)[];
+  status: number;
+  headers: Record<string, string>;
 }
 
 interface ResponseMessage {
@@ -24,6 +31,8 @@ interface ResponseMessage {
   id: number;
   status: number;
   headers?: Record<string, string>;
+  part?: number;
+  parts?: number;
 }
 
 function isResponse(m: unknown): m is ResponseMessage {
@@ -31,13 +40,21 @@ function isResponse(m: unknown): m is ResponseMessage {
   return !!r && r.type === "dcmview:response" && typeof r.id === "number";
 }
 
-function toArrayBuffer(view: DataView | undefined): ArrayBuffer {
-  if (!view) return new ArrayBuffer(0);
-  const { buffer, byteOffset, byteLength } = view;
-  if (byteOffset === 0 && byteLength === buffer.byteLength && buffer instanceof ArrayBuffer) {
-    return buffer;
+function join(parts: (Uint8Array | undefined)[]): ArrayBuffer {
+  if (parts.length === 1 && parts[0]) return parts[0].slice().buffer;
+  const out = new Uint8Array(parts.reduce((n, p) => n + (p?.byteLength ?? 0), 0));
+  let at = 0;
+  for (const p of parts) {
+    if (!p) continue;
+    out.set(p, at);
+    at += p.byteLength;
   }
-  return new Uint8Array(buffer, byteOffset, byteLength).slice().buffer;
+  return out.buffer;
+}
+
+function toBytes(view: DataView | undefined): Uint8Array {
+  if (!view) return new Uint8Array(0);
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 export class WidgetTransport implements Transport {
@@ -48,11 +65,18 @@ export class WidgetTransport implements Transport {
     if (!isResponse(msg)) return;
     const p = this.pending.get(msg.id);
     if (!p) return;
+    const count = Math.max(1, msg.parts ?? 1);
+    const index = msg.part ?? 0;
+    if (p.parts.length !== count) p.parts = new Array(count).fill(undefined);
+    p.parts[index] = toBytes(buffers[0]);
+    if (msg.headers) {
+      for (const [k, v] of Object.entries(msg.headers)) p.headers[k.toLowerCase()] = String(v);
+      p.status = msg.status;
+    }
+    if (p.parts.some((x) => x === undefined)) return;
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(msg.headers ?? {})) headers[k.toLowerCase()] = String(v);
-    p.resolve({ status: msg.status, headers, body: toArrayBuffer(buffers[0]) });
+    p.resolve({ status: p.status || msg.status, headers: p.headers, body: join(p.parts) });
   };
 
   constructor(
@@ -71,9 +95,14 @@ export class WidgetTransport implements Transport {
       }
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`The notebook kernel did not answer ${path} in time.`));
+        reject(
+          new Error(
+            "The notebook kernel is not answering: it may have stopped, restarted or be busy. " +
+              "Re-run the cell that shows the viewer.",
+          ),
+        );
       }, this.timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, timer, parts: [], status: 0, headers: {} });
       init.signal?.addEventListener("abort", () => {
         if (!this.pending.delete(id)) return;
         clearTimeout(timer);

@@ -1,7 +1,7 @@
 // The file explorer: files grouped patient -> study -> series, a filter box, click to open.
 // Groups fold; with many files the series start folded so that 500+ files stay quick to browse.
 
-import { fileLabel, filterFiles, groupFiles } from "../files";
+import { fileLabel, filterFiles, groupFiles, groupKeys } from "../files";
 import type { FileSummary } from "../types";
 import { h, setChildren } from "./dom";
 
@@ -64,6 +64,13 @@ export class FileTree {
   setActive(index: number | null): void {
     if (index === this.active) return;
     this.active = index;
+    const file = this.files.find((f) => f.index === index);
+    if (file && !this.list.querySelector(`.dcmv-file[data-file="${index}"]`)) {
+      // Unfold the groups holding the file so the active row can be seen.
+      const keys = groupKeys(file);
+      for (const k of [keys.patient, keys.study, keys.series]) this.toggled.set(k, true);
+      this.render();
+    }
     for (const el of this.list.querySelectorAll<HTMLElement>(".dcmv-file")) {
       el.setAttribute("aria-selected", String(el.dataset.file === String(index)));
     }

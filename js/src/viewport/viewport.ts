@@ -219,7 +219,12 @@ export class Viewport {
   }
 
   setCorner(corner: Corner, lines: readonly string[]): void {
-    setChildren(this.corners[corner], ...lines.map((l) => h("div", {}, l)));
+    const el = this.corners[corner];
+    const text = lines.join("\n");
+    // Cine rewrites the overlay every frame: touch the DOM only for what changed.
+    if (el.dataset.text === text) return;
+    el.dataset.text = text;
+    setChildren(el, ...lines.map((l) => h("div", {}, l)));
   }
 
   /** Show an error or notice over the image (null hides it). */

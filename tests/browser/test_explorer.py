@@ -1,0 +1,86 @@
+"""The file explorer and tabs: grouping, filter, opening and closing tabs, 500+ files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from playwright.sync_api import Page
+from pydicom.uid import generate_uid
+
+from .. import dicomgen
+from ..harness import DcmviewProcess
+from .conftest import TOKEN
+from .helpers import file_index, open_file, open_viewer, wait_state
+
+
+def test_tree_groups_and_filter_narrows_it(page: Page, server: DcmviewProcess) -> None:
+    open_viewer(page, server)
+    patients = page.locator(".dcmv-patient .dcmv-node-label").all_inner_texts()
+    assert any(p.startswith("BROWSER-CT") for p in patients)
+    page.locator(".dcmv-files .dcmv-filter").fill("slice_00")
+    page.wait_for_function("() => document.querySelectorAll('.dcmv-file').length === 5")
+    assert page.locator(".dcmv-pane-count").inner_text().startswith("5 of")
+    page.locator(".dcmv-files .dcmv-filter").fill("nothing-matches-this")
+    page.locator(".dcmv-tree .dcmv-empty").wait_for()
+    page.locator(".dcmv-files .dcmv-filter").fill("")
+    # Folding a series hides its files.
+    series = page.locator(".dcmv-series", has_text="CT")
+    series.first.click()
+    page.wait_for_function("() => !document.querySelector('.dcmv-file[title$=\"slice_001.dcm\"]')")
+
+
+def test_tabs_are_labelled_and_close(page: Page, server: DcmviewProcess) -> None:
+    open_viewer(page, server)
+    a = file_index(server, "slice_001")
+    b = file_index(server, "marker")
+    open_file(page, a)
+    open_file(page, b)
+    label = server.get("api/files").json()["files"][b]["label"]
+    active = page.locator('.dcmv-tab[aria-selected="true"]')
+    assert active.inner_text().startswith(label)
+    assert label.startswith("BROWSER-MARKER · MR · ")
+    page.locator(f'.dcmv-tab[data-file="{a}"]').click()
+    wait_state(page, file=str(a))
+    page.locator(f'.dcmv-tab[data-file="{a}"] .dcmv-tab-close').click()
+    wait_state(page, file=str(b))
+    assert page.locator(f'.dcmv-tab[data-file="{a}"]').count() == 0
+
+
+@pytest.fixture(scope="module")
+def many_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DcmviewProcess]:
+    folder = tmp_path_factory.mktemp("many")
+    pixels = dicomgen.phantom(16, 16)
+    studies = [generate_uid() for _ in range(3)]
+    for series in range(10):
+        series_uid = generate_uid()
+        for i in range(55):
+            dicomgen.write_image(
+                folder / f"s{series:02d}" / f"i{i:03d}.dcm",
+                pixels + np.uint16(i),
+                patient_id=f"MANY-{series % 3}",
+                study_uid=studies[series % 3],
+                series_uid=series_uid,
+                series_number=series + 1,
+                instance_number=i + 1,
+            )
+    with DcmviewProcess("--port", "0", str(folder), env={"DCMVIEW_TOKEN": TOKEN}) as proc:
+        proc.wait_scan(timeout=120)
+        yield proc
+
+
+@pytest.mark.slow
+def test_550_files_stay_usable(page: Page, many_files: DcmviewProcess) -> None:
+    open_viewer(page, many_files)
+    assert "550 files loaded" in page.inner_text(".dcmv-status")
+    # Series start folded above 300 files; only the series of the open file is unfolded.
+    page.wait_for_function("() => document.querySelectorAll('.dcmv-file').length === 55")
+    assert page.locator('.dcmv-file[aria-selected="true"]').count() == 1
+    t0 = time.monotonic()
+    page.locator(".dcmv-files .dcmv-filter").fill("i054")
+    page.wait_for_function("() => document.querySelectorAll('.dcmv-file').length === 10")
+    assert time.monotonic() - t0 < 1.0
+    page.locator(".dcmv-file").nth(3).click()
+    wait_state(page, state="ready", source="raw")
