@@ -1,0 +1,123 @@
+"""dcmview.Viewer in a real JupyterLab, driven in headless Chromium (SPEC §1 Notebook)."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Page
+
+from .. import dicomgen
+from ..jupyter_harness import JupyterProcess
+
+pytest.importorskip("jupyterlab")
+pytest.importorskip("ipykernel")
+
+WIDGET = ".dcmv-widget"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
+    work = tmp_path_factory.mktemp("lab")
+    data = work / "data"
+    data.mkdir()
+    dicomgen.write_multiframe(data, frames=6, rows=128, columns=160, name="cine.dcm")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(f"import dcmview\nviewer = dcmview.Viewer([r'{data}'])\nviewer"),
+        nbformat.v4.new_code_cell('print("FRAME", viewer.frame, "TOOL", viewer.tool)'),
+        nbformat.v4.new_code_cell('print("ROIS", list(viewer.annotations.values()))'),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, work / "widget.ipynb")
+    server = JupyterProcess(work, app="jupyterlab")
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+def _run_cell(page: Page, index: int) -> str:
+    """Run cell `index` (repeating Shift+Enter until it has an execution count); its output."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    for _ in range(20):
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function(
+                """(i) => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
+                    const p = c && c.querySelector('.jp-InputPrompt');
+                    return !!p && /\\[\\d+\\]/.test(p.textContent); }""",
+                arg=index,
+                timeout=5_000,
+            )
+            break
+        except Exception:  # the kernel was not connected yet: the key press was lost
+            continue
+    return cell.locator(".jp-OutputArea").inner_text()
+
+
+def _wait_output(page: Page, index: int, pattern: str, timeout: float = 20_000) -> str:
+    page.wait_for_function(
+        """([i, p]) => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
+            return !!c && new RegExp(p).test(c.querySelector('.jp-OutputArea').innerText); }""",
+        arg=[index, pattern],
+        timeout=timeout,
+    )
+    return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea").inner_text()
+
+
+def _viewport_pixels(page: Page) -> np.ndarray:
+    png = page.locator(f"{WIDGET} .dcmv-viewport canvas").first.screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+
+
+def test_viewer_in_jupyterlab(page: Page, lab: JupyterProcess, artifacts: Path) -> None:
+    page.set_default_timeout(60_000)
+    page.goto(f"{lab.base}/lab/tree/widget.ipynb?reset&token={lab.token}")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=90_000)
+
+    _run_cell(page, 0)
+    page.wait_for_function(
+        f"""() => {{ const d = document.querySelector('{WIDGET}')?.dataset;
+            return !!d && d.state === 'ready' && d.source === 'raw'; }}""",
+        timeout=60_000,
+    )
+    pixels = _viewport_pixels(page)
+    assert pixels.std() > 5, "the output canvas shows an image"
+    page.screenshot(path=str(artifacts / "jupyterlab-widget.png"))
+
+    # Keys reach the widget once it has focus; the frame trait follows in the kernel.
+    page.locator(f"{WIDGET} .dcmv-viewport").click()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => document.querySelector('{WIDGET}').dataset.shownFrame === '1'")
+    assert (_viewport_pixels(page) != pixels).any()
+    page.wait_for_timeout(500)  # the trait update is throttled (150 ms)
+    _run_cell(page, 1)
+    assert re.search(r"FRAME 1 TOOL wl", _wait_output(page, 1, "FRAME"))
+
+    # Draw an ROI with the R tool and read it back from Python.
+    page.locator(f"{WIDGET} .dcmv-viewport").click()
+    page.keyboard.press("r")
+    box = page.locator(f"{WIDGET} .dcmv-viewport canvas").first.bounding_box()
+    assert box
+    x0, y0 = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 40, y0 + 30, steps=6)
+    page.mouse.up()
+    page.wait_for_function(f"() => document.querySelector('{WIDGET}').dataset.save === 'saved'")
+    _run_cell(page, 2)
+    out = _wait_output(page, 2, "ROIS")
+    assert "'num_roi': 1" in out and "roi_coords" in out
+    page.screenshot(path=str(artifacts / "jupyterlab-roi.png"))
