@@ -77,8 +77,14 @@ class JupyterProcess:
     def get(
         self, path: str, headers: dict[str, str] | None = None, timeout: float = 60
     ) -> tuple[int, bytes]:
+        return self.request("GET", path, headers=headers, timeout=timeout)
+
+    def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None, timeout: float = 60
+    ) -> tuple[int, bytes]:
         req = urllib.request.Request(
             f"{self.base}/{path.lstrip('/')}",
+            method=method,
             headers={"Authorization": f"token {self.token}", **(headers or {})},
         )
         try:

@@ -179,6 +179,9 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   // -- view state shared with a host (notebook traitlets) ----------------------------------
   let files: FileSummary[] = [];
   let synced: ViewSync | null = null;
+  // Nothing is pushed before the host's initial state is applied: opening the first file must
+  // not overwrite values set from Python (or shown by another view of the same widget).
+  let syncReady = false;
   function currentSync(): ViewSync | null {
     const doc = viewer.active;
     if (!doc) return null;
@@ -193,7 +196,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   }
   function pushSync(): void {
     const now = currentSync();
-    if (!opts.sync || !now || sameSync(synced, now)) return;
+    if (!opts.sync || !syncReady || !now || sameSync(synced, now)) return;
     synced = now;
     opts.sync.push(now);
   }
@@ -313,6 +316,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
       viewer.open(r.files.find((f) => f.index === wanted.file) ?? r.files[0]);
       applySync(wanted);
     }
+    syncReady = true;
     if (!r.files.length && r.scan_complete) {
       viewport.showMessage(
         "No DICOM files",

@@ -7,6 +7,7 @@ import { type ModelSync, modelSync } from "./model-sync";
 import { acquireToken } from "./token";
 import { HttpTransport } from "./transport/http";
 import { WidgetTransport } from "./transport/widget";
+import { showKernelGone } from "./ui/access";
 
 const ROOT_ID = "dcmview-root";
 
@@ -43,7 +44,18 @@ function render({ model, el }: { model: ModelSync; el: HTMLElement }): () => voi
     hadToken: true,
     sync: modelSync(model),
   });
+  // The kernel went away (shut down, restarted, died): say so instead of leaving a dead viewer.
+  const onGone = () => {
+    if ((model as { comm_live?: boolean }).comm_live === true) return;
+    cleanup();
+    transport.dispose();
+    showKernelGone(root);
+  };
+  model.on("comm:close", onGone);
+  model.on("comm_live_update", onGone);
   return () => {
+    model.off("comm:close", onGone);
+    model.off("comm_live_update", onGone);
     cleanup();
     transport.dispose();
     root.remove();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
         nbformat.v4.new_code_cell(f"import dcmview\nviewer = dcmview.Viewer([r'{data}'])\nviewer"),
         nbformat.v4.new_code_cell('print("FRAME", viewer.frame, "TOOL", viewer.tool)'),
         nbformat.v4.new_code_cell('print("ROIS", list(viewer.annotations.values()))'),
+        nbformat.v4.new_code_cell("viewer  # the same widget shown a second time"),
+        nbformat.v4.new_code_cell("viewer.frame = 4\nviewer.tool = 'pan'"),
     ]
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -121,3 +124,32 @@ def test_viewer_in_jupyterlab(page: Page, lab: JupyterProcess, artifacts: Path) 
     out = _wait_output(page, 2, "ROIS")
     assert "'num_roi': 1" in out and "roi_coords" in out
     page.screenshot(path=str(artifacts / "jupyterlab-roi.png"))
+
+    # Re-displaying the widget gives a second working view of the same model.
+    _run_cell(page, 3)
+    page.wait_for_function(
+        f"""() => {{ const v = [...document.querySelectorAll('{WIDGET}')];
+            return v.length === 2 && v.every((w) => w.dataset.state === 'ready'
+                                            && w.dataset.shownFrame === '1'); }}""",
+        timeout=60_000,
+    )
+
+    # Python moves every view of the widget.
+    _run_cell(page, 4)
+    page.wait_for_function(
+        f"""() => [...document.querySelectorAll('{WIDGET}')]
+            .every((w) => w.dataset.shownFrame === '4' && w.dataset.tool === 'pan')""",
+        timeout=30_000,
+    )
+
+    # When the kernel restarts, the viewer says so instead of staying on as if it worked.
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel…").first.click()
+    page.locator(".jp-Dialog-button.jp-mod-accept").click()
+    page.wait_for_function(
+        f"""() => [...document.querySelectorAll('{WIDGET}')]
+            .every((w) => w.dataset.state === 'kernel-gone')""",
+        timeout=60_000,
+    )
+    assert "kernel has stopped" in page.locator(WIDGET).first.inner_text()
+    page.screenshot(path=str(artifacts / "jupyterlab-kernel-gone.png"))

@@ -1,4 +1,5 @@
-// The "access required" page shown without a valid token (SPEC §3).
+// What the viewer shows instead of itself when it cannot work: no valid token (SPEC §3), or, in a
+// notebook, no kernel any more.
 
 import { h, setChildren } from "./dom";
 
@@ -25,6 +26,24 @@ export function showAccessRequired(root: HTMLElement, hadToken: boolean): void {
         " command, e.g. ",
         h("code", {}, "dcmview: server running at http://127.0.0.1:8765/#token=…"),
         ". The token after #token= is needed once per browser tab; it is removed from the address bar and kept only for this tab.",
+      ),
+    ),
+  );
+}
+
+export function showKernelGone(root: HTMLElement): void {
+  root.dataset.state = "kernel-gone";
+  setChildren(
+    root,
+    h(
+      "div",
+      { class: "dcmv-access" },
+      h("h1", {}, "dcmview: the notebook kernel has stopped"),
+      h(
+        "p",
+        {},
+        "This viewer got its images from the kernel, which has shut down or restarted. ",
+        "Run the cell that creates the viewer again to show it.",
       ),
     ),
   );
