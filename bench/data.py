@@ -161,9 +161,7 @@ def _write_tomo(data: BenchData, log) -> None:
     import openjpeg
 
     log(f"  60-frame 3328×2560 JPEG 2000 ({TOMO_DISTINCT_J2K} distinct frames)")
-    distinct = [
-        openjpeg.encode(f, bits_stored=12) for f in _tomo_frames(TOMO_DISTINCT_J2K)
-    ]
+    distinct = [openjpeg.encode(f, bits_stored=12) for f in _tomo_frames(TOMO_DISTINCT_J2K)]
     encoded = [distinct[i % TOMO_DISTINCT_J2K] for i in range(TOMO_FRAMES)]
     _write_encapsulated(data.tomo_j2k, encoded, dicomgen.JPEG2000Lossless)
     if not dicomgen.HAS_IMAGECODECS:
@@ -182,7 +180,11 @@ def _write_encapsulated(path: Path, frames: list[bytes], uid: str) -> None:
     from pydicom.encaps import encapsulate
 
     ds = dicomgen._base_dataset(
-        {"modality": "MG", "patient_id": "BENCH-TOMO", "sop_class_uid": "1.2.840.10008.5.1.4.1.1.13.1.3"},
+        {
+            "modality": "MG",
+            "patient_id": "BENCH-TOMO",
+            "sop_class_uid": "1.2.840.10008.5.1.4.1.1.13.1.3",
+        },
         frames=len(frames),
     )
     ds.SamplesPerPixel = 1

@@ -223,6 +223,8 @@ def parse_json_body(request: ApiRequest) -> Any:
         return json.loads(request.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise InvalidJson("the body is not valid JSON: it is nested too deeply") from None
 
 
 def json_response(

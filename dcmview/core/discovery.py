@@ -15,6 +15,7 @@ import pydicom
 from pydicom.datadict import keyword_dict
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.pixels.utils import get_expected_length
 
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
 
@@ -34,6 +35,7 @@ FILTER_ALIASES: dict[str, str] = {
 _KEYWORDS_LOWER = {k.lower(): k for k in keyword_dict}
 _DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+_PIXEL_VRS = (b"OB", b"OW", b"OF", b"OD", b"UN")
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
@@ -117,7 +119,11 @@ def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | Non
         return None, None, "not a DICOM file (no DICM prefix)"
     except PermissionError:
         return None, None, "permission denied"
-    except (OSError, MemoryError) as exc:
+    except OSError as exc:
+        if exc.errno is None:  # pydicom reports a broken structure as a bare OSError
+            return None, None, f"unreadable DICOM header: {_reason(exc)}"
+        return None, None, f"cannot read: {type(exc).__name__}"
+    except MemoryError as exc:
         return None, None, f"cannot read: {type(exc).__name__}"
     except Exception as exc:
         return None, None, f"unreadable DICOM header: {_reason(exc)}"
@@ -128,28 +134,32 @@ def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | Non
         return None, None, "DICOMDIR index file (not an image)"
     layout, pixel_problem = None, None
     tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    extent: tuple[int | None, int] | None
     if tsuid == _DEFLATED:
         # The parse position is inside the inflated stream, not the file: trust the header.
-        length = os.path.getsize(path) if "Rows" in ds else None
+        extent = (None, os.path.getsize(path)) if "Rows" in ds else None
     else:
-        length = pixel_data_length(path, pixel_offset, tsuid != "1.2.840.10008.1.2")
+        extent = pixel_data_extent(path, pixel_offset)
     try:
-        if length is not None:
+        if extent is not None:
             layout = pixel_layout(ds)
+            if not layout.encapsulated and tsuid != _DEFLATED:
+                _check_native_length(ds, extent[1])
     except Exception as exc:
-        pixel_problem = f"unusable pixel description: {_reason(exc)}"
+        layout, pixel_problem = None, f"unusable pixel description: {_reason(exc)}"
     try:
-        record = _record(path, ds, layout, pixel_problem, length)
+        record = _record(path, ds, layout, pixel_problem, extent)
     except Exception as exc:
         return None, None, f"invalid header: {_reason(exc)}"
     return record, ds, None
 
 
-def pixel_data_length(path: str, offset: int, explicit_vr: bool) -> int | None:
-    """Length of the Pixel Data value whose element starts at ``offset``, None if there is none.
+def pixel_data_extent(path: str, offset: int) -> tuple[int, int] | None:
+    """``(value offset, length)`` of the Pixel Data element starting at ``offset``, or None.
 
-    ``offset`` is where a ``stop_before_pixels`` parse stopped. Undefined-length (encapsulated)
-    values are measured to the end of the file.
+    ``offset`` is where a ``stop_before_pixels`` parse stopped. The element's own bytes say
+    whether it is written with an explicit VR (some files disagree with their transfer
+    syntax). Undefined-length (encapsulated) values are measured to the end of the file.
     """
     size = os.path.getsize(path)
     if offset + 8 > size:
@@ -157,19 +167,31 @@ def pixel_data_length(path: str, offset: int, explicit_vr: bool) -> int | None:
     with open(path, "rb") as fp:
         fp.seek(offset)
         head = fp.read(12)
+    explicit_vr = len(head) == 12 and head[4:6] in _PIXEL_VRS and head[6:8] == b"\0\0"
     for order in ("little", "big"):
         group = int.from_bytes(head[:2], order)
         elem = int.from_bytes(head[2:4], order)
         if ((group << 16) | elem) not in _PIXEL_TAGS:
             continue
-        if explicit_vr and len(head) >= 12:
+        if explicit_vr:
             length, start = int.from_bytes(head[8:12], order), offset + 12
         else:
             length, start = int.from_bytes(head[4:8], order), offset + 8
         if length == 0xFFFFFFFF:
-            return size - start
-        return min(length, size - start)
+            return start, size - start
+        return start, min(length, size - start)
     return None
+
+
+def _check_native_length(ds: Dataset, length: int) -> None:
+    """Raise ValueError when native Pixel Data cannot hold the frames the header describes
+    (a Number of Frames of 2^31 on a two-frame file, a value cut short)."""
+    expected = get_expected_length(ds, unit="bytes")
+    if length < expected:
+        raise ValueError(
+            f"the Pixel Data holds {length} bytes, the header describes {expected} "
+            f"({ds.get('NumberOfFrames', 1)} frame(s) of {ds.Rows}x{ds.Columns})"
+        )
 
 
 def pixel_layout(ds: Dataset) -> PixelLayout:
@@ -240,7 +262,7 @@ def _record(
     ds: Dataset,
     layout: PixelLayout | None,
     pixel_problem: str | None,
-    pixel_length: int | None,
+    extent: tuple[int | None, int] | None,
 ) -> FileRecord:
     fields: dict[str, Any] = {
         "patient_id": _str(ds, "PatientID"),
@@ -273,7 +295,9 @@ def _record(
         layout=layout,
         sort_key=sort_key,
         pixel_problem=pixel_problem,
-        pixel_data_length=pixel_length,
+        pixel_data_length=extent[1] if extent else None,
+        pixel_data_offset=extent[0] if extent else None,
+        extended_offsets=_extended_offsets(ds),
     )
 
 
@@ -318,6 +342,13 @@ def scan(
             progress(scanned, len(records))
     records.sort(key=lambda r: r.sort_key)
     return records, entries, scanned
+
+
+def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:
+    offsets, lengths = ds.get("ExtendedOffsetTable"), ds.get("ExtendedOffsetTableLengths")
+    if isinstance(offsets, bytes) and isinstance(lengths, bytes):
+        return offsets, lengths
+    return None
 
 
 def _none_last(value: int | None) -> tuple[int, int]:

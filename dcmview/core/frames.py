@@ -11,8 +11,10 @@ import warnings
 
 import numpy as np
 import pydicom
+from pydicom.encaps import get_frame
 from pydicom.pixels import pixel_array
 
+from .codestream import declared_shape
 from .errors import (
     FrameOutOfRange,
     FrameTooLarge,
@@ -27,6 +29,8 @@ from .transfer_syntaxes import is_supported, syntax_name
 # is 96 MiB) and low enough that a forged header cannot make us allocate gigabytes.
 MAX_FRAME_BYTES = 512 * 1024 * 1024
 DEFLATED = "1.2.840.10008.1.2.1.99"
+# RLE decoders size their output from Rows and Columns, not from the encoded data.
+RLE = "1.2.840.10008.1.2.5"
 
 
 def check_frame(record: FileRecord, frame: int) -> None:
@@ -62,6 +66,8 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     check_frame(record, frame)
     layout = record.layout
     assert layout is not None
+    if layout.encapsulated and record.transfer_syntax_uid != RLE:
+        check_codestream(record, frame)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -80,6 +86,40 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and not _little_endian()):
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     return arr
+
+
+def check_codestream(record: FileRecord, frame: int) -> None:
+    """Refuse a compressed frame whose own header declares more pixels than the DICOM header.
+
+    Decoders allocate what the codestream declares, so this is the decompression-bomb check
+    that :func:`check_frame` cannot make from the DICOM header alone.
+    """
+    layout = record.layout
+    assert layout is not None
+    if record.pixel_data_offset is None:
+        return
+    try:
+        with open(record.path, "rb") as fp:
+            fp.seek(record.pixel_data_offset)
+            data = get_frame(
+                fp,
+                frame,
+                number_of_frames=layout.frame_count,
+                extended_offsets=record.extended_offsets,
+            )
+    except Exception as exc:
+        raise PixelDecodeFailed(f"frame {frame} cannot be found: {_short(exc)}") from exc
+    shape = declared_shape(data)
+    if shape is None:
+        raise PixelDecodeFailed(
+            f"frame {frame} has no readable JPEG or JPEG 2000 header: the data is damaged"
+        )
+    rows, columns = shape
+    if rows > layout.rows or columns > layout.columns:
+        raise PixelDecodeFailed(
+            f"frame {frame} declares {rows}x{columns} pixels in its compressed data, more than "
+            f"the {layout.rows}x{layout.columns} of the header; it is not decoded"
+        )
 
 
 def _decode(record: FileRecord, frame: int) -> np.ndarray:

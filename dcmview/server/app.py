@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,10 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import tornado.web
+from tornado.http1connection import HTTP1Connection
 from tornado.ioloop import IOLoop
 
-from ..api import Api, ApiRequest, ApiResponse, error_response
-from ..core.errors import DcmviewError
+from ..api import MAX_BODY_BYTES, Api, ApiRequest, ApiResponse, error_response
+from ..core.errors import DcmviewError, PayloadTooLarge
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
 PAGE_CSP = (
@@ -29,7 +31,9 @@ PAGE_CSP = (
     "frame-ancestors 'self'; base-uri 'self'; object-src 'none'"
 )
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
-# Tornado refuses bodies above this outright; the router answers 413 above its own, smaller limit.
+# Tornado refuses bodies above this outright (a bare 400). API bodies are streamed instead: one
+# over the router's limit (MAX_BODY_BYTES) is read and dropped up to this size, then answered 413
+# after it; a larger one is answered 413 at once and the connection closed.
 MAX_HTTP_BODY = 16 * 1024 * 1024
 
 
@@ -134,8 +138,13 @@ class _Base(tornado.web.RequestHandler):
         self.finish({"code": code, "error": reason})
 
 
+@tornado.web.stream_request_body
 class ApiHandler(_Base):
-    """Every ``/api/...`` request: checks, then the router (in a worker when it decodes)."""
+    """Every ``/api/...`` request: checks, then the router (in a worker when it decodes).
+
+    The body is streamed in rather than buffered by Tornado, so that a body over the limit gets
+    the JSON 413 with the security headers (not Tornado's bare 400) and is never kept in memory.
+    """
 
     SUPPORTED_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD")
 
@@ -143,6 +152,37 @@ class ApiHandler(_Base):
         super().initialize(guard, activity)
         self.api: Api = kwargs["api"]
         self.executor: ThreadPoolExecutor = kwargs["executor"]
+        self._body = bytearray()
+        self._body_size = 0
+
+    def prepare(self) -> None:
+        connection = self.request.connection
+        if isinstance(connection, HTTP1Connection):
+            # This handler bounds the body itself (data_received); left to the connection, a
+            # body over MAX_HTTP_BODY would get a bare 400 written after our answer.
+            connection.set_max_body_size(sys.maxsize)
+        super().prepare()
+        if self._finished:
+            return
+        declared = self.request.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > MAX_HTTP_BODY:
+            self._refuse_body()
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        self._body_size += len(chunk)
+        if self._body_size > MAX_HTTP_BODY:
+            self._refuse_body()
+        elif self._body_size > MAX_BODY_BYTES:
+            self._body.clear()  # counted, so that the answer is 413, but not kept
+        else:
+            self._body += chunk
+
+    def _refuse_body(self) -> None:
+        # Answered before the body ends: Tornado then closes the connection instead of reading on.
+        self._body.clear()
+        self._send_error(_too_large())
 
     async def _dispatch(self, path: str) -> None:
         if self._finished:
@@ -159,12 +199,15 @@ class ApiHandler(_Base):
         if method not in ("GET", "HEAD") and not self._same_origin():
             self._send_error(Forbidden("cross-origin requests may not change anything"))
             return
+        if self._body_size > MAX_BODY_BYTES:
+            self._send_error(_too_large())
+            return
         request = ApiRequest(
             method="GET" if method == "HEAD" else method,
             path="api/" + path,
             query={k: self.get_query_argument(k) for k in self.request.query_arguments},
             headers={k.lower(): v for k, v in self.request.headers.items()},
-            body=self.request.body or b"",
+            body=bytes(self._body),
         )
         if self.api.is_blocking(request.method, request.path):
             response = await IOLoop.current().run_in_executor(
@@ -208,6 +251,10 @@ class ApiHandler(_Base):
         await self._dispatch(path)
 
 
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"the body is over the {MAX_BODY_BYTES}-byte limit")
+
+
 class PageHandler(_Base):
     """The viewer page at ``/`` (no data in it; the token travels in the URL fragment)."""
 
@@ -239,17 +286,32 @@ class AssetHandler(tornado.web.StaticFileHandler):
         if not self.guard.host_allowed(self.request.host or ""):
             raise tornado.web.HTTPError(403)
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        # A path that is not UTF-8 names none of our assets: 404, like any other.
+        try:
+            return super().decode_argument(value, name)
+        except tornado.web.HTTPError:
+            raise tornado.web.HTTPError(404) from None
+
     async def get(self, path: str, include_body: bool = True) -> None:
         # NUL and backslashes never name one of our assets; refuse them before the file system.
         if "\x00" in path or "\\" in path or path.startswith("/"):
             raise tornado.web.HTTPError(404)
-        await super().get(path, include_body)
+        try:
+            await super().get(path, include_body)
+        except tornado.web.HTTPError as exc:
+            # Tornado answers 403 for paths outside the folder and for directories; a traversal
+            # attempt learns no more than a missing file tells.
+            if exc.status_code == 403:
+                raise tornado.web.HTTPError(404) from None
+            raise
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-cache")
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
         self.finish({"code": "not_found" if status_code == 404 else "error", "error": self._reason})
 
 
