@@ -48,12 +48,28 @@ export function readout(doc: Doc, img: FrameImage, x: number, y: number): string
   const row = Math.floor(y);
   if (row < 0 || col < 0 || row >= img.rows || col >= img.columns) return [];
   const pos = `Row ${row}, Col ${col}`;
-  if (img.kind !== "grey") return [pos];
+  if (img.kind !== "grey") {
+    const rgb = img.colour ? pixelOf(img.bitmap, col, row) : null;
+    return rgb ? [pos, `RGB ${rgb.join(", ")}`] : [pos];
+  }
   const stored = img.samples[row * img.columns + col]!;
   const value = rescale(stored, img.slope, img.intercept);
   const unit = doc.file.modality === "CT" ? "HU" : "Value";
   const same = img.slope === 1 && img.intercept === 0;
   return [pos, same ? `Stored ${stored}` : `Stored ${stored}  ${unit} ${fmt(value)}`];
+}
+
+let probe: OffscreenCanvasRenderingContext2D | null = null;
+
+/** One pixel of a decoded colour frame (what the display PNG holds), or null if unreadable. */
+function pixelOf(bitmap: ImageBitmap, x: number, y: number): [number, number, number] | null {
+  if (typeof OffscreenCanvas === "undefined") return null;
+  probe ??= new OffscreenCanvas(1, 1).getContext("2d", { willReadFrequently: true });
+  if (!probe) return null;
+  probe.clearRect(0, 0, 1, 1);
+  probe.drawImage(bitmap, x, y, 1, 1, 0, 0, 1, 1);
+  const d = probe.getImageData(0, 0, 1, 1).data;
+  return [d[0] ?? 0, d[1] ?? 0, d[2] ?? 0];
 }
 
 /** Mirror the shown state on the root element's data-* attributes (read by tests and scripts). */

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page
 
+from .. import dicomgen
 from ..harness import DcmviewProcess
 from .helpers import (
     drag,
@@ -164,3 +165,16 @@ def test_pixel_readout_shows_stored_and_modality_values(page: Page, server: Dcmv
     assert re.search(r"Row \d+, Col \d+", text)
     m = re.search(r"Stored (\d+)\s+HU (-?[\d.]+)", text)
     assert m and float(m.group(2)) == int(m.group(1)) - 1024
+
+
+def test_pixel_readout_of_a_colour_frame(page: Page, server: DcmviewProcess) -> None:
+    open_viewer(page, server)
+    open_file(page, file_index(server, "planar_rgb"), source="png")
+    box = image_box(page)
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+    text = page.inner_text(".dcmv-bl")
+    m = re.search(r"Row (\d+), Col (\d+)\s+RGB (\d+), (\d+), (\d+)", text)
+    assert m, text
+    row, col = int(m.group(1)), int(m.group(2))
+    expected = dicomgen.colour_phantom(32, 48)[row, col]
+    assert [int(m.group(i)) for i in (3, 4, 5)] == [int(v) for v in expected]
