@@ -111,3 +111,80 @@ export function filterFiles(files: readonly FileSummary[], query: string): FileS
     return words.every((w) => hay.includes(w));
   });
 }
+
+export interface FolderNode {
+  key: string;
+  label: string;
+  folders: FolderNode[];
+  files: FileSummary[];
+  fileCount: number;
+}
+
+function dirParts(path: string): string[] {
+  const parts = path.split(/[\\/]/);
+  parts.pop();
+  return parts;
+}
+
+/** The folders the files share at the top (the tree starts below them). */
+export function commonFolder(files: readonly FileSummary[]): string[] {
+  let common: string[] | null = null;
+  for (const f of files) {
+    const parts = dirParts(f.path);
+    if (common === null) common = parts;
+    else {
+      let i = 0;
+      while (i < common.length && i < parts.length && common[i] === parts[i]) i++;
+      common = common.slice(0, i);
+    }
+  }
+  return common ?? [];
+}
+
+/** Keys of the folder nodes holding a file, outermost first (for unfolding to it). */
+export function folderKeys(f: FileSummary, root: readonly string[]): string[] {
+  const parts = dirParts(f.path).slice(root.length);
+  return parts.map((_, i) => `dir:${parts.slice(0, i + 1).join("/")}`);
+}
+
+/**
+ * Group files by folder below their common folder, keeping server order inside a folder.
+ * A chain of folders that each hold only one folder is shown as one node ("a/b/c").
+ */
+export function folderTree(files: readonly FileSummary[]): FolderNode {
+  const root = commonFolder(files);
+  const top: FolderNode = {
+    key: "dir:",
+    label: root.join("/") || "/",
+    folders: [],
+    files: [],
+    fileCount: 0,
+  };
+  const nodes = new Map<string, FolderNode>([["", top]]);
+  for (const f of files) {
+    const parts = dirParts(f.path).slice(root.length);
+    let node = top;
+    node.fileCount++;
+    for (let i = 0; i < parts.length; i++) {
+      const rel = parts.slice(0, i + 1).join("/");
+      let next = nodes.get(rel);
+      if (!next) {
+        next = { key: `dir:${rel}`, label: parts[i] ?? "", folders: [], files: [], fileCount: 0 };
+        nodes.set(rel, next);
+        node.folders.push(next);
+      }
+      next.fileCount++;
+      node = next;
+    }
+    node.files.push(f);
+  }
+  const squash = (n: FolderNode): FolderNode => {
+    let cur = n;
+    while (cur.files.length === 0 && cur.folders.length === 1 && cur !== top) {
+      const only = cur.folders[0] as FolderNode;
+      cur = { ...only, label: `${cur.label}/${only.label}` };
+    }
+    return { ...cur, folders: cur.folders.map(squash) };
+  };
+  return { ...top, folders: top.folders.map(squash) };
+}

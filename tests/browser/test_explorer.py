@@ -32,6 +32,23 @@ def test_tree_groups_and_filter_narrows_it(page: Page, server: DcmviewProcess) -
     page.wait_for_function("() => !document.querySelector('.dcmv-file[title$=\"slice_001.dcm\"]')")
 
 
+def test_folder_view_groups_by_directory(page: Page, server: DcmviewProcess) -> None:
+    open_viewer(page, server)
+    page.locator('.dcmv-tree-mode[data-mode="folder"]').click()
+    folders = page.locator(".dcmv-folder > .dcmv-node-label").all_inner_texts()
+    assert {"ct", "mf", "marker", "colour", "broken"} <= set(folders)
+    ct = page.locator(".dcmv-group-node", has=page.locator(".dcmv-folder", has_text="ct")).first
+    assert ct.locator(".dcmv-file").count() == 5
+    # Opening a file from the folder view works, and the filter still applies.
+    index = file_index(server, "cine12")
+    page.locator(f'.dcmv-file[data-file="{index}"]').click()
+    wait_state(page, file=str(index), state="ready")
+    page.locator(".dcmv-files .dcmv-filter").fill("marker")
+    page.wait_for_function("() => document.querySelectorAll('.dcmv-file').length === 1")
+    page.locator('.dcmv-tree-mode[data-mode="study"]').click()
+    assert page.locator(".dcmv-patient").count() == 1
+
+
 def test_tabs_are_labelled_and_close(page: Page, server: DcmviewProcess) -> None:
     open_viewer(page, server)
     a = file_index(server, "slice_001")

@@ -1,7 +1,17 @@
-// The file explorer: files grouped patient -> study -> series, a filter box, click to open.
-// Groups fold; with many files the series start folded so that 500+ files stay quick to browse.
+// The file explorer: files grouped patient -> study -> series (or by folder), a filter box,
+// click to open. Groups fold; with many files the series start folded so that 500+ files stay
+// quick to browse.
 
-import { fileLabel, filterFiles, groupFiles, groupKeys } from "../files";
+import {
+  commonFolder,
+  type FolderNode,
+  fileLabel,
+  filterFiles,
+  folderKeys,
+  folderTree,
+  groupFiles,
+  groupKeys,
+} from "../files";
 import type { FileSummary } from "../types";
 import { h, setChildren } from "./dom";
 
@@ -15,6 +25,8 @@ export class FileTree {
   private readonly count: HTMLSpanElement;
   private files: readonly FileSummary[] = [];
   private active: number | null = null;
+  private mode: "study" | "folder" = "study";
+  private readonly modeButtons: HTMLButtonElement[];
   /** Groups the user folded or unfolded (overrides the default). */
   private readonly toggled = new Map<string, boolean>();
 
@@ -31,6 +43,20 @@ export class FileTree {
     this.filter.addEventListener("input", () => this.render());
     this.list = h("div", { class: "dcmv-tree", role: "tree" });
     this.count = h("span", { class: "dcmv-pane-count" });
+    this.modeButtons = (["study", "folder"] as const).map((m) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "dcmv-btn dcmv-tree-mode",
+          "aria-pressed": String(m === this.mode),
+          title: m === "study" ? "Group by patient, study and series" : "Group by folder",
+          dataset: { mode: m },
+          onclick: () => this.setMode(m),
+        },
+        m === "study" ? "Study" : "Folder",
+      ),
+    );
     this.el = h(
       "aside",
       { class: "dcmv-pane dcmv-files" },
@@ -39,6 +65,7 @@ export class FileTree {
         { class: "dcmv-pane-head" },
         h("span", {}, "Files "),
         this.count,
+        h("span", { class: "dcmv-tree-modes" }, ...this.modeButtons),
         h(
           "button",
           {
@@ -61,14 +88,32 @@ export class FileTree {
     this.render();
   }
 
+  setMode(mode: "study" | "folder"): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    for (const b of this.modeButtons)
+      b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
+    this.render();
+    this.reveal();
+  }
+
   setActive(index: number | null): void {
     if (index === this.active) return;
     this.active = index;
+    this.reveal();
+  }
+
+  /** Unfold the groups holding the active file so its row can be seen, and mark it. */
+  private reveal(): void {
+    const index = this.active;
     const file = this.files.find((f) => f.index === index);
     if (file && !this.list.querySelector(`.dcmv-file[data-file="${index}"]`)) {
-      // Unfold the groups holding the file so the active row can be seen.
-      const keys = groupKeys(file);
-      for (const k of [keys.patient, keys.study, keys.series]) this.toggled.set(k, true);
+      const g = groupKeys(file);
+      const keys =
+        this.mode === "study"
+          ? [g.patient, g.study, g.series]
+          : folderKeys(file, commonFolder(this.files));
+      for (const k of keys) this.toggled.set(k, true);
       this.render();
     }
     for (const el of this.list.querySelectorAll<HTMLElement>(".dcmv-file")) {
@@ -116,30 +161,46 @@ export class FileTree {
         open ? h("div", { class: "dcmv-children" }, ...body()) : null,
       );
     };
-    const rows = groupFiles(shown).map((p) =>
-      group(p.key, p.label, "dcmv-patient", p.fileCount, this.isOpen(p.key, true), () =>
-        p.studies.map((s) =>
-          group(
-            s.key,
-            s.label,
-            "dcmv-study",
-            s.series.reduce((a, r) => a + r.files.length, 0),
-            this.isOpen(s.key, true),
-            () =>
-              s.series.map((r) =>
-                group(
-                  r.key,
-                  r.label,
-                  "dcmv-series",
-                  r.files.length,
-                  this.isOpen(r.key, !foldSeries),
-                  () => r.files.map((f) => this.fileRow(f)),
+    const folder = (n: FolderNode): HTMLElement =>
+      group(n.key, n.label, "dcmv-folder", n.fileCount, this.isOpen(n.key, !foldSeries), () => [
+        ...n.folders.map(folder),
+        ...n.files.map((f) => this.fileRow(f)),
+      ]);
+    const byFolder = () => {
+      if (!shown.length) return [];
+      const top = folderTree(shown);
+      return [
+        h("div", { class: "dcmv-tree-root", title: top.label }, top.label),
+        ...top.folders.map(folder),
+        ...top.files.map((f) => this.fileRow(f)),
+      ];
+    };
+    const byStudy = () =>
+      groupFiles(shown).map((p) =>
+        group(p.key, p.label, "dcmv-patient", p.fileCount, this.isOpen(p.key, true), () =>
+          p.studies.map((s) =>
+            group(
+              s.key,
+              s.label,
+              "dcmv-study",
+              s.series.reduce((a, r) => a + r.files.length, 0),
+              this.isOpen(s.key, true),
+              () =>
+                s.series.map((r) =>
+                  group(
+                    r.key,
+                    r.label,
+                    "dcmv-series",
+                    r.files.length,
+                    this.isOpen(r.key, !foldSeries),
+                    () => r.files.map((f) => this.fileRow(f)),
+                  ),
                 ),
-              ),
+            ),
           ),
         ),
-      ),
-    );
+      );
+    const rows = this.mode === "study" ? byStudy() : byFolder();
     setChildren(
       this.list,
       ...(rows.length
