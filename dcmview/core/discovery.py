@@ -48,7 +48,10 @@ class Filter:
     value: str
 
     def matches(self, ds: Dataset) -> bool:
-        value = ds.get(self.keyword)
+        try:
+            value = ds.get(self.keyword)
+        except Exception:  # a value pydicom cannot convert contains nothing we can match
+            return False
         if value is None:
             return False
         return self.value.lower() in _text(value).lower()
@@ -127,6 +130,17 @@ def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | Non
         return None, None, f"cannot read: {type(exc).__name__}"
     except Exception as exc:
         return None, None, f"unreadable DICOM header: {_reason(exc)}"
+    try:
+        # pydicom converts values when they are first read: a damaged one raises only now.
+        return _inspect(path, ds, pixel_offset)
+    except Exception as exc:
+        return None, None, f"invalid header: {_reason(exc)}"
+
+
+def _inspect(
+    path: str, ds: Dataset, pixel_offset: int
+) -> tuple[FileRecord | None, Dataset | None, str | None]:
+    """The record of a header that parsed (see :func:`read_record`)."""
     if (
         ds.get("SOPClassUID", "") == _DICOMDIR_CLASS
         or ds.file_meta.get("MediaStorageSOPClassUID", "") == _DICOMDIR_CLASS
@@ -147,11 +161,7 @@ def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | Non
                 _check_native_length(ds, extent[1])
     except Exception as exc:
         layout, pixel_problem = None, f"unusable pixel description: {_reason(exc)}"
-    try:
-        record = _record(path, ds, layout, pixel_problem, extent)
-    except Exception as exc:
-        return None, None, f"invalid header: {_reason(exc)}"
-    return record, ds, None
+    return _record(path, ds, layout, pixel_problem, extent), ds, None
 
 
 def pixel_data_extent(path: str, offset: int) -> tuple[int, int] | None:

@@ -7,6 +7,7 @@ never decoded whole to show one frame.
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -23,7 +24,7 @@ from .errors import (
     UnsupportedTransferSyntax,
 )
 from .model import FileRecord
-from .transfer_syntaxes import is_supported, syntax_name
+from .transfer_syntaxes import decoder_of, is_supported, syntax_name
 
 # Largest decoded frame we accept (bytes): far above any real modality (a 4096² RGB 16-bit frame
 # is 96 MiB) and low enough that a forged header cannot make us allocate gigabytes.
@@ -31,6 +32,11 @@ MAX_FRAME_BYTES = 512 * 1024 * 1024
 DEFLATED = "1.2.840.10008.1.2.1.99"
 # RLE decoders size their output from Rows and Columns, not from the encoded data.
 RLE = "1.2.840.10008.1.2.5"
+# These plugins keep the GIL for the whole of a frame's decode, so two of them never run in
+# parallel anyway; four at once starved every other thread (the event loop answering
+# /api/health waited seconds). One at a time, the others wait here with the GIL released.
+_GIL_HOLDING_DECODERS = frozenset({"pylibjpeg-openjpeg", "pylibjpeg-libjpeg"})
+_GIL_HOLDING_DECODE = threading.Lock()
 
 
 def check_frame(record: FileRecord, frame: int) -> None:
@@ -71,13 +77,25 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            arr = _decode(record, frame)
+            if decoder_of(record.transfer_syntax_uid) in _GIL_HOLDING_DECODERS:
+                with _GIL_HOLDING_DECODE:
+                    arr = _decode(record, frame)
+            else:
+                arr = _decode(record, frame)
     except (MemoryError, RecursionError) as exc:
         raise PixelDecodeFailed(
             f"frame {frame} could not be decoded: {type(exc).__name__}"
         ) from exc
     except Exception as exc:
         raise PixelDecodeFailed(f"frame {frame} could not be decoded: {_short(exc)}") from exc
+    except BaseException as exc:
+        # A Rust decoder (pylibjpeg-rle) that panics on damaged data raises pyo3's
+        # PanicException, which derives from BaseException, not Exception.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise PixelDecodeFailed(
+            f"frame {frame} could not be decoded: the decoder gave up ({_short(exc)})"
+        ) from exc
     expected = (layout.rows, layout.columns)
     if arr.shape[:2] != expected:
         raise PixelDecodeFailed(

@@ -65,7 +65,7 @@ class FileRecord:
     # Bytes of the Pixel Data value (None when the file has none); shown in the tag tree.
     pixel_data_length: int | None = None
     # Where that value starts in the file (None for deflated files), and the Extended Offset
-    # Table when there is one: what finding one encapsulated frame without pydicom needs.
+    # Table when there is one: what reading one encapsulated frame's own header needs.
     pixel_data_offset: int | None = None
     extended_offsets: tuple[bytes, bytes] | None = None
 

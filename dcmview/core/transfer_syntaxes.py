@@ -46,6 +46,12 @@ def syntax_name(uid: str) -> str:
     return name if name and name != uid else (uid or "unknown")
 
 
+def decoder_of(uid: str) -> str | None:
+    """The decoder column of the table for ``uid`` (None when dcmview does not decode it)."""
+    known = _BY_UID.get(uid)
+    return known.decoder if known else None
+
+
 def is_supported(uid: str) -> bool:
     """True when this transfer syntax is in the table and its decoder is installed."""
     if uid not in _BY_UID:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import tornado.web
 from tornado.http1connection import HTTP1Connection
 from tornado.ioloop import IOLoop
+from tornado.iostream import StreamClosedError
 
 from ..api import MAX_BODY_BYTES, Api, ApiRequest, ApiResponse, error_response
 from ..core.errors import DcmviewError, PayloadTooLarge
@@ -35,6 +36,8 @@ LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-lo
 # over the router's limit (MAX_BODY_BYTES) is read and dropped up to this size, then answered 413
 # after it; a larger one is answered 413 at once and the connection closed.
 MAX_HTTP_BODY = 16 * 1024 * 1024
+# Response bodies larger than this go out in pieces of this size (see _stream_response).
+_PIECE = 1024 * 1024
 
 
 class Unauthorized(DcmviewError):
@@ -121,11 +124,35 @@ class _Base(tornado.web.RequestHandler):
         self._write_response(error_response(exc))
 
     def _write_response(self, response: ApiResponse) -> None:
+        self._set_response_headers(response)
+        self.finish(response.body)
+
+    def _set_response_headers(self, response: ApiResponse) -> None:
         self.set_status(response.status)
         for name, value in response.headers.items():
             self.set_header(name, value)
         self.set_header("Cache-Control", "no-store")
-        self.finish(response.body)
+
+    async def _stream_response(self, response: ApiResponse) -> None:
+        """Send a large body in pieces, each written before the next is handed over.
+
+        Given whole, Tornado copies headers and body into one buffer, and when the client
+        hangs up mid-download that buffer stays in a reference cycle until the garbage
+        collector runs: a burst of cancelled frame downloads held hundreds of MB.
+        """
+        body = response.body
+        if len(body) <= _PIECE:
+            self._write_response(response)
+            return
+        self._set_response_headers(response)
+        self.set_header("Content-Length", str(len(body)))
+        try:
+            for start in range(0, len(body), _PIECE):
+                self.write(body[start : start + _PIECE])
+                await self.flush()
+        except StreamClosedError:
+            return  # the client left: nobody to answer
+        self.finish()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         # Tornado's own errors (bad request line, body too large...) in our JSON shape.
@@ -217,7 +244,7 @@ class ApiHandler(_Base):
             response = self.api.handle(request)
         if method == "HEAD":
             response = ApiResponse(response.status, response.headers, b"")
-        self._write_response(response)
+        await self._stream_response(response)
 
     def _same_origin(self) -> bool:
         site = self.request.headers.get("Sec-Fetch-Site")
