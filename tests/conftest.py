@@ -34,6 +34,19 @@ def checksums(*roots: Path) -> dict[str, str]:
     return out
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Servers started by the tests keep their recovery CSVs and demo out of the user's cache."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def reference_dirs() -> list[Path]:
     dirs = [PYDICOM_TEST_FILES]
