@@ -77,3 +77,22 @@ def test_colour_depths_scale_to_8_bits() -> None:
     assert colour_to_uint8(rgb16, 16).tolist() == [[[0, 128, 255]]]
     rgb12 = np.array([[[0, 2048, 4095]]], dtype=np.uint16)
     assert colour_to_uint8(rgb12, 12).tolist() == [[[0, 128, 255]]]
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16])
+@pytest.mark.parametrize("padding", [None, (-2000, -2000), (0, 3)])
+def test_histogram_percentiles_equal_numpys(dtype, padding) -> None:
+    rng = np.random.default_rng(7)
+    lo = -2000 if dtype == np.int16 else 0
+    hi = 250 if dtype == np.uint8 else 4000
+    stored = rng.integers(lo, hi, (123, 77)).astype(dtype)
+    stored[:10, :10] = padding[0] if padding and padding[0] >= lo else stored[:10, :10]
+    slope, intercept = 0.5, -100.0
+    values = stored.astype(np.float64) * slope + intercept
+    fast = percentile_window(values.astype(np.float32), padding, stored, rescale=(slope, intercept))
+    keep = np.ones(stored.shape, bool)
+    if padding:
+        keep = (stored < padding[0]) | (stored > padding[1])
+    p1, p99 = np.percentile(values[keep], [1, 99])
+    assert fast.center == pytest.approx((p1 + p99) / 2, abs=1e-9)
+    assert fast.width == pytest.approx(p99 - p1, abs=1e-9)

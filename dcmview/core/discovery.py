@@ -217,6 +217,8 @@ def pixel_layout(ds: Dataset) -> PixelLayout:
     spp = _int(ds.get("SamplesPerPixel"), 1) or 1
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2") or "MONOCHROME2").strip()
     bits_stored = _int(ds.get("BitsStored"), bits_allocated) or bits_allocated
+    if bits_stored > bits_allocated:
+        raise ValueError(f"BitsStored {bits_stored} is more than BitsAllocated {bits_allocated}")
     tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
     padding = None
     if "PixelPaddingValue" in ds:

@@ -37,6 +37,12 @@ RLE = "1.2.840.10008.1.2.5"
 # /api/health waited seconds). One at a time, the others wait here with the GIL released.
 _GIL_HOLDING_DECODERS = frozenset({"pylibjpeg-openjpeg", "pylibjpeg-libjpeg"})
 _GIL_HOLDING_DECODE = threading.Lock()
+_NATIVE_BYTE_ORDER = {
+    "1.2.840.10008.1.2": "<",
+    "1.2.840.10008.1.2.1": "<",
+    "1.2.840.10008.1.2.2": ">",
+}
+_PLAIN_PHOTOMETRICS = frozenset({"MONOCHROME1", "MONOCHROME2", "RGB", "PALETTE COLOR"})
 
 
 def check_frame(record: FileRecord, frame: int) -> None:
@@ -141,9 +147,13 @@ def check_codestream(record: FileRecord, frame: int) -> None:
 
 
 def _decode(record: FileRecord, frame: int) -> np.ndarray:
-    """pydicom's frame reader on the path reads only that frame's bytes. Files it cannot
-    walk that way (deflated data inside one zlib stream; headers whose VR encoding differs
-    from the transfer syntax) are read whole, and still only ``frame`` is decoded."""
+    """Uncompressed frames are read straight from their offset. Otherwise pydicom's frame
+    reader on the path reads only that frame's bytes. Files it cannot walk that way (deflated
+    data inside one zlib stream; headers whose VR encoding differs from the transfer syntax)
+    are read whole, and still only ``frame`` is decoded."""
+    native = _native_frame(record, frame)
+    if native is not None:
+        return native
     if record.transfer_syntax_uid != DEFLATED:
         try:
             return pixel_array(record.path, index=frame)
@@ -152,6 +162,50 @@ def _decode(record: FileRecord, frame: int) -> np.ndarray:
         except Exception:
             pass
     return pixel_array(pydicom.dcmread(record.path), index=frame)
+
+
+def _native_frame(record: FileRecord, frame: int) -> np.ndarray | None:
+    """An uncompressed frame read at its offset, with pydicom's rules for unused high bits
+    (masked when unsigned, sign-extended when signed); None when pydicom should do it (bit
+    packed or YBR data, a file shorter than the header says)."""
+    layout = record.layout
+    offset = record.pixel_data_offset
+    if (
+        layout is None
+        or offset is None
+        or layout.encapsulated
+        or record.transfer_syntax_uid not in _NATIVE_BYTE_ORDER
+        or layout.bits_allocated not in (8, 16, 32)
+        or layout.photometric not in _PLAIN_PHOTOMETRICS
+        or layout.samples_per_pixel not in (1, 3)
+    ):
+        return None
+    kind = "i" if layout.pixel_representation == 1 else "u"
+    order = _NATIVE_BYTE_ORDER[record.transfer_syntax_uid]
+    if order == ">" and layout.bits_allocated == 8:
+        return None  # big-endian 8-bit data may sit in swapped 16-bit words (VR OW)
+    dtype = np.dtype(f"{order}{kind}{layout.bits_allocated // 8}")
+    count = layout.rows * layout.columns * layout.samples_per_pixel
+    with open(record.path, "rb") as fp:
+        fp.seek(offset + frame * count * dtype.itemsize)
+        flat = np.fromfile(fp, dtype=dtype, count=count)
+    if flat.size != count:
+        return None
+    if order == ">":
+        flat = flat.astype(dtype.newbyteorder("<"))
+    unused = layout.bits_allocated - layout.bits_stored
+    if unused > 0:
+        if kind == "u":
+            flat &= (1 << layout.bits_stored) - 1
+        else:
+            flat <<= unused
+            flat >>= unused
+    if layout.samples_per_pixel == 1:
+        return flat.reshape(layout.rows, layout.columns)
+    if layout.planar_configuration == 1:
+        planes = flat.reshape(3, layout.rows, layout.columns)
+        return np.ascontiguousarray(planes.transpose(1, 2, 0))
+    return flat.reshape(layout.rows, layout.columns, 3)
 
 
 def _little_endian() -> bool:
