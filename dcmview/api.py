@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .core.errors import (
@@ -25,9 +25,10 @@ from .core.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from .core.model import Window
-from .core.render import WindowRequest
-from .core.study import Study
+from .core.model import Window, WindowRequest
+
+if TYPE_CHECKING:
+    from .core.study import Study
 
 MAX_BODY_BYTES = 1024 * 1024
 _MAX_INDEX_DIGITS = 9

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dcmview.core.discovery import parse_filter, scan
+from dcmview.core.discovery import scan
+from dcmview.core.filters import parse_filter
 
 from . import dicomgen as gen
 

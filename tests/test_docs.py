@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dcmview.core.discovery import FILTER_ALIASES
+from dcmview.core.filters import FILTER_ALIASES
 from dcmview.core.transfer_syntaxes import SUPPORTED
 from dcmview.server.cli import build_parser
 

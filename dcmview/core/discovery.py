@@ -8,72 +8,21 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pydicom
-from pydicom.datadict import keyword_dict
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import get_expected_length
 
+from .filters import Filter, text_of
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
 
 # Filter names of the original program, mapped to DICOM keywords.
-FILTER_ALIASES: dict[str, str] = {
-    "patient_id": "PatientID",
-    "patient_name": "PatientName",
-    "study_description": "StudyDescription",
-    "study_date": "StudyDate",
-    "study_uid": "StudyInstanceUID",
-    "series_description": "SeriesDescription",
-    "series_number": "SeriesNumber",
-    "series_uid": "SeriesInstanceUID",
-    "modality": "Modality",
-}
-
-_KEYWORDS_LOWER = {k.lower(): k for k in keyword_dict}
 _DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 _PIXEL_VRS = (b"OB", b"OW", b"OF", b"OD", b"UN")
 _DEFLATED = "1.2.840.10008.1.2.1.99"
-
-
-@dataclass(frozen=True)
-class Filter:
-    """``keyword`` contains ``value``, case-insensitively (the CLI's ``--filter FIELD=VALUE``)."""
-
-    field: str
-    keyword: str
-    value: str
-
-    def matches(self, ds: Dataset) -> bool:
-        try:
-            value = ds.get(self.keyword)
-        except Exception:  # a value pydicom cannot convert contains nothing we can match
-            return False
-        if value is None:
-            return False
-        return self.value.lower() in _text(value).lower()
-
-
-def parse_filter(text: str) -> Filter:
-    """Parse ``FIELD=VALUE``; FIELD is a name of :data:`FILTER_ALIASES` or any DICOM keyword.
-
-    Raises ValueError with a message fit for the command line.
-    """
-    field, sep, value = text.partition("=")
-    field = field.strip()
-    if not sep or not field:
-        raise ValueError(f"invalid filter {text!r}: expected FIELD=VALUE, e.g. modality=CT")
-    keyword = FILTER_ALIASES.get(field.lower()) or _KEYWORDS_LOWER.get(field.lower())
-    if keyword is None:
-        known = ", ".join(FILTER_ALIASES)
-        raise ValueError(
-            f"invalid filter {text!r}: unknown field {field!r} (use one of {known}, "
-            f"or a DICOM keyword such as BodyPartExamined)"
-        )
-    return Filter(field=field, keyword=keyword, value=value.strip())
 
 
 def iter_candidate_paths(paths: Sequence[str], recursive: bool) -> Iterator[tuple[str, str | None]]:
@@ -371,13 +320,7 @@ def _str(ds: Dataset, keyword: str) -> str:
     value = ds.get(keyword)
     if value is None:
         return ""
-    return _text(value).strip()
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return "\\".join(str(v) for v in value)
-    return str(value)
+    return text_of(value).strip()
 
 
 def _int(value: Any, default: int | None) -> int | None:

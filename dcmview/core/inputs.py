@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .discovery import Filter, parse_filter
+from .filters import Filter, parse_filter
 
 PathsArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 FiltersArg = Mapping[str, str] | Iterable[str] | None

@@ -88,3 +88,16 @@ class DiscoveryEntry:
 
     def as_json(self) -> dict[str, str]:
         return {"path": self.path, "disposition": self.disposition, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class WindowRequest:
+    """What the client asked for: ``mode`` "default" or "full_dynamic", and an optional window."""
+
+    mode: str = "default"
+    window: Window | None = None
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        w = self.window
+        return (self.mode, w.center if w else None, w.width if w else None)

@@ -7,14 +7,13 @@ dataset (for LUTs and palettes) is passed in by the caller.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut
 
 from .errors import PixelDecodeFailed
-from .model import FileRecord, PixelLayout, Window
+from .model import FileRecord, PixelLayout, WindowRequest
 from .png import encode_png
 from .windowing import (
     VoiLut,
@@ -26,19 +25,6 @@ from .windowing import (
     rescale,
     to_display,
 )
-
-
-@dataclass(frozen=True)
-class WindowRequest:
-    """What the client asked for: ``mode`` "default" or "full_dynamic", and an optional window."""
-
-    mode: str = "default"
-    window: Window | None = None
-
-    @property
-    def key(self) -> tuple[object, ...]:
-        w = self.window
-        return (self.mode, w.center if w else None, w.width if w else None)
 
 
 def raw_frame(record: FileRecord, arr: np.ndarray) -> tuple[bytes, dict[str, str]]:

@@ -3,6 +3,10 @@
 A :class:`Study` is what both front ends hold. It is filled by :meth:`Study.scan` (run in the
 background by the server, so the port answers before a large folder is read) and then answers
 every data question of the API.
+
+The modules that need pydicom (discovery, frames, render, tags) are imported where they are
+first used, not here: the server creates its Study before it answers its first request, and
+pydicom's import (~150 ms) then happens in the scan thread instead of delaying that answer.
 """
 
 from __future__ import annotations
@@ -14,21 +18,19 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pydicom
-from pydicom.dataset import Dataset
 
 from . import annotations as ann
 from .cache import ByteLRU
-from .discovery import Filter, scan
 from .errors import DcmviewError, NotFound, PixelDecodeFailed
-from .frames import check_frame, decode_frame
-from .model import DiscoveryEntry, FileRecord
-from .render import WindowRequest, display_frame, raw_frame
-from .tags import tag_tree
+from .filters import Filter
+from .model import DiscoveryEntry, FileRecord, WindowRequest
 from .transfer_syntaxes import syntax_name
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 DEFAULT_DISPLAY_BUDGET = 256 * 1024 * 1024
 DEFAULT_RAW_BUDGET = 384 * 1024 * 1024
@@ -97,6 +99,8 @@ class Study:
             self.scanned = scanned
             if progress is not None:
                 progress(scanned, loaded)
+
+        from .discovery import scan
 
         records, entries, scanned = scan(
             self.paths, recursive=self.recursive, filters=self.filters, progress=tick
@@ -187,11 +191,16 @@ class Study:
         }
 
     def tags(self, index: int) -> list[dict[str, Any]]:
+        from .tags import tag_tree
+
         return tag_tree(self.header(index), self.record(index).pixel_data_length)
 
     # -- frames ---------------------------------------------------------------------------
     def raw(self, index: int, frame: int) -> tuple[bytes, dict[str, str], bool]:
         """``/raw``: decoded samples and their headers, through the raw cache."""
+        from .frames import check_frame, decode_frame
+        from .render import raw_frame
+
         record = self.record(index)
         check_frame(record, frame)
         (body, headers), hit = self.raw_cache.get_or_compute(
@@ -203,6 +212,9 @@ class Study:
         self, index: int, frame: int, request: WindowRequest
     ) -> tuple[bytes, dict[str, str], bool]:
         """The display PNG and its window headers, through the display cache."""
+        from .frames import check_frame
+        from .render import display_frame
+
         record = self.record(index)
         check_frame(record, frame)
 
@@ -223,6 +235,8 @@ class Study:
             if ds is not None:
                 self._headers.move_to_end(index)
                 return ds
+        import pydicom
+
         record = self.record(index)
         try:
             with warnings.catch_warnings():

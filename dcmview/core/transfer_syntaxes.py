@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydicom.pixels import get_decoder
-from pydicom.uid import UID
-
 
 @dataclass(frozen=True)
 class SyntaxSupport:
@@ -42,6 +39,8 @@ def syntax_name(uid: str) -> str:
     known = _BY_UID.get(uid)
     if known:
         return known.name
+    from pydicom.uid import UID  # only for syntaxes outside the table
+
     name = UID(uid).name if uid else ""
     return name if name and name != uid else (uid or "unknown")
 
@@ -56,6 +55,9 @@ def is_supported(uid: str) -> bool:
     """True when this transfer syntax is in the table and its decoder is installed."""
     if uid not in _BY_UID:
         return False
+    from pydicom.pixels import get_decoder
+    from pydicom.uid import UID
+
     try:
         return bool(get_decoder(UID(uid)).is_available)
     except NotImplementedError:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..core.discovery import FILTER_ALIASES, Filter, parse_filter
+from ..core.filters import FILTER_ALIASES, Filter, parse_filter
 from .launch import LaunchError, Options, Server
 
 EXAMPLES = (

@@ -29,7 +29,7 @@ from tornado.netutil import bind_sockets, bind_unix_socket
 
 from ..api import Api, ServerInfo
 from ..core import annotations as ann
-from ..core.discovery import Filter
+from ..core.filters import Filter
 from ..core.study import ScanCancelled, Study
 from .app import MAX_HTTP_BODY, Activity, Guard, allowed_host_set, loopback_host, make_app
 from .tunnel import Tunnel, manual_instructions
