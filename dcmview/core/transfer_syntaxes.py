@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class SyntaxSupport:
     uid: str
     name: str
-    decoder: str  # "native", or the pylibjpeg plugin that decodes it
+    decoder: str  # "native", or the plugin that decodes it (pydicom's name after the dash)
 
 
 SUPPORTED: tuple[SyntaxSupport, ...] = (
@@ -22,8 +22,8 @@ SUPPORTED: tuple[SyntaxSupport, ...] = (
     SyntaxSupport("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 and 4)", "pylibjpeg-libjpeg"),
     SyntaxSupport("1.2.840.10008.1.2.4.57", "JPEG Lossless (Process 14)", "pylibjpeg-libjpeg"),
     SyntaxSupport("1.2.840.10008.1.2.4.70", "JPEG Lossless SV1", "pylibjpeg-libjpeg"),
-    SyntaxSupport("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless", "pylibjpeg-libjpeg"),
-    SyntaxSupport("1.2.840.10008.1.2.4.81", "JPEG-LS Near-Lossless", "pylibjpeg-libjpeg"),
+    SyntaxSupport("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless", "pyjpegls"),
+    SyntaxSupport("1.2.840.10008.1.2.4.81", "JPEG-LS Near-Lossless", "pyjpegls"),
     SyntaxSupport("1.2.840.10008.1.2.4.90", "JPEG 2000 Lossless", "pylibjpeg-openjpeg"),
     SyntaxSupport("1.2.840.10008.1.2.4.91", "JPEG 2000", "pylibjpeg-openjpeg"),
     SyntaxSupport("1.2.840.10008.1.2.4.201", "HTJ2K Lossless", "pylibjpeg-openjpeg"),
