@@ -90,6 +90,30 @@ class Api:
         match = self._match(method, path)
         return bool(match and match[2])
 
+    def cached(self, request: ApiRequest) -> ApiResponse | None:
+        """The answer to a frame request when it is already in a cache, else None.
+
+        Lets the server answer cache hits on its event loop, without a trip through the decode
+        workers; anything unusual (a bad parameter, an error) is left to :meth:`handle`.
+        """
+        match = self._match(request.method, request.path)
+        if match is None or match[0] not in (self._frame, self._raw):
+            return None
+        try:
+            index, frame = _parse_params(match[1])
+            if match[0] == self._raw:
+                entry = self.study.cached_raw(index, frame)
+                kind = "application/octet-stream"
+            else:
+                entry = self.study.cached_display(index, frame, parse_window_query(request.query))
+                kind = "image/png"
+        except DcmviewError:
+            return None
+        if entry is None:
+            return None
+        body, headers = entry
+        return ApiResponse(200, {"Content-Type": kind, "X-Cache": "HIT", **headers}, body)
+
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request; errors become ``{"code", "error"}`` JSON, never a traceback."""
         try:

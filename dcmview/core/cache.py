@@ -37,6 +37,15 @@ class ByteLRU(Generic[V]):
         with self._lock:
             return len(self._items)
 
+    def peek(self, key: Hashable) -> V | None:
+        """The cached value (marked as recently used), or None; never computes or waits."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
     def get_or_compute(
         self, key: Hashable, compute: Callable[[], V], size: Callable[[V], int]
     ) -> tuple[V, bool]:

@@ -228,6 +228,16 @@ class Study:
         )
         return body, headers, hit
 
+    def cached_raw(self, index: int, frame: int) -> tuple[bytes, dict[str, str]] | None:
+        """``/raw`` from the cache only (None on a miss): cheap enough for the event loop."""
+        return self.raw_cache.peek((index, frame))
+
+    def cached_display(
+        self, index: int, frame: int, request: WindowRequest
+    ) -> tuple[bytes, dict[str, str]] | None:
+        """The display PNG from the cache only (None on a miss)."""
+        return self.display_cache.peek((index, frame, request.key))
+
     def header(self, index: int) -> Dataset:
         """The header dataset of a file (everything before Pixel Data), kept in a small LRU."""
         with self._lock:

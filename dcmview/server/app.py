@@ -236,12 +236,13 @@ class ApiHandler(_Base):
             headers={k.lower(): v for k, v in self.request.headers.items()},
             body=bytes(self._body),
         )
-        if self.api.is_blocking(request.method, request.path):
-            response = await IOLoop.current().run_in_executor(
+        if not self.api.is_blocking(request.method, request.path):
+            response = self.api.handle(request)
+        else:
+            hit = self.api.cached(request)
+            response = hit or await IOLoop.current().run_in_executor(
                 self.executor, self.api.handle, request
             )
-        else:
-            response = self.api.handle(request)
         if method == "HEAD":
             response = ApiResponse(response.status, response.headers, b"")
         await self._stream_response(response)
