@@ -100,6 +100,9 @@ class Study:
             if progress is not None:
                 progress(scanned, loaded)
 
+        # Load the pixel modules now, in this background thread, so the first frame request
+        # does not pay for their import.
+        from . import frames, render, tags  # noqa: F401
         from .discovery import scan
 
         records, entries, scanned = scan(
