@@ -18,14 +18,14 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests import dicomgen  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.jupyter_harness import JupyterProcess  # noqa: E402
+from tests.jupyter_harness import JupyterProcess, run_notebook_cell  # noqa: E402
 
 WIDGET = ".dcmv-widget"
 RECORD = """(sel) => {
@@ -46,23 +46,6 @@ RECORD = """(sel) => {
 }"""
 
 
-def _run_cell(page: Page, index: int) -> None:
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    for _ in range(20):
-        cell.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
-        try:
-            page.wait_for_function(
-                "(i) => /\\[\\d+\\]/.test(document.querySelectorAll('.jp-Notebook .jp-Cell')[i]"
-                ".querySelector('.jp-InputPrompt').textContent)",
-                arg=index,
-                timeout=5_000,
-            )
-            return
-        except Exception:  # the kernel was not connected yet: the key press was lost
-            continue
-
-
 def one_run(work: Path) -> tuple[float, float, int, int]:
     lab = JupyterProcess(work, app="jupyterlab")
     lab.wait_ready()
@@ -73,7 +56,7 @@ def one_run(work: Path) -> tuple[float, float, int, int]:
             page.set_default_timeout(120_000)
             page.goto(f"{lab.base}/lab/tree/bench.ipynb?reset&token={lab.token}")
             page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for()
-            _run_cell(page, 0)
+            run_notebook_cell(page, 0)
             page.wait_for_function(
                 f"() => {{ const d = document.querySelector('{WIDGET}')?.dataset;"
                 " return !!d && d.state === 'ready' && d.source === 'raw'; }"
@@ -88,7 +71,7 @@ def one_run(work: Path) -> tuple[float, float, int, int]:
             fps = 100 / ((shown[99][0] - page.evaluate("window.__played")) / 1000)
             stalls = int(page.evaluate(f"document.querySelector('{WIDGET}').dataset.cineStalls"))
             t0 = page.evaluate("performance.now()")
-            _run_cell(page, 1)
+            run_notebook_cell(page, 1)
             page.wait_for_function(
                 f"() => {{ const w = document.querySelectorAll('{WIDGET}')[1];"
                 " return !!w && w.dataset.state === 'ready' && w.dataset.source === 'raw'; }"

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -102,3 +103,27 @@ class JupyterProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+def run_notebook_cell(page: Any, index: int, attempts: int = 20) -> None:
+    """Run cell ``index`` of the open JupyterLab notebook in a Playwright ``page``.
+
+    Repeats Shift+Enter until the cell shows an execution count: a key press sent before the
+    kernel is connected is lost.
+    """
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    for _ in range(attempts):
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function(
+                """(i) => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
+                    const p = c && c.querySelector('.jp-InputPrompt');
+                    return !!p && /\\[\\d+\\]/.test(p.textContent); }""",
+                arg=index,
+                timeout=5_000,
+            )
+            return
+        except Exception:  # the kernel was not connected yet: try again
+            continue
+    raise TimeoutError(f"cell {index} did not run")

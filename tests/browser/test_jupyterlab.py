@@ -14,7 +14,7 @@ from PIL import Image
 from playwright.sync_api import Page
 
 from .. import dicomgen
-from ..jupyter_harness import JupyterProcess
+from ..jupyter_harness import JupyterProcess, run_notebook_cell
 
 pytest.importorskip("jupyterlab")
 pytest.importorskip("ipykernel")
@@ -49,23 +49,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
 
 
 def _run_cell(page: Page, index: int) -> str:
-    """Run cell `index` (repeating Shift+Enter until it has an execution count); its output."""
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    for _ in range(20):
-        cell.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
-        try:
-            page.wait_for_function(
-                """(i) => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
-                    const p = c && c.querySelector('.jp-InputPrompt');
-                    return !!p && /\\[\\d+\\]/.test(p.textContent); }""",
-                arg=index,
-                timeout=5_000,
-            )
-            break
-        except Exception:  # the kernel was not connected yet: the key press was lost
-            continue
-    return cell.locator(".jp-OutputArea").inner_text()
+    """Run cell `index`; its output text."""
+    run_notebook_cell(page, index)
+    return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea").inner_text()
 
 
 def _wait_output(page: Page, index: int, pattern: str, timeout: float = 20_000) -> str:
