@@ -53,12 +53,46 @@ function render({ model, el }: { model: ModelSync; el: HTMLElement }): () => voi
   };
   model.on("comm:close", onGone);
   model.on("comm_live_update", onGone);
+  const stopWatching = watchKernel(model, onGone);
   return () => {
+    stopWatching();
     model.off("comm:close", onGone);
     model.off("comm_live_update", onGone);
     cleanup();
     transport.dispose();
     root.remove();
+  };
+}
+
+interface SignalLike<T> {
+  connect(cb: (sender: unknown, value: T) => void): unknown;
+  disconnect(cb: (sender: unknown, value: T) => void): unknown;
+}
+
+interface KernelLike {
+  statusChanged?: SignalLike<string>;
+  disposed?: SignalLike<void>;
+}
+
+/**
+ * A kernel that is shut down (not restarted) closes no comm, so the widget would not know. The
+ * JupyterLab widget manager exposes its kernel; when it goes "dead" the viewer says so. Other
+ * front ends have no such object and rely on the request timeout.
+ */
+function watchKernel(model: ModelSync, onGone: () => void): () => void {
+  const manager = (model as { widget_manager?: { kernel?: KernelLike | null } }).widget_manager;
+  const kernel = manager?.kernel;
+  const status = kernel?.statusChanged;
+  const disposed = kernel?.disposed;
+  const onStatus = (_: unknown, value: string) => {
+    if (value === "dead" || value === "terminating") onGone();
+  };
+  const onDisposed = () => onGone();
+  if (status && typeof status.connect === "function") status.connect(onStatus);
+  if (disposed && typeof disposed.connect === "function") disposed.connect(onDisposed);
+  return () => {
+    if (status && typeof status.disconnect === "function") status.disconnect(onStatus);
+    if (disposed && typeof disposed.disconnect === "function") disposed.disconnect(onDisposed);
   };
 }
 

@@ -138,3 +138,21 @@ def test_viewer_in_jupyterlab(page: Page, lab: JupyterProcess, artifacts: Path) 
     )
     assert "kernel has stopped" in page.locator(WIDGET).first.inner_text()
     page.screenshot(path=str(artifacts / "jupyterlab-kernel-gone.png"))
+
+
+def test_viewer_says_so_when_the_kernel_is_shut_down(page: Page, lab: JupyterProcess) -> None:
+    page.set_default_timeout(60_000)
+    page.goto(f"{lab.base}/lab/tree/widget.ipynb?reset&token={lab.token}")
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=90_000)
+    run_notebook_cell(page, 0)
+    page.wait_for_function(f"() => document.querySelector('{WIDGET}')?.dataset.state === 'ready'")
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Shut Down Kernel").first.click()
+    accept = page.locator(".jp-Dialog-button.jp-mod-accept")
+    page.wait_for_timeout(500)
+    if accept.count():
+        accept.click()
+    page.wait_for_function(
+        f"() => document.querySelector('{WIDGET}')?.dataset.state === 'kernel-gone'",
+        timeout=30_000,
+    )
