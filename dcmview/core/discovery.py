@@ -13,9 +13,9 @@ from typing import Any
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.pixels.utils import get_expected_length
 
 from .filters import Filter, text_of
+from .header_values import header_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
 
 # Filter names of the original program, mapped to DICOM keywords.
@@ -91,7 +91,7 @@ def _inspect(
 ) -> tuple[FileRecord | None, Dataset | None, str | None]:
     """The record of a header that parsed (see :func:`read_record`)."""
     if (
-        ds.get("SOPClassUID", "") == _DICOMDIR_CLASS
+        header_value(ds, "SOPClassUID", "") == _DICOMDIR_CLASS
         or ds.file_meta.get("MediaStorageSOPClassUID", "") == _DICOMDIR_CLASS
     ):
         return None, None, "DICOMDIR index file (not an image)"
@@ -107,7 +107,7 @@ def _inspect(
         if extent is not None:
             layout = pixel_layout(ds)
             if not layout.encapsulated and tsuid != _DEFLATED:
-                _check_native_length(ds, extent[1])
+                _check_native_length(layout, extent[1])
     except Exception as exc:
         layout, pixel_problem = None, f"unusable pixel description: {_reason(exc)}"
     return _record(path, ds, layout, pixel_problem, extent), ds, None
@@ -142,41 +142,49 @@ def pixel_data_extent(path: str, offset: int) -> tuple[int, int] | None:
     return None
 
 
-def _check_native_length(ds: Dataset, length: int) -> None:
+def _check_native_length(layout: PixelLayout, length: int) -> None:
     """Raise ValueError when native Pixel Data cannot hold the frames the header describes
     (a Number of Frames of 2^31 on a two-frame file, a value cut short)."""
-    expected = get_expected_length(ds, unit="bytes")
+    pixels = layout.rows * layout.columns * layout.frame_count
+    if layout.bits_allocated == 1:
+        expected = (pixels * layout.samples_per_pixel + 7) // 8
+    elif layout.photometric == "YBR_FULL_422":
+        expected = pixels * 2 * (layout.bits_allocated // 8)
+    else:
+        expected = pixels * layout.samples_per_pixel * (layout.bits_allocated // 8)
     if length < expected:
         raise ValueError(
             f"the Pixel Data holds {length} bytes, the header describes {expected} "
-            f"({ds.get('NumberOfFrames', 1)} frame(s) of {ds.Rows}x{ds.Columns})"
+            f"({layout.frame_count} frame(s) of {layout.rows}x{layout.columns})"
         )
 
 
 def pixel_layout(ds: Dataset) -> PixelLayout:
     """The pixel description of a header; raises ValueError when essential fields are bad."""
-    rows = _int(ds.get("Rows"), None)
-    columns = _int(ds.get("Columns"), None)
-    bits_allocated = _int(ds.get("BitsAllocated"), None)
+    rows = _int(header_value(ds, "Rows"), None)
+    columns = _int(header_value(ds, "Columns"), None)
+    bits_allocated = _int(header_value(ds, "BitsAllocated"), None)
     if not rows or not columns or not bits_allocated or rows < 0 or columns < 0:
         raise ValueError("Rows, Columns or BitsAllocated missing or zero")
-    frames = _int(ds.get("NumberOfFrames"), 1)
+    frames = _int(header_value(ds, "NumberOfFrames"), 1)
     if frames is None or frames < 1:
         raise ValueError(f"NumberOfFrames is {ds.get('NumberOfFrames')!r}, expected 1 or more")
-    spp = _int(ds.get("SamplesPerPixel"), 1) or 1
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2") or "MONOCHROME2").strip()
-    bits_stored = _int(ds.get("BitsStored"), bits_allocated) or bits_allocated
+    spp = _int(header_value(ds, "SamplesPerPixel"), 1) or 1
+    photometric = str(
+        header_value(ds, "PhotometricInterpretation", "MONOCHROME2") or "MONOCHROME2"
+    ).strip()
+    bits_stored = _int(header_value(ds, "BitsStored"), bits_allocated) or bits_allocated
     if bits_stored > bits_allocated:
         raise ValueError(f"BitsStored {bits_stored} is more than BitsAllocated {bits_allocated}")
     tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
     padding = None
     if "PixelPaddingValue" in ds:
-        lo = _int(ds.get("PixelPaddingValue"), None)
-        hi = _int(ds.get("PixelPaddingRangeLimit"), lo)
+        lo = _int(header_value(ds, "PixelPaddingValue"), None)
+        hi = _int(header_value(ds, "PixelPaddingRangeLimit"), lo)
         if lo is not None and hi is not None:
             padding = (min(lo, hi), max(lo, hi))
     spacing = None
-    ps = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    ps = header_value(ds, "PixelSpacing") or header_value(ds, "ImagerPixelSpacing")
     if ps is not None and len(ps) == 2:
         try:
             spacing = (float(ps[0]), float(ps[1]))
@@ -189,9 +197,9 @@ def pixel_layout(ds: Dataset) -> PixelLayout:
         samples_per_pixel=spp,
         bits_allocated=bits_allocated,
         bits_stored=min(bits_stored, bits_allocated),
-        pixel_representation=_int(ds.get("PixelRepresentation"), 0) or 0,
+        pixel_representation=_int(header_value(ds, "PixelRepresentation"), 0) or 0,
         photometric=photometric,
-        planar_configuration=_int(ds.get("PlanarConfiguration"), 0) or 0,
+        planar_configuration=_int(header_value(ds, "PlanarConfiguration"), 0) or 0,
         encapsulated=tsuid
         not in (
             "1.2.840.10008.1.2",
@@ -199,8 +207,8 @@ def pixel_layout(ds: Dataset) -> PixelLayout:
             "1.2.840.10008.1.2.2",
             "1.2.840.10008.1.2.1.99",
         ),
-        rescale_slope=_float(ds.get("RescaleSlope"), 1.0) or 1.0,
-        rescale_intercept=_float(ds.get("RescaleIntercept"), 0.0),
+        rescale_slope=_float(header_value(ds, "RescaleSlope"), 1.0) or 1.0,
+        rescale_intercept=_float(header_value(ds, "RescaleIntercept"), 0.0),
         has_modality_lut="ModalityLUTSequence" in ds,
         has_voi_lut="VOILUTSequence" in ds,
         default_window=first_window(ds),
@@ -211,8 +219,8 @@ def pixel_layout(ds: Dataset) -> PixelLayout:
 
 def first_window(ds: Dataset) -> Window | None:
     """The first Window Center/Width pair of the header, when both are present and usable."""
-    center = _first_number(ds.get("WindowCenter"))
-    width = _first_number(ds.get("WindowWidth"))
+    center = _first_number(header_value(ds, "WindowCenter"))
+    width = _first_number(header_value(ds, "WindowWidth"))
     if center is None or width is None or width <= 0:
         return None
     return Window(center=center, width=width)
@@ -233,10 +241,10 @@ def _record(
         "study_instance_uid": _str(ds, "StudyInstanceUID"),
         "series_instance_uid": _str(ds, "SeriesInstanceUID"),
         "sop_instance_uid": _str(ds, "SOPInstanceUID"),
-        "series_number": _int(ds.get("SeriesNumber"), None),
+        "series_number": _int(header_value(ds, "SeriesNumber"), None),
         "series_description": _str(ds, "SeriesDescription"),
         "modality": _str(ds, "Modality"),
-        "instance_number": _int(ds.get("InstanceNumber"), None),
+        "instance_number": _int(header_value(ds, "InstanceNumber"), None),
     }
     parts = [fields["patient_id"], fields["modality"], fields["study_date"]]
     label = " · ".join(p for p in parts if p) or os.path.basename(path)
@@ -317,7 +325,7 @@ def _none_last(value: int | None) -> tuple[int, int]:
 
 
 def _str(ds: Dataset, keyword: str) -> str:
-    value = ds.get(keyword)
+    value = header_value(ds, keyword)
     if value is None:
         return ""
     return text_of(value).strip()
