@@ -22,20 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+
 from .results import NotApplicable
 from .servers import Program, Server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-unsafe-swiftshader",
-]
 VIEWPORT = {"width": 1400, "height": 900}
 CINE_FPS = 24
 CINE_FRAMES = 100

@@ -16,18 +16,8 @@ import pytest
 
 from .. import dicomgen
 from ..harness import DcmviewProcess
+from .chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-unsafe-swiftshader",
-]
 TOKEN = "browser-test-token-0123456789abcdefghijklmnop"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
