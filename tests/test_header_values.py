@@ -28,6 +28,20 @@ def _files() -> list[Path]:
     return sorted(p for d in folders if d for p in d.rglob("*") if p.is_file())
 
 
+def _readable() -> list[Path]:
+    """The files whose header pydicom reads (the others are not DICOM, or are broken)."""
+    out = []
+    for path in _files():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:
+            continue
+        out.append(path)
+    return out
+
+
 def _normal(value: object) -> object:
     """Both readers' values as comparable text: numbers and strings alike, lists kept."""
     if value is None:
@@ -41,14 +55,11 @@ def _normal(value: object) -> object:
         return text
 
 
-@pytest.mark.parametrize("path", _files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _readable(), ids=lambda p: p.name)
 def test_fast_values_equal_pydicoms(path: Path) -> None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-    except Exception:
-        pytest.skip("pydicom cannot read this file's header")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
     for keyword in KEYWORDS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
