@@ -86,8 +86,3 @@ class ByteLRU(Generic[V]):
             self._used -= evicted
         self._items[key] = (value, nbytes)
         self._used += nbytes
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._used = 0

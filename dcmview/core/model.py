@@ -40,10 +40,6 @@ class PixelLayout:
     pixel_spacing: tuple[float, float] | None
 
     @property
-    def is_grey(self) -> bool:
-        return self.samples_per_pixel == 1 and self.photometric in ("MONOCHROME1", "MONOCHROME2")
-
-    @property
     def frame_bytes(self) -> int:
         """Bytes one decoded frame needs in memory (before any conversion)."""
         per_sample = max(1, self.bits_allocated // 8)

@@ -92,10 +92,6 @@ class Tunnel:
         """Block until ssh exits; its exit code."""
         return self.proc.wait() if self.proc is not None else None
 
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
     def stop(self) -> None:
         """End the ssh child (SIGTERM, then SIGKILL)."""
         proc = self.proc
