@@ -25,25 +25,10 @@ sys.path.insert(0, str(REPO))
 
 from tests import dicomgen  # noqa: E402
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.helpers import CINE_RECORDER  # noqa: E402
 from tests.jupyter_harness import JupyterProcess, run_notebook_cell  # noqa: E402
 
 WIDGET = ".dcmv-widget"
-RECORD = """(sel) => {
-  window.__shown = [];
-  window.__played = null;
-  const root = document.querySelector(sel);
-  new MutationObserver((records) => {
-    const now = performance.now();
-    for (const r of records) {
-      if (r.attributeName === 'data-playing' && root.dataset.playing === 'true') {
-        window.__played ??= now;
-      }
-      if (r.attributeName === 'data-shown-frame') {
-        window.__shown.push([now, Number(root.dataset.shownFrame)]);
-      }
-    }
-  }).observe(root, {attributes: true, attributeFilter: ['data-shown-frame', 'data-playing']});
-}"""
 
 
 def one_run(work: Path) -> tuple[float, float, int, int]:
@@ -62,7 +47,7 @@ def one_run(work: Path) -> tuple[float, float, int, int]:
                 " return !!d && d.state === 'ready' && d.source === 'raw'; }"
             )
             page.locator(f"{WIDGET} .dcmv-fps").select_option("24")
-            page.evaluate(RECORD, WIDGET)
+            page.evaluate(CINE_RECORDER, WIDGET)
             page.locator(f"{WIDGET} .dcmv-viewport").click()
             page.keyboard.press("Space")
             page.wait_for_function("() => window.__shown.length >= 100")

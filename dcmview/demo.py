@@ -199,6 +199,11 @@ def _save(
     ds: Dataset, path: Path, instance_key: str, transfer_syntax: str = ExplicitVRLittleEndian
 ) -> None:
     ds.SOPInstanceUID = _uid(instance_key, "instance")
+    write_part10(ds, path, transfer_syntax)
+
+
+def write_part10(ds: Dataset, path: Path, transfer_syntax: str) -> None:
+    """Write ``ds`` as a complete DICOM file (preamble, DICM, file meta) in ``transfer_syntax``."""
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID

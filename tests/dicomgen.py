@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pydicom
 from PIL import Image
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.pixels import convert_color_space
 from pydicom.pixels.encoders.base import get_encoder
@@ -37,7 +37,6 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import (
     HTJ2K,
     JPEG2000,
-    PYDICOM_IMPLEMENTATION_UID,
     UID,
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
@@ -54,6 +53,8 @@ from pydicom.uid import (
     RLELossless,
     generate_uid,
 )
+
+from dcmview.demo import write_part10
 
 PathLike = str | os.PathLike[str]
 
@@ -184,16 +185,8 @@ def _base_dataset(meta: dict[str, Any], *, frames: int = 1) -> Dataset:
 
 
 def _save(ds: Dataset, path: PathLike, transfer_syntax: str) -> Path:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = UID(transfer_syntax)
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    ds.file_meta = meta
-    ds.preamble = b"\0" * 128
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(target, enforce_file_format=True)
+    write_part10(ds, target, transfer_syntax)
     return target
 
 

@@ -94,3 +94,23 @@ def drag(
 
 def annotations(server: DcmviewProcess, index: int) -> dict[str, Any]:
     return server.get(f"api/file/{index}/annotations").json()
+
+
+# Records, in the page, when cine starts (window.__played) and every frame shown
+# (window.__shown: [time, frame]); argument: the viewer root's CSS selector.
+CINE_RECORDER = """(selector) => {
+    window.__shown = [];
+    window.__played = null;
+    const root = document.querySelector(selector);
+    new MutationObserver((records) => {
+        const now = performance.now();
+        for (const r of records) {
+            if (r.attributeName === 'data-playing' && root.dataset.playing === 'true') {
+                window.__played ??= now;
+            }
+            if (r.attributeName === 'data-shown-frame') {
+                window.__shown.push([now, Number(root.dataset.shownFrame)]);
+            }
+        }
+    }).observe(root, {attributes: true, attributeFilter: ['data-shown-frame', 'data-playing']});
+}"""

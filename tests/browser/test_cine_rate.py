@@ -14,7 +14,7 @@ from playwright.sync_api import Page
 from .. import dicomgen
 from ..harness import DcmviewProcess
 from .conftest import ARTIFACTS, TOKEN
-from .helpers import open_file, state, wait_state
+from .helpers import CINE_RECORDER, open_file, state, wait_state
 
 
 @pytest.fixture(scope="module")
@@ -31,26 +31,7 @@ def test_cine_plays_every_frame_in_order(page: Page, cine_server: DcmviewProcess
     page.goto(cine_server.url)
     open_file(page, 0)
     page.locator(".dcmv-fps").select_option("24")
-    page.evaluate(
-        """() => {
-            window.__shown = [];
-            window.__played = null;
-            const root = document.querySelector('#dcmview-root');
-            new MutationObserver((records) => {
-                const now = performance.now();
-                for (const r of records) {
-                    if (r.attributeName === 'data-playing' && root.dataset.playing === 'true') {
-                        window.__played ??= now;
-                    }
-                    if (r.attributeName === 'data-shown-frame') {
-                        window.__shown.push([now, Number(root.dataset.shownFrame)]);
-                    }
-                }
-            }).observe(root, {
-                attributes: true, attributeFilter: ['data-shown-frame', 'data-playing'],
-            });
-        }"""
-    )
+    page.evaluate(CINE_RECORDER, "#dcmview-root")
     page.keyboard.press("Space")  # from the first play: nothing prefetched yet
     page.wait_for_function("() => window.__shown.length >= 101", timeout=60_000)
     page.keyboard.press("Space")
