@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 
 import pytest
 
@@ -71,3 +72,43 @@ def test_a_failed_computation_is_not_cached_and_reaches_waiters() -> None:
     with pytest.raises(ValueError, match="broken frame"):
         cache.get_or_compute("k", fail, len)
     assert cache.get_or_compute("k", lambda: b"ok", len) == (b"ok", False)
+
+
+def test_an_adopted_computation_fills_the_key_and_waiters_share_it() -> None:
+    cache: ByteLRU[bytes] = ByteLRU(1000)
+    started: Future[bytes] = Future()
+    assert cache.adopt("k", started, len)
+    assert cache.known("k") and not cache.adopt("k", Future(), len)
+    results: list[tuple[bytes, bool]] = []
+    waiter = threading.Thread(
+        target=lambda: results.append(cache.get_or_compute("k", lambda: b"own", len))
+    )
+    waiter.start()
+    started.set_result(b"ahead")
+    waiter.join(5)
+    assert results == [(b"ahead", False)]
+    assert cache.get_or_compute("k", lambda: b"own", len) == (b"ahead", True)
+
+
+def test_a_failed_adopted_computation_is_not_kept() -> None:
+    cache: ByteLRU[bytes] = ByteLRU(1000)
+    started: Future[bytes] = Future()
+    cache.adopt("k", started, len)
+    started.set_exception(ValueError("broken frame"))
+    assert not cache.known("k")
+    assert cache.get_or_compute("k", lambda: b"again", len) == (b"again", False)
+
+
+def test_waiters_compute_themselves_when_an_adopted_computation_is_called_off() -> None:
+    cache: ByteLRU[bytes] = ByteLRU(1000)
+    started: Future[bytes] = Future()
+    cache.adopt("k", started, len)
+    results: list[tuple[bytes, bool]] = []
+    waiter = threading.Thread(
+        target=lambda: results.append(cache.get_or_compute("k", lambda: b"own", len))
+    )
+    waiter.start()
+    time.sleep(0.05)
+    assert started.cancel()
+    waiter.join(5)
+    assert results == [(b"own", False)]

@@ -7,8 +7,11 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from pydicom.encaps import encapsulate, generate_frames
 
+from dcmview.core import encapsulated
 from dcmview.core.discovery import read_record
+from dcmview.core.errors import PixelDecodeFailed
 from dcmview.core.frames import decode_frame
 
 from . import dicomgen as gen
@@ -47,3 +50,49 @@ def test_a_file_shorter_than_its_header_is_refused(tmp_path: Path) -> None:
     record = _record(written.path)
     with pytest.raises(Exception, match=r"could not be decoded|cannot be decoded"):
         decode_frame(record, 0)
+
+
+@pytest.mark.parametrize(
+    ("syntax", "fragments", "offset_table", "indexed"),
+    [
+        ("1.2.840.10008.1.2.5", 3, True, True),  # RLE, frames found by the Basic Offset Table
+        ("1.2.840.10008.1.2.4.80", 1, False, True),  # JPEG-LS, one fragment per frame
+        ("1.2.840.10008.1.2.4.80", 2, True, True),
+        ("1.2.840.10008.1.2.4.80", 2, False, False),  # no table: the codestreams tell
+        ("1.2.840.10008.1.2.4.90", 3, True, True),  # JPEG 2000
+    ],
+)
+def test_compressed_frames_split_into_fragments_match_pydicom(
+    tmp_path: Path, syntax: str, fragments: int, offset_table: bool, indexed: bool
+) -> None:
+    written = gen.write_syntax(tmp_path, syntax, kind="grey12", frames=4, size=(40, 56))
+    ds = pydicom.dcmread(written.path)
+    encoded = list(generate_frames(ds.PixelData, number_of_frames=4))
+    ds.PixelData = encapsulate(encoded, fragments_per_frame=fragments, has_bot=offset_table)
+    ds.save_as(written.path, enforce_file_format=True)
+    expected = pydicom.dcmread(written.path).pixel_array
+    record = _record(written.path)
+    assert (encapsulated.frame_index(record).frames is not None) is indexed
+    for frame in (3, 0, 2, 1):
+        assert np.array_equal(decode_frame(record, frame), expected[frame])
+
+
+def test_one_frame_in_several_fragments_without_a_table(tmp_path: Path) -> None:
+    written = gen.write_syntax(tmp_path, "1.2.840.10008.1.2.5", kind="signed16", size=(33, 20))
+    ds = pydicom.dcmread(written.path)
+    (encoded,) = generate_frames(ds.PixelData, number_of_frames=1)
+    ds.PixelData = encapsulate([encoded], fragments_per_frame=4, has_bot=False)
+    ds.save_as(written.path, enforce_file_format=True)
+    record = _record(written.path)
+    assert encapsulated.frame_index(record).frames is not None
+    assert np.array_equal(decode_frame(record, 0), pydicom.dcmread(written.path).pixel_array)
+
+
+def test_a_compressed_frame_cut_short_is_refused(tmp_path: Path) -> None:
+    written = gen.write_syntax(tmp_path, "1.2.840.10008.1.2.5", kind="grey16", frames=3)
+    data = written.path.read_bytes()
+    written.path.write_bytes(data[: len(data) - 200])
+    record = _record(written.path)
+    with pytest.raises(PixelDecodeFailed):
+        decode_frame(record, 2)
+    assert np.array_equal(decode_frame(record, 0), written.pixels[0])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -49,19 +50,53 @@ class ByteLRU(Generic[V]):
     def get_or_compute(
         self, key: Hashable, compute: Callable[[], V], size: Callable[[V], int]
     ) -> tuple[V, bool]:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-                return item[0], True
-            pending = self._inflight.get(key)
-            owner = pending is None
+        while True:
+            with self._lock:
+                item = self._items.get(key)
+                if item is not None:
+                    self._items.move_to_end(key)
+                    return item[0], True
+                pending = self._inflight.get(key)
+                owner = pending is None
+                if owner:
+                    pending = Future()
+                    self._inflight[key] = pending
+            assert pending is not None
             if owner:
-                pending = Future()
-                self._inflight[key] = pending
-        assert pending is not None
-        if not owner:
-            return pending.result(), False
+                break
+            try:
+                return pending.result(), False
+            except CancelledError:
+                continue  # an adopted computation was called off: compute it here
+        return self._settle(key, pending, compute, size), False
+
+    def known(self, key: Hashable) -> bool:
+        """True when ``key`` is cached or being computed."""
+        with self._lock:
+            return key in self._items or key in self._inflight
+
+    def adopt(self, key: Hashable, future: Future[V], size: Callable[[V], int]) -> bool:
+        """Let a computation started elsewhere (``future``) fill ``key``: until it is done,
+        ``get_or_compute(key)`` waits for it. False (and nothing changes) when ``key`` is
+        already cached or being computed. A failed computation is not cached."""
+        with self._lock:
+            if key in self._items or key in self._inflight:
+                return False
+            pending: Future[V] = Future()
+            self._inflight[key] = pending
+
+        def settle(done: Future[V]) -> None:
+            with contextlib.suppress(BaseException):  # the waiters get it through `pending`
+                self._settle(key, pending, done.result, size)
+
+        future.add_done_callback(settle)
+        return True
+
+    def _settle(
+        self, key: Hashable, pending: Future[V], compute: Callable[[], V], size: Callable[[V], int]
+    ) -> V:
+        """Run ``compute`` for the in-flight ``key``: keep its value, hand value or failure to
+        the waiters, and return or raise it."""
         try:
             value = compute()
         except BaseException as exc:
@@ -73,7 +108,7 @@ class ByteLRU(Generic[V]):
             self._inflight.pop(key, None)
             self._store(key, value, size(value))
         pending.set_result(value)
-        return value, False
+        return value
 
     def _store(self, key: Hashable, value: V, nbytes: int) -> None:
         if nbytes > self.budget:

@@ -1,8 +1,7 @@
 """One frame at a time: decode exactly the frame asked for, after checking it is safe to.
 
-pydicom's ``pixel_array(path, index=i)`` reads only the bytes of frame ``i`` (native data by
-offset, encapsulated data by its fragments through the pylibjpeg plugins), so a 120-frame file is
-never decoded whole to show one frame.
+Only the bytes of frame ``i`` are read: uncompressed data at its offset, compressed data from its
+fragments (:mod:`.encapsulated`), so a 120-frame file is never decoded whole to show one frame.
 """
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ import warnings
 
 import numpy as np
 import pydicom
-from pydicom.encaps import get_frame
 from pydicom.pixels import pixel_array
 
+from . import encapsulated
 from .codestream import declared_shape
 from .errors import (
     FrameOutOfRange,
@@ -80,16 +79,19 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     check_frame(record, frame)
     layout = record.layout
     assert layout is not None
-    if layout.encapsulated and record.transfer_syntax_uid != RLE:
-        check_codestream(record, frame)
+    encoded = None
+    if layout.encapsulated and record.pixel_data_offset is not None:
+        encoded = _encoded_frame(record, frame)
+        if record.transfer_syntax_uid != RLE:
+            _check_declared_shape(record, frame, encoded)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if decoder_of(record.transfer_syntax_uid) in _GIL_HOLDING_DECODERS:
                 with _GIL_HOLDING_DECODE:
-                    arr = _decode(record, frame)
+                    arr = _decode(record, frame, encoded)
             else:
-                arr = _decode(record, frame)
+                arr = _decode(record, frame, encoded)
     except (MemoryError, RecursionError) as exc:
         raise PixelDecodeFailed(
             f"frame {frame} could not be decoded: {type(exc).__name__}"
@@ -114,7 +116,14 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     return arr
 
 
-def check_codestream(record: FileRecord, frame: int) -> None:
+def _encoded_frame(record: FileRecord, frame: int) -> bytes:
+    try:
+        return encapsulated.frame_bytes(record, frame)
+    except Exception as exc:
+        raise PixelDecodeFailed(f"frame {frame} cannot be found: {_short(exc)}") from exc
+
+
+def _check_declared_shape(record: FileRecord, frame: int, data: bytes) -> None:
     """Refuse a compressed frame whose own header declares more pixels than the DICOM header.
 
     Decoders allocate what the codestream declares, so this is the decompression-bomb check
@@ -122,19 +131,6 @@ def check_codestream(record: FileRecord, frame: int) -> None:
     """
     layout = record.layout
     assert layout is not None
-    if record.pixel_data_offset is None:
-        return
-    try:
-        with open(record.path, "rb") as fp:
-            fp.seek(record.pixel_data_offset)
-            data = get_frame(
-                fp,
-                frame,
-                number_of_frames=layout.frame_count,
-                extended_offsets=record.extended_offsets,
-            )
-    except Exception as exc:
-        raise PixelDecodeFailed(f"frame {frame} cannot be found: {_short(exc)}") from exc
     shape = declared_shape(data)
     if shape is None:
         raise PixelDecodeFailed(
@@ -148,15 +144,16 @@ def check_codestream(record: FileRecord, frame: int) -> None:
         )
 
 
-def _decode(record: FileRecord, frame: int) -> np.ndarray:
-    """Uncompressed frames are read straight from their offset. Otherwise pydicom's frame
-    reader on the path reads only that frame's bytes. Files it cannot walk that way (deflated
-    data inside one zlib stream; headers whose VR encoding differs from the transfer syntax)
-    are read whole, and still only ``frame`` is decoded."""
+def _decode(record: FileRecord, frame: int, encoded: bytes | None) -> np.ndarray:
+    """Uncompressed frames are read straight from their offset, compressed ones decoded from
+    their own bytes (``encoded``). Files whose Pixel Data has no known offset (deflated data
+    inside one zlib stream) are read whole by pydicom, and still only ``frame`` is decoded."""
+    plugin = _PLUGIN.get(decoder_of(record.transfer_syntax_uid) or "", "")
+    if encoded is not None:
+        return encapsulated.decode(record, encoded, plugin)
     native = _native_frame(record, frame)
     if native is not None:
         return native
-    plugin = _PLUGIN.get(decoder_of(record.transfer_syntax_uid) or "", "")
     if record.transfer_syntax_uid != DEFLATED:
         try:
             return pixel_array(record.path, index=frame, decoding_plugin=plugin)

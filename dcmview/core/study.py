@@ -102,7 +102,7 @@ class Study:
 
         # Load the pixel modules now, in this background thread, so the first frame request
         # does not pay for their import.
-        from . import frames, render, tags  # noqa: F401
+        from . import encapsulated, frames, render, tags, workers  # noqa: F401
         from .discovery import scan
 
         records, entries, scanned = scan(
@@ -201,15 +201,31 @@ class Study:
     # -- frames ---------------------------------------------------------------------------
     def raw(self, index: int, frame: int) -> tuple[bytes, dict[str, str], bool]:
         """``/raw``: decoded samples and their headers, through the raw cache."""
-        from .frames import check_frame, decode_frame
-        from .render import raw_frame
+        from . import workers
+        from .frames import check_frame
 
         record = self.record(index)
         check_frame(record, frame)
         (body, headers), hit = self.raw_cache.get_or_compute(
-            (index, frame), lambda: raw_frame(record, decode_frame(record, frame)), _entry_size
+            (index, frame), lambda: workers.decode(record, frame), _entry_size
         )
+        self._read_ahead(index, record, frame)
         return body, headers, hit
+
+    def _read_ahead(self, index: int, record: FileRecord, frame: int) -> None:
+        """Start decoding the next frames of a compressed file (in the worker processes, or a
+        thread for fast decoders), so that scrolling or playing forward finds them decoded."""
+        from . import workers
+
+        depth = workers.read_ahead_depth(record)
+        for ahead in range(frame + 1, min(frame + 1 + depth, record.frame_count)):
+            key = (index, ahead)
+            if self.raw_cache.known(key):
+                continue
+            future = workers.submit(record, ahead)
+            if future is None:
+                return
+            self.raw_cache.adopt(key, future, _entry_size)
 
     def display(
         self, index: int, frame: int, request: WindowRequest
@@ -232,8 +248,13 @@ class Study:
         return body, headers, hit
 
     def cached_raw(self, index: int, frame: int) -> tuple[bytes, dict[str, str]] | None:
-        """``/raw`` from the cache only (None on a miss): cheap enough for the event loop."""
-        return self.raw_cache.peek((index, frame))
+        """``/raw`` from the cache only (None on a miss): cheap enough for the event loop.
+
+        A hit on a compressed file reads ahead too (handing work to the workers is cheap)."""
+        entry = self.raw_cache.peek((index, frame))
+        if entry is not None and self.scan_complete and 0 <= index < len(self.files):
+            self._read_ahead(index, self.files[index], frame)
+        return entry
 
     def cached_display(
         self, index: int, frame: int, request: WindowRequest

@@ -240,9 +240,12 @@ class ApiHandler(_Base):
             response = self.api.handle(request)
         else:
             hit = self.api.cached(request)
-            response = hit or await IOLoop.current().run_in_executor(
-                self.executor, self.api.handle, request
-            )
+            if hit is not None:
+                response = hit
+            else:
+                response = await IOLoop.current().run_in_executor(
+                    self.executor, self.api.handle, request
+                )
         if method == "HEAD":
             response = ApiResponse(response.status, response.headers, b"")
         await self._stream_response(response)
@@ -297,12 +300,15 @@ class PageHandler(_Base):
 
 
 class AssetHandler(tornado.web.StaticFileHandler):
-    """The viewer bundle under ``/assets/``; StaticFileHandler refuses paths outside the folder."""
+    """The viewer bundle under ``/assets/``; StaticFileHandler refuses paths outside the folder.
 
-    def initialize(self, path: str, default_filename: str | None = None, **kwargs: Any) -> None:
-        super().initialize(path, default_filename)
-        self.guard: Guard = kwargs["guard"]
-        self.activity: Activity = kwargs["activity"]
+    ``guard`` and ``activity`` are class attributes of a subclass made per app (see
+    :func:`make_app`): StaticFileHandler's ``initialize`` signature differs between Tornado
+    versions, so it is not overridden.
+    """
+
+    guard: Guard
+    activity: Activity
 
     def set_default_headers(self) -> None:
         self.clear_header("Server")
@@ -367,11 +373,12 @@ def make_app(
     activity = activity or Activity()
     executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="dcmview-decode")
     common = {"guard": guard, "activity": activity}
+    assets = type("BoundAssetHandler", (AssetHandler,), common)
     return tornado.web.Application(
         [
             (r"/", PageHandler, common),
             (r"/index\.html", PageHandler, common),
-            (r"/assets/(.*)", AssetHandler, {"path": STATIC_DIR, **common}),
+            (r"/assets/(.*)", assets, {"path": STATIC_DIR}),
             (r"/api/(.*)", ApiHandler, {"api": api, "executor": executor, **common}),
         ],
         default_handler_class=NotFoundHandler,

@@ -210,6 +210,8 @@ class Server:
             http.stop()
             await asyncio.wait_for(http.close_all_connections(), timeout=2)
             self.executor.shutdown(wait=True, cancel_futures=True)
+            if "dcmview.core.workers" in sys.modules:  # imported when a frame was decoded
+                sys.modules["dcmview.core.workers"].shutdown()
             self._remove_socket_file()
             self._save_recovery()
 

@@ -1,0 +1,176 @@
+"""Where each compressed frame of a file lies, indexed once, and one frame decoded from it.
+
+pydicom's ``pixel_array(path, index=i)`` re-reads the header and walks the fragments from the
+start for every frame it is asked for; for a 100-frame RLE or JPEG-LS file that was half the time
+of a frame. Here a file's fragments are indexed once (kept in a small LRU), a frame's bytes are
+read with one seek, and pydicom decodes them as a one-frame buffer with the file's own Image
+Pixel values, so every conversion it applies after decoding (YBR to RGB, sign correction, the
+container size of the codestream's precision) stays pydicom's.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.encaps import get_frame
+from pydicom.pixels import get_decoder
+from pydicom.pixels.utils import as_pixel_options
+from pydicom.uid import UID
+
+from .model import FileRecord
+
+_ITEM = 0xE000FFFE  # (FFFE,E000) read as one little-endian uint32
+_SEQUENCE_END = 0xE0DDFFFE  # (FFFE,E0DD)
+_HEADER = struct.Struct("<II")
+# Image Pixel elements the decoder needs; nothing else of the header is read for decoding.
+_PIXEL_TAGS = [
+    0x00280002, 0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011,
+    0x00280100, 0x00280101, 0x00280102, 0x00280103,
+]  # fmt: skip
+# Files whose index is kept: an index is a few bytes per frame.
+_KEEP = 256
+
+
+@dataclass(frozen=True)
+class FrameIndex:
+    """One file's decoding options and, when the fragments map to frames unambiguously, the
+    ``(offset, length)`` of each frame's fragments (``None``: ask pydicom's frame finder)."""
+
+    options: dict[str, Any]
+    frames: tuple[tuple[tuple[int, int], ...], ...] | None
+
+
+class _Indexes:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, int], FrameIndex] = OrderedDict()
+
+    def get(self, record: FileRecord) -> FrameIndex:
+        assert record.pixel_data_offset is not None
+        key = (record.path, record.pixel_data_offset)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        index = _build_index(record)
+        with self._lock:
+            self._items[key] = index
+            while len(self._items) > _KEEP:
+                self._items.popitem(last=False)
+        return index
+
+
+_INDEXES = _Indexes()
+
+
+def frame_index(record: FileRecord) -> FrameIndex:
+    """The (cached) index of ``record``'s compressed frames."""
+    return _INDEXES.get(record)
+
+
+def frame_bytes(record: FileRecord, frame: int) -> bytes:
+    """The encoded bytes of ``frame`` (its fragments joined)."""
+    index = _INDEXES.get(record)
+    assert record.pixel_data_offset is not None and record.layout is not None
+    with open(record.path, "rb") as fp:
+        if index.frames is None:
+            fp.seek(record.pixel_data_offset)
+            return get_frame(
+                fp,
+                frame,
+                number_of_frames=record.layout.frame_count,
+                extended_offsets=record.extended_offsets,
+            )
+        parts = []
+        for offset, length in index.frames[frame]:
+            fp.seek(offset)
+            part = fp.read(length)
+            if len(part) != length:
+                raise ValueError(f"frame {frame} is cut short: the file ends inside it")
+            parts.append(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def decode(record: FileRecord, data: bytes, plugin: str) -> np.ndarray:
+    """Decode one frame's encoded ``data`` as pydicom would decode it in its file."""
+    options = {**_INDEXES.get(record).options, "number_of_frames": 1}
+    length = len(data) + (len(data) & 1)
+    buffer = b"".join(
+        (
+            _HEADER.pack(_ITEM, 0),  # an empty Basic Offset Table
+            _HEADER.pack(_ITEM, length),
+            data,
+            b"\x00" * (length - len(data)),
+        )
+    )
+    decoder = get_decoder(record.transfer_syntax_uid)
+    array, _ = decoder.as_array(
+        buffer, index=0, validate=True, raw=False, decoding_plugin=plugin, **options
+    )
+    return array
+
+
+def _build_index(record: FileRecord) -> FrameIndex:
+    ds = pydicom.dcmread(record.path, stop_before_pixels=True, specific_tags=_PIXEL_TAGS)
+    options = as_pixel_options(ds)
+    options.pop("extended_offsets", None)
+    options["transfer_syntax_uid"] = UID(record.transfer_syntax_uid)
+    assert record.layout is not None and record.pixel_data_offset is not None
+    frames = None
+    if record.extended_offsets is None:
+        frames = _map_fragments(record.path, record.pixel_data_offset, record.layout.frame_count)
+    return FrameIndex(options, frames)
+
+
+def _map_fragments(
+    path: str, offset: int, frame_count: int
+) -> tuple[tuple[tuple[int, int], ...], ...] | None:
+    """Each frame's fragments, from the Basic Offset Table or from one fragment per frame;
+    None when only the codestreams themselves could tell (pydicom's frame finder does that)."""
+    with open(path, "rb") as fp:
+        fp.seek(offset)
+        head = fp.read(8)
+        if len(head) != 8:
+            return None
+        tag, length = _HEADER.unpack(head)
+        if tag != _ITEM or length % 4:
+            return None
+        table = np.frombuffer(fp.read(length), dtype="<u4").tolist()
+        first = fp.tell()
+        items: list[tuple[int, int, int]] = []  # (offset from the first item, data at, length)
+        while True:
+            head = fp.read(8)
+            if len(head) != 8:
+                return None
+            tag, length = _HEADER.unpack(head)
+            if tag == _SEQUENCE_END:
+                break
+            if tag != _ITEM or length == 0xFFFFFFFF:
+                return None
+            at = fp.tell()
+            items.append((at - 8 - first, at, length))
+            fp.seek(length, 1)
+    if not items:
+        return None
+    if table:
+        if len(table) != frame_count or table[0] != 0 or table != sorted(set(table)):
+            return None
+        starts = {item[0]: i for i, item in enumerate(items)}
+        if any(start not in starts for start in table):
+            return None
+        bounds = [starts[start] for start in table] + [len(items)]
+        groups = [items[bounds[i] : bounds[i + 1]] for i in range(frame_count)]
+    elif len(items) == frame_count:
+        groups = [[item] for item in items]
+    elif frame_count == 1:
+        groups = [items]
+    else:
+        return None
+    return tuple(tuple((at, length) for _, at, length in group) for group in groups)

@@ -1,0 +1,351 @@
+"""Compressed frames decoded in worker processes, and the next frames read ahead.
+
+The JPEG, JPEG-LS and JPEG 2000 decoders keep the GIL for a whole frame (10 ms for a 512²
+JPEG-LS frame, 60 ms for JPEG 2000, over a second for a tomosynthesis frame). In a thread that
+froze everything else of the process: the server's event loop, cache hits, the tag panel, the
+notebook kernel. In a worker process it freezes nothing, two frames decode at once on two cores,
+and a decoder that crashes on damaged data costs one answer (a 422), not the session.
+
+The workers are plain child processes (``python -c ...`` reading pickled tasks on stdin and
+writing results on stdout), not :mod:`multiprocessing`: that re-imports the parent's main module
+in every child (a notebook kernel's, or a script read from stdin, which then fails) and needs
+POSIX semaphores that some containers lack. A worker exits when its stdin closes, so none
+outlives its parent.
+
+One pool serves the whole process (every Study, every notebook Viewer). It is started by the
+first compressed frame, which is decoded in the calling thread meanwhile (a worker takes about
+half a second to import its decoders); until a worker says it is ready, frames are decoded in the
+calling thread as before. :func:`shutdown` stops it (the server calls it when it stops).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any
+
+from .errors import DcmviewError, PixelDecodeFailed
+from .model import FileRecord
+from .transfer_syntaxes import decoder_of
+
+RawEntry = tuple[bytes, dict[str, str]]
+
+# Decoders that keep the GIL (measured: two threads take as long as one for two frames). RLE
+# is not among them: 1 ms a frame, less than the trip to a worker and back; its next frame is
+# read ahead in a thread instead, while the client is busy with the current one.
+_IN_WORKERS = frozenset({"pylibjpeg-openjpeg", "pylibjpeg-libjpeg", "pyjpegls"})
+_AHEAD_IN_THREAD = frozenset({"pylibjpeg-rle"})
+_LENGTH = struct.Struct("<Q")
+_READY = b"dcmview-worker-ready"
+
+
+def wanted(record: FileRecord) -> bool:
+    """True when ``record``'s frames are better decoded in a worker process."""
+    layout = record.layout
+    return (
+        layout is not None
+        and layout.encapsulated
+        and record.pixel_data_offset is not None
+        and decoder_of(record.transfer_syntax_uid) in _IN_WORKERS
+    )
+
+
+def read_ahead_depth(record: FileRecord) -> int:
+    """How many frames past the one asked for are worth decoding ahead for ``record``."""
+    if wanted(record):
+        return 2  # one per worker
+    layout = record.layout
+    if layout is not None and decoder_of(record.transfer_syntax_uid) in _AHEAD_IN_THREAD:
+        return 1
+    return 0
+
+
+def raw_entry(record: FileRecord, frame: int) -> RawEntry:
+    """Decode ``frame`` and describe it (``/raw``'s body and headers)."""
+    from .frames import decode_frame
+    from .render import raw_frame
+
+    return raw_frame(record, decode_frame(record, frame))
+
+
+# -- the worker's side -------------------------------------------------------------------------
+def serve(source: IO[bytes], sink: IO[bytes]) -> None:
+    """A worker's loop: ``(record, frame)`` in, ``(True, entry)`` or ``(False, error)`` out."""
+    import warnings
+
+    from . import encapsulated, frames, render  # noqa: F401  (imported before "ready")
+
+    warnings.simplefilter("ignore")
+    _send(sink, _READY)
+    while True:
+        message = _receive(source)
+        if message is None:
+            return
+        record, frame = pickle.loads(message)
+        try:
+            reply: tuple[bool, Any] = (True, raw_entry(record, frame))
+        except DcmviewError as exc:
+            reply = (False, exc)
+        except Exception as exc:
+            reply = (False, PixelDecodeFailed(f"frame {frame} could not be decoded: {exc}"))
+        _send(sink, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _send(sink: IO[bytes], data: bytes) -> None:
+    sink.write(_LENGTH.pack(len(data)))
+    sink.write(data)
+    sink.flush()
+
+
+def _receive(source: IO[bytes]) -> bytes | None:
+    head = source.read(_LENGTH.size)
+    if len(head) != _LENGTH.size:
+        return None
+    (length,) = _LENGTH.unpack(head)
+    data = source.read(length)
+    return data if len(data) == length else None
+
+
+# -- the parent's side -------------------------------------------------------------------------
+_Task = tuple[FileRecord, int, "Future[RawEntry]"]
+
+
+class _Worker(threading.Thread):
+    """One child process and the thread that feeds it tasks from the shared queue."""
+
+    def __init__(self, tasks: queue.Queue[_Task | None], on_ready: threading.Event) -> None:
+        super().__init__(name="dcmview-worker", daemon=True)
+        self.tasks = tasks
+        self.on_ready = on_ready
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def run(self) -> None:
+        while self._start_process():
+            if not self._serve_tasks():
+                return  # asked to stop
+            # The process died (a decoder crashed): start another one and go on.
+
+    def _start_process(self) -> bool:
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        code = (
+            f"import sys; sys.path.insert(0, {package_root!r}); "
+            "from dcmview.core.workers import serve; serve(sys.stdin.buffer, sys.stdout.buffer)"
+        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+            )
+        except OSError:
+            return False
+        assert self.process.stdout is not None
+        if _receive(self.process.stdout) != _READY:
+            self._end_process()
+            return False
+        self.on_ready.set()
+        return True
+
+    def _serve_tasks(self) -> bool:
+        """Run tasks until told to stop (False) or until the process dies (True)."""
+        process = self.process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        while True:
+            task = self.tasks.get()
+            if task is None:
+                self._end_process()
+                return False
+            record, frame, future = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                _send(process.stdin, pickle.dumps((record, frame)))
+                reply = _receive(process.stdout)
+            except OSError:
+                reply = None
+            if reply is None:
+                future.set_exception(
+                    PixelDecodeFailed(
+                        f"frame {frame} could not be decoded: the decoder crashed on its data"
+                    )
+                )
+                self._end_process()
+                return True
+            ok, value = pickle.loads(reply)
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    def _end_process(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class _Pool:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tasks: queue.Queue[_Task | None] | None = None
+        self._workers: list[_Worker] = []
+        self._ready = threading.Event()
+
+    def submit(self, record: FileRecord, frame: int) -> Future[RawEntry] | None:
+        """``raw_entry(record, frame)`` in a worker; None while no worker is ready."""
+        with self._lock:
+            if self._tasks is None or not self._ready.is_set():
+                return None
+            if not any(worker.is_alive() for worker in self._workers):
+                return None  # workers could not be started here: decode in the caller
+            future: Future[RawEntry] = Future()
+            self._tasks.put((record, frame, future))
+            return future
+
+    def start(self) -> None:
+        """Start the workers (if not started); returns at once."""
+        with self._lock:
+            if self._tasks is not None:
+                return
+            self._tasks = queue.Queue()
+            self._ready = threading.Event()
+            count = max(1, min(2, os.cpu_count() or 1))
+            self._workers = [_Worker(self._tasks, self._ready) for _ in range(count)]
+            for worker in self._workers:
+                worker.start()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            tasks, workers = self._tasks, self._workers
+            self._tasks, self._workers = None, []
+        if tasks is None:
+            return
+        while True:  # tasks nobody will run
+            try:
+                task = tasks.get_nowait()
+            except queue.Empty:
+                break
+            if task is not None:
+                task[2].cancel()
+        for _ in workers:
+            tasks.put(None)
+        for worker in workers:
+            worker.join(5)
+
+    @property
+    def running(self) -> bool:
+        with self._lock:
+            return any(worker.is_alive() for worker in self._workers)
+
+    def wait_ready(self, timeout: float) -> bool:
+        with self._lock:
+            ready = self._ready
+        return ready.wait(timeout)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            processes = [worker.process for worker in self._workers]
+        return [process.pid for process in processes if process is not None]
+
+
+class _Thread:
+    """One thread for reading ahead frames that decode fast in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def submit(self, record: FileRecord, frame: int) -> Future[RawEntry]:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="dcmview-ahead")
+            return self._executor.submit(raw_entry, record, frame)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+_POOL = _Pool()
+_THREAD = _Thread()
+
+
+def decode(record: FileRecord, frame: int) -> RawEntry:
+    """``raw_entry(record, frame)``: in a worker when ``wanted(record)`` and one is ready."""
+    if not wanted(record):
+        return raw_entry(record, frame)
+    future = _POOL.submit(record, frame)
+    if future is not None:
+        return result(future, frame)
+    try:
+        return raw_entry(record, frame)
+    finally:
+        _POOL.start()
+
+
+def submit(record: FileRecord, frame: int) -> Future[RawEntry] | None:
+    """Start decoding ``frame`` ahead, in a worker or the read-ahead thread; None when there
+    is nothing to do it (see :func:`read_ahead_depth`) or no worker is ready yet.
+
+    The future fails only with a DcmviewError (or is cancelled when the session ends).
+    """
+    if wanted(record):
+        return _POOL.submit(record, frame)
+    if read_ahead_depth(record):
+        return _THREAD.submit(record, frame)
+    return None
+
+
+def result(future: Future[RawEntry], frame: int) -> RawEntry:
+    """Wait for a worker's answer."""
+    try:
+        return future.result()
+    except DcmviewError:
+        raise
+    except BaseException:
+        if future.cancelled():
+            raise PixelDecodeFailed(
+                f"frame {frame} was not decoded: the session is ending"
+            ) from None
+        raise
+
+
+def running() -> bool:
+    """True when worker processes are running (or starting)."""
+    return _POOL.running
+
+
+def wait_ready(timeout: float) -> bool:
+    """Start the workers if needed and wait until one can take frames; False on timeout."""
+    _POOL.start()
+    return _POOL.wait_ready(timeout)
+
+
+def worker_pids() -> list[int]:
+    """Process ids of the running workers (for diagnostics)."""
+    return _POOL.pids()
+
+
+def shutdown() -> None:
+    """Stop the workers and the read-ahead thread (they start again when needed)."""
+    _POOL.shutdown()
+    _THREAD.shutdown()

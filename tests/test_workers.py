@@ -1,0 +1,165 @@
+"""Compressed frames decoded in worker processes: same pixels, read-ahead, crashes, shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dcmview.core import workers
+from dcmview.core.discovery import read_record
+from dcmview.core.errors import PixelDecodeFailed
+from dcmview.core.frames import decode_frame
+from dcmview.core.study import Study, _array_from_raw
+
+from . import dicomgen as gen
+
+JPEG_LS = "1.2.840.10008.1.2.4.80"
+J2K = "1.2.840.10008.1.2.4.90"
+RLE = "1.2.840.10008.1.2.5"
+
+
+@pytest.fixture
+def pool():
+    assert workers.wait_ready(60), "no worker process became ready"
+    yield
+    workers.shutdown()
+
+
+def _record(path: Path):
+    record, _, reason = read_record(str(path))
+    assert record is not None, reason
+    return record
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes; the parent reaps it when the pool stops.
+    with open(f"/proc/{pid}/stat") as fp:
+        return fp.read().split(") ")[1][0] != "Z"
+
+
+@pytest.mark.parametrize("syntax", [JPEG_LS, J2K])
+def test_a_worker_decodes_exactly_what_this_process_decodes(
+    tmp_path: Path, pool: None, syntax: str
+) -> None:
+    written = gen.write_syntax(tmp_path, syntax, kind="signed16", frames=3, size=(64, 48))
+    record = _record(written.path)
+    assert workers.wanted(record)
+    for frame in range(3):
+        future = workers.submit(record, frame)
+        assert future is not None
+        body, headers = workers.result(future, frame)
+        assert np.array_equal(_array_from_raw(body, headers), decode_frame(record, frame))
+        assert np.array_equal(_array_from_raw(body, headers), written.pixels[frame])
+
+
+def test_uncompressed_and_rle_frames_stay_in_this_process(tmp_path: Path, pool: None) -> None:
+    native = _record(gen.write_syntax(tmp_path, "1.2.840.10008.1.2.1", frames=2).path)
+    rle = _record(gen.write_syntax(tmp_path, RLE, frames=2).path)
+    assert not workers.wanted(native) and not workers.wanted(rle)
+    assert workers.read_ahead_depth(native) == 0
+    assert workers.read_ahead_depth(rle) == 1
+    assert workers.submit(native, 1) is None
+
+
+def test_a_damaged_frame_is_refused_by_the_worker_and_the_next_one_decodes(
+    tmp_path: Path, pool: None
+) -> None:
+    written = gen.write_syntax(tmp_path, JPEG_LS, frames=2, size=(40, 40))
+    data = bytearray(written.path.read_bytes())
+    start = data.index(b"\xff\xd8\xff")  # frame 0's codestream: keep its header, wreck its scan
+    data[start + 60 : start + 400] = b"\xff" * 340
+    written.path.write_bytes(bytes(data))
+    record = _record(written.path)
+    future = workers.submit(record, 0)
+    assert future is not None
+    with pytest.raises(PixelDecodeFailed):
+        workers.result(future, 0)
+    body, headers = workers.decode(record, 1)
+    assert np.array_equal(_array_from_raw(body, headers), written.pixels[1])
+
+
+def test_a_dead_worker_fails_one_frame_and_is_replaced(tmp_path: Path, pool: None) -> None:
+    written = gen.write_syntax(tmp_path, JPEG_LS, frames=2)
+    record = _record(written.path)
+    pids = workers.worker_pids()
+    assert pids
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    for pid in pids:
+        while _alive(pid):
+            time.sleep(0.01)
+    failures = 0
+    for _ in pids:  # each dead worker fails the one task it is handed, then is replaced
+        future = workers.submit(record, 0)
+        assert future is not None
+        try:
+            workers.result(future, 0)
+        except PixelDecodeFailed as exc:
+            assert "crashed" in str(exc)
+            failures += 1
+    assert failures >= 1
+    assert workers.wait_ready(60)
+    body, headers = workers.decode(record, 1)
+    assert np.array_equal(_array_from_raw(body, headers), written.pixels[1])
+    assert set(workers.worker_pids()).isdisjoint(pids)
+
+
+def test_the_next_frames_are_decoded_ahead(tmp_path: Path, pool: None) -> None:
+    gen.write_syntax(tmp_path, JPEG_LS, frames=6, name="cine.dcm")
+    study = Study([str(tmp_path)])
+    study.scan()
+    _, _, hit = study.raw(0, 2)
+    assert not hit
+    for ahead in (3, 4):  # one per worker
+        assert study.raw_cache.known((0, ahead))
+        _, _, hit = study.raw(0, ahead)
+    deadline = time.monotonic() + 30
+    while study.cached_raw(0, 4) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert study.cached_raw(0, 4) is not None
+    assert not study.raw_cache.known((0, 0)) and not study.raw_cache.known((0, 1))
+
+
+def test_shutdown_stops_every_worker_process(tmp_path: Path) -> None:
+    assert workers.wait_ready(60)
+    pids = workers.worker_pids()
+    assert pids and all(_alive(pid) for pid in pids)
+    workers.shutdown()
+    assert not workers.running()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_workers_start_from_a_script_read_on_stdin(tmp_path: Path) -> None:
+    # multiprocessing would re-run the parent's main module in each child: from stdin it can't.
+    written = gen.write_syntax(tmp_path, J2K, frames=2, size=(64, 40))
+    script = textwrap.dedent(
+        f"""
+        import numpy as np
+        from dcmview.core import workers
+        from dcmview.core.discovery import read_record
+        record = read_record({str(written.path)!r})[0]
+        assert workers.wait_ready(60)
+        body, headers = workers.decode(record, 1)
+        print(workers.worker_pids()[0] != __import__("os").getpid(), len(body))
+        workers.shutdown()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, text=True, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", str(64 * 40 * 2)]
