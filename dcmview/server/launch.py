@@ -31,7 +31,15 @@ from ..api import Api, ServerInfo
 from ..core import annotations as ann
 from ..core.filters import Filter
 from ..core.study import ScanCancelled, Study
-from .app import MAX_HTTP_BODY, Activity, Guard, allowed_host_set, loopback_host, make_app
+from .app import (
+    MAX_HTTP_BODY,
+    Activity,
+    FastFrames,
+    Guard,
+    allowed_host_set,
+    loopback_host,
+    make_app,
+)
 from .tunnel import Tunnel, manual_instructions
 
 EXIT_OK = 0
@@ -183,7 +191,8 @@ class Server:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         app = make_app(self.api, self.guard, self.activity, executor=self.executor)
-        http = HTTPServer(app, max_body_size=MAX_HTTP_BODY, xheaders=False)
+        frames = FastFrames(app, self.api, self.guard, self.activity)
+        http = HTTPServer(frames, max_body_size=MAX_HTTP_BODY, xheaders=False)
         if not self.sockets:
             self.bind()
         http.add_sockets(self.sockets)
