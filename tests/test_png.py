@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from dcmview.core import png
 from dcmview.core.png import encode_png
 
 
@@ -28,3 +30,10 @@ def test_flat_images_compress_well() -> None:
 def test_refuses_what_it_cannot_write(bad: np.ndarray) -> None:
     with pytest.raises(ValueError):
         encode_png(bad)
+
+
+@pytest.mark.parametrize("deflate", [png._deflate, png._deflate_zlib])
+def test_both_deflaters_write_a_zlib_stream(deflate) -> None:
+    rows = np.random.default_rng(3).integers(0, 40, (300, 200), np.uint8).cumsum(axis=1)
+    data = rows.astype(np.uint8).tobytes()
+    assert zlib.decompress(deflate(memoryview(data))) == data

@@ -1,8 +1,10 @@
 """A small, fast PNG writer for 8-bit grey and RGB frames.
 
 Pillow's encoder tries filters per row; frames of medical images compress about as well with
-the "up" filter everywhere and zlib's run-length strategy, at a third of the time (a 3000×2500
-frame: ~55 ms instead of ~160 ms). The bytes are a standard PNG that every decoder reads.
+the "up" filter everywhere. The deflate stream comes from ISA-L (``isal``) at its level 1: a
+512² frame in ~1 ms and a 3000×2500 one in ~16 ms, 4x faster than zlib's fastest setting (its
+run-length strategy) for PNGs ~10% larger. Without ``isal`` (a platform with no wheel), zlib
+does it. The bytes are a standard PNG that every decoder reads.
 """
 
 from __future__ import annotations
@@ -29,12 +31,26 @@ def encode_png(image: np.ndarray) -> bytes:
     raw[:, 0] = _FILTER_UP
     raw[:, 1:] = flat
     raw[1:, 1:] -= flat[:-1]  # each row as its difference from the row above (mod 256)
-    packer = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
-    data = packer.compress(raw.data) + packer.flush()
+    data = _deflate(raw.data)
     header = struct.pack(">IIBBBBB", columns, rows, 8, colour_type, 0, 0, 0)
     return b"".join(
         (_SIGNATURE, _chunk(b"IHDR", header), _chunk(b"IDAT", data), _chunk(b"IEND", b""))
     )
+
+
+def _deflate_zlib(data: memoryview) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    return packer.compress(data) + packer.flush()
+
+
+try:
+    from isal import isal_zlib
+except ImportError:  # a platform without an isal wheel
+    _deflate = _deflate_zlib
+else:
+
+    def _deflate(data: memoryview) -> bytes:
+        return isal_zlib.compress(data, 1)
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
