@@ -195,7 +195,9 @@ def _canvas_blank(page, profile: PageProfile) -> bool:
     return hi - lo < 8
 
 
-def cine(browser: Browser, program: Program, path: Path) -> dict[str, float]:
+def cine(
+    browser: Browser, program: Program, path: Path, key: str = "browser_cine"
+) -> dict[str, float]:
     """Frames shown per second at the 24 fps setting, over 100 frames from pressing play."""
     profile = PROFILES[program.name]
     with Server(program, [path]) as server:
@@ -229,7 +231,7 @@ def cine(browser: Browser, program: Program, path: Path) -> dict[str, float]:
     shown = changes[:CINE_FRAMES]
     # Short of 100 frames before the deadline: the rate over the whole time waited.
     end = shown[-1] if len(shown) == CINE_FRAMES else float(log[-1][0])
-    return {"browser_cine": len(shown) / ((end - t0) / 1000)}
+    return {key: len(shown) / ((end - t0) / 1000)}
 
 
 def _changes(log: list, column: int) -> list[float]:

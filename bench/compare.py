@@ -51,16 +51,20 @@ def jobs_for(group: str, data: bench_data.BenchData, args, ctx: dict) -> list[Jo
             ("big", data.big, ("png", "raw")),
             ("tomo_j2k", data.tomo_j2k, ("png", "raw")),
         ]
+        tomo = data.tomo_j2k
         if data.tomo_htj2k is not None:
             cases.append(("tomo_htj2k", data.tomo_htj2k, ("raw",)))
         return [
-            Job(
-                f"first {kind} {key}",
-                [f"first_{kind}_{key}"],
-                lambda p, path=path, kind=kind, key=key: hs.first_frame(p, path, kind, key),
-            )
-            for key, path, kinds in cases
-            for kind in kinds
+            *(
+                Job(
+                    f"first {kind} {key}",
+                    [f"first_{kind}_{key}"],
+                    lambda p, path=path, kind=kind, key=key: hs.first_frame(p, path, kind, key),
+                )
+                for key, path, kinds in cases
+                for kind in kinds
+            ),
+            Job("health while decoding", ["busy_health"], lambda p: hs.busy_health(p, tomo)),
         ]
     if group == "cached":
         keys = [f"cached_{k}_{s}" for s in ("512", "big") for k in ("raw", "png")]
@@ -94,6 +98,11 @@ def jobs_for(group: str, data: bench_data.BenchData, args, ctx: dict) -> list[Jo
                 lambda p: br.first_frame(session(), p, data.big),
             ),
             Job("browser cine 24 fps", ["browser_cine"], lambda p: br.cine(session(), p, mf)),
+            Job(
+                "browser cine 24 fps, JPEG 2000",
+                ["browser_cine_j2k"],
+                lambda p: br.cine(session(), p, data.multiframe("j2k"), "browser_cine_j2k"),
+            ),
             Job("browser W/L drag", ["browser_wl"], lambda p: br.wl_drag(session(), p, data.big)),
         ]
     raise ValueError(group)

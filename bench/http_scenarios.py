@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -121,3 +122,31 @@ def sequential(program: Program, path: Path, kind: str, syntax: str) -> dict[str
         elapsed = time.perf_counter() - started
         _, hwm = server.memory()
     return {f"seq_{kind}_{syntax}": MULTIFRAME_FRAMES / elapsed, "peak_rss": hwm / MB}
+
+
+def busy_health(program: Program, path: Path) -> dict[str, float]:
+    """How long ``/api/health`` takes while a big compressed frame decodes: frame 0 is shown
+    first (as a viewer would), then frame 10 is asked for on one connection while health is
+    asked for again and again on another; the slowest health answer counts."""
+    with Server(program, [path]) as server:
+        index = _open(server, path)
+        _check(server.client.get(_frame_path(index, 0, "raw")), program)
+        time.sleep(3.0)  # settled: whatever the first frame started is done
+        done = threading.Event()
+        replies: list = []
+
+        def fetch() -> None:
+            replies.append(Client(server.port).get(_frame_path(index, 10, "raw")))
+            done.set()
+
+        other = Client(server.port)
+        other.get("/api/health")
+        threading.Thread(target=fetch, daemon=True).start()
+        slowest = 0.0
+        while not done.is_set():
+            started = time.perf_counter()
+            other.get("/api/health")
+            slowest = max(slowest, time.perf_counter() - started)
+            time.sleep(0.005)
+        _check(replies[0], program)
+    return {"busy_health": slowest * 1000}
