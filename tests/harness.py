@@ -34,7 +34,13 @@ class Reply:
 class DcmviewProcess:
     """``python -m dcmview --no-browser ARGS`` with its output collected line by line."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None, cwd: str | None = None):
+    def __init__(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        new_session: bool = False,
+    ):
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dcmview", "--no-browser", *args],
@@ -44,6 +50,7 @@ class DcmviewProcess:
             text=True,
             env=full_env,
             cwd=cwd,
+            start_new_session=new_session,  # its own process group, as a terminal gives it
         )
         self.stdout: list[str] = []
         self.stderr: list[str] = []

@@ -20,6 +20,7 @@ from dcmview.core.frames import decode_frame
 from dcmview.core.study import Study, _array_from_raw
 
 from . import dicomgen as gen
+from .harness import DcmviewProcess
 
 JPEG_LS = "1.2.840.10008.1.2.4.80"
 J2K = "1.2.840.10008.1.2.4.90"
@@ -163,3 +164,33 @@ def test_workers_start_from_a_script_read_on_stdin(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", str(64 * 40 * 2)]
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def test_ctrl_c_stops_the_server_and_its_workers(tmp_path: Path) -> None:
+    gen.write_syntax(tmp_path, JPEG_LS, frames=8, name="cine.dcm")
+    with DcmviewProcess("--port", "0", str(tmp_path), new_session=True) as server:
+        server.wait_scan()
+        deadline = time.monotonic() + 60
+        frame = 0
+        while len(_children(server.proc.pid)) < 2 and time.monotonic() < deadline:
+            assert server.get(f"api/file/0/frame/{frame % 8}/raw").status == 200
+            frame += 1
+            time.sleep(0.05)
+        workers_seen = _children(server.proc.pid)
+        assert len(workers_seen) >= 2, "the worker processes did not start"
+        assert server.get("api/file/0/frame/7/raw").status == 200
+        os.killpg(server.proc.pid, signal.SIGINT)  # what Ctrl+C in a terminal does
+        assert server.wait_exit(30) == 0
+    for pid in workers_seen:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(server.proc.pid, 0)
+    assert "Traceback" not in server.output

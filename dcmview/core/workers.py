@@ -78,10 +78,14 @@ def raw_entry(record: FileRecord, frame: int) -> RawEntry:
 # -- the worker's side -------------------------------------------------------------------------
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """A worker's loop: ``(record, frame)`` in, ``(True, entry)`` or ``(False, error)`` out."""
+    import signal
     import warnings
 
     from . import encapsulated, frames, render  # noqa: F401  (imported before "ready")
 
+    # Ctrl+C in a terminal reaches the whole process group: the parent stops its workers in
+    # order (closing their stdin) instead of having them die under a task.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     warnings.simplefilter("ignore")
     _send(sink, _READY)
     while True:
