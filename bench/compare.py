@@ -25,7 +25,7 @@ from bench import browser as br
 from bench import data as bench_data
 from bench import http_scenarios as hs
 from bench.results import NotApplicable, Samples, render, rows
-from bench.servers import Program, original, ours
+from bench.servers import Program, ours, programs
 
 GROUPS = ("start", "scan", "first", "cached", "sequential", "browser")
 
@@ -170,13 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"skipping browser scenarios: {why}")
         groups.remove("browser")
 
-    programs = [ours()]
-    if args.reference is not None:
-        if not os.access(args.reference, os.X_OK):
-            parser.error(f"--reference {args.reference} is not an executable file")
-        programs.append(original(args.reference.resolve()))
-    else:
-        _log("no --reference: measuring ours only")
+    chosen = programs(parser, args.reference, ours())
 
     data = bench_data.ensure(args.data_dir, log=_log)
     samples, peaks, ctx = Samples(), {}, {}
@@ -188,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(runs):
                     samples.add("ours", {"start_floor": hs.floor_ms()})
             for job in jobs_for(group, data, args, ctx):
-                run_job(job, programs, runs, samples, peaks)
+                run_job(job, chosen, runs, samples, peaks)
     finally:
         if "browser" in ctx:
             ctx["browser"].close()

@@ -8,6 +8,7 @@ stdout read line by line with the time each line arrived. Both print
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import os
 import signal
@@ -37,19 +38,32 @@ class Program:
         return [*self.argv, "--no-browser", "--port", str(port), *map(str, paths)]
 
 
-def ours(python: str = sys.executable) -> Program:
-    """This repository's dcmview, run from the working tree with `python`."""
+def ours(python: str = sys.executable, root: Path = REPO) -> Program:
+    """This repository's dcmview, run from the working tree (or another checkout: `root`)."""
     return Program(
         "ours",
         (python, "-m", "dcmview"),
-        env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO)},
-        cwd=REPO,
+        env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(root)},
+        cwd=root,
     )
 
 
 def original(binary: Path) -> Program:
     """The Rust binary of ``dcmview-py`` (never the Python wrapper: its pid must be the server)."""
     return Program("original", (str(binary),), env={"DCMVIEW_VSCODE_BYPASS": "1"})
+
+
+def programs(
+    parser: argparse.ArgumentParser, reference: Path | None, mine: Program
+) -> list[Program]:
+    """``mine``, and the original when ``--reference`` names its binary (else a note)."""
+    chosen = [mine]
+    if reference is None:
+        print("no --reference: measuring ours only", file=sys.stderr, flush=True)
+        return chosen
+    if not os.access(reference, os.X_OK):
+        parser.error(f"--reference {reference} is not an executable file")
+    return [*chosen, original(reference.resolve())]
 
 
 def free_port() -> int:

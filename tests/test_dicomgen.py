@@ -277,6 +277,17 @@ def test_ct_series_shares_uids_and_numbers_instances(tmp_path: Path) -> None:
     assert hu.min() == -1000
 
 
+def test_tiny_series_writes_distinct_numbered_slices(tmp_path: Path) -> None:
+    series = gen.write_tiny_series(tmp_path, count=3, patient_id="TINY")
+    datasets = [pydicom.dcmread(w.path) for w in series]
+    assert [w.path.name for w in series] == ["i0001.dcm", "i0002.dcm", "i0003.dcm"]
+    assert len({ds.SeriesInstanceUID for ds in datasets}) == 1
+    assert len({ds.SOPInstanceUID for ds in datasets}) == 3
+    assert [ds.InstanceNumber for ds in datasets] == [1, 2, 3]
+    assert datasets[2].PatientID == "TINY"
+    assert [int(ds.pixel_array[0, 0]) for ds in datasets] == [0, 1, 2]
+
+
 def test_file_without_pixel_data(tmp_path: Path) -> None:
     ds = pydicom.dcmread(gen.write_no_pixels(tmp_path).path)
     assert "PixelData" not in ds

@@ -1,26 +1,23 @@
 // The file explorer: files grouped patient -> study -> series (or by folder), a filter box,
-// click to open. Groups fold; with many files the series start folded so that 500+ files stay
-// quick to browse.
+// click to open. Groups fold; with many files the series start folded. The tree is a flat list
+// of rows of which only those near the visible part are in the DOM, so 10,000 files, all
+// unfolded, browse as quickly as 50.
 
-import {
-  commonFolder,
-  type FolderNode,
-  fileLabel,
-  filterFiles,
-  folderKeys,
-  folderTree,
-  groupFiles,
-  groupKeys,
-} from "../files";
+import { commonFolder, fileLabel, filterFiles, folderKeys, groupKeys } from "../files";
+import { fileRowIndex, folderRows, type GroupKind, studyRows, type TreeRow } from "../tree-rows";
 import type { FileSummary } from "../types";
-import { h, setChildren } from "./dom";
+import { h } from "./dom";
+import { VirtualList } from "./virtual-list";
 
-/** Above this many files, series start folded. */
+/** Above this many files, series (and folders) start folded. */
 const FOLD_SERIES_ABOVE = 300;
+/** Height of one row in CSS px (the list places rows by it; the stylesheet reads it). */
+const ROW_PX = 22;
 
 export class FileTree {
   readonly el: HTMLElement;
-  private readonly list: HTMLDivElement;
+  private readonly list: VirtualList<TreeRow>;
+  private rows: TreeRow[] = [];
   private readonly filter: HTMLInputElement;
   private readonly count: HTMLSpanElement;
   private files: readonly FileSummary[] = [];
@@ -41,7 +38,9 @@ export class FileTree {
       "aria-label": "Filter files",
     });
     this.filter.addEventListener("input", () => this.render());
-    this.list = h("div", { class: "dcmv-tree", role: "tree" });
+    this.list = new VirtualList(h("div", { class: "dcmv-tree", role: "tree" }), ROW_PX, (row) =>
+      this.drawRow(row),
+    );
     this.count = h("span", { class: "dcmv-pane-count" });
     this.modeButtons = (["study", "folder"] as const).map((m) =>
       h(
@@ -78,7 +77,7 @@ export class FileTree {
         ),
       ),
       this.filter,
-      this.list,
+      this.list.el,
     );
   }
 
@@ -103,124 +102,82 @@ export class FileTree {
     this.reveal();
   }
 
-  /** Unfold the groups holding the active file so its row can be seen, and mark it. */
+  /** Unfold the groups holding the active file, scroll its row into view, and mark it. */
   private reveal(): void {
     const index = this.active;
-    const file = this.files.find((f) => f.index === index);
-    if (file && !this.list.querySelector(`.dcmv-file[data-file="${index}"]`)) {
-      const g = groupKeys(file);
-      const keys =
-        this.mode === "study"
-          ? [g.patient, g.study, g.series]
-          : folderKeys(file, commonFolder(this.files));
-      for (const k of keys) this.toggled.set(k, true);
-      this.render();
+    const file = index === null ? undefined : this.files.find((f) => f.index === index);
+    if (index !== null && file) {
+      if (fileRowIndex(this.rows, index) < 0) {
+        const g = groupKeys(file);
+        const keys =
+          this.mode === "study"
+            ? [g.patient, g.study, g.series]
+            : folderKeys(file, commonFolder(this.files));
+        for (const k of keys) this.toggled.set(k, true);
+        this.render();
+      }
+      const at = fileRowIndex(this.rows, index);
+      if (at >= 0) this.list.scrollTo(at);
     }
-    for (const el of this.list.querySelectorAll<HTMLElement>(".dcmv-file")) {
+    for (const el of this.list.el.querySelectorAll<HTMLElement>(".dcmv-file")) {
       el.setAttribute("aria-selected", String(el.dataset.file === String(index)));
     }
-  }
-
-  private isOpen(key: string, byDefault: boolean): boolean {
-    return this.toggled.get(key) ?? byDefault;
   }
 
   render(): void {
     const q = this.filter.value;
     const shown = filterFiles(this.files, q);
     this.count.textContent = q ? `${shown.length} of ${this.files.length}` : `${this.files.length}`;
-    const foldSeries = !q && this.files.length > FOLD_SERIES_ABOVE;
-    const group = (
-      key: string,
-      label: string,
-      cls: string,
-      n: number,
-      open: boolean,
-      body: () => Node[],
-    ) => {
-      const head = h(
-        "div",
-        {
-          class: `dcmv-node ${cls}`,
-          role: "treeitem",
-          "aria-expanded": String(open),
-          title: label,
-        },
-        h("span", { class: "dcmv-twisty" }, open ? "▾" : "▸"),
-        h("span", { class: "dcmv-node-label" }, label),
-        h("span", { class: "dcmv-node-count" }, String(n)),
+    const fold = !q && this.files.length > FOLD_SERIES_ABOVE;
+    const isOpen = (key: string, kind: GroupKind) =>
+      this.toggled.get(key) ?? !(fold && (kind === "series" || kind === "folder"));
+    this.rows = this.mode === "study" ? studyRows(shown, isOpen) : folderRows(shown, isOpen);
+    if (this.rows.length) this.list.setItems(this.rows);
+    else
+      this.list.showInstead(
+        h("div", { class: "dcmv-empty" }, q ? "No file matches." : "No files yet."),
       );
-      head.addEventListener("click", () => {
-        this.toggled.set(key, !open);
-        this.render();
-      });
-      return h(
-        "div",
-        { class: "dcmv-group-node" },
-        head,
-        open ? h("div", { class: "dcmv-children" }, ...body()) : null,
-      );
-    };
-    const folder = (n: FolderNode): HTMLElement =>
-      group(n.key, n.label, "dcmv-folder", n.fileCount, this.isOpen(n.key, !foldSeries), () => [
-        ...n.folders.map(folder),
-        ...n.files.map((f) => this.fileRow(f)),
-      ]);
-    const byFolder = () => {
-      if (!shown.length) return [];
-      const top = folderTree(shown);
-      return [
-        h("div", { class: "dcmv-tree-root", title: top.label }, top.label),
-        ...top.folders.map(folder),
-        ...top.files.map((f) => this.fileRow(f)),
-      ];
-    };
-    const byStudy = () =>
-      groupFiles(shown).map((p) =>
-        group(p.key, p.label, "dcmv-patient", p.fileCount, this.isOpen(p.key, true), () =>
-          p.studies.map((s) =>
-            group(
-              s.key,
-              s.label,
-              "dcmv-study",
-              s.series.reduce((a, r) => a + r.files.length, 0),
-              this.isOpen(s.key, true),
-              () =>
-                s.series.map((r) =>
-                  group(
-                    r.key,
-                    r.label,
-                    "dcmv-series",
-                    r.files.length,
-                    this.isOpen(r.key, !foldSeries),
-                    () => r.files.map((f) => this.fileRow(f)),
-                  ),
-                ),
-            ),
-          ),
-        ),
-      );
-    const rows = this.mode === "study" ? byStudy() : byFolder();
-    setChildren(
-      this.list,
-      ...(rows.length
-        ? rows
-        : [h("div", { class: "dcmv-empty" }, q ? "No file matches." : "No files yet.")]),
-    );
   }
 
-  private fileRow(f: FileSummary): HTMLElement {
+  private drawRow(row: TreeRow): HTMLElement {
+    if (row.kind === "file") return this.fileRow(row.file, row.depth);
+    if (row.kind === "root")
+      return h("div", { class: "dcmv-tree-root", title: row.label }, row.label);
+    const el = h(
+      "div",
+      {
+        class: `dcmv-node dcmv-${row.kind}`,
+        role: "treeitem",
+        "aria-level": String(row.depth + 1),
+        "aria-expanded": String(row.open),
+        title: row.label,
+      },
+      h("span", { class: "dcmv-twisty" }, row.open ? "▾" : "▸"),
+      h("span", { class: "dcmv-node-label" }, row.label),
+      h("span", { class: "dcmv-node-count" }, String(row.count)),
+    );
+    el.style.setProperty("--dcmv-depth", String(row.depth));
+    el.addEventListener("click", () => {
+      this.toggled.set(row.key, !row.open);
+      this.render();
+    });
+    return el;
+  }
+
+  private fileRow(f: FileSummary, depth: number): HTMLElement {
     const row = h(
       "div",
       {
         class: "dcmv-file",
         role: "treeitem",
+        "aria-level": String(depth + 1),
         title: f.path,
         "aria-selected": String(f.index === this.active),
         dataset: { file: String(f.index) },
       },
       fileLabel(f),
     );
+    row.style.setProperty("--dcmv-depth", String(depth));
     row.addEventListener("click", () => this.onOpen(f));
     return row;
   }
