@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES = 1024 * 1024
 _MAX_INDEX_DIGITS = 9
 JSON_TYPE = "application/json; charset=utf-8"
+# Placeholders in /api/files for the two lists that are kept encoded.
+_SPLICE_FILES = "\u0000dcmview-files\u0000"
+_SPLICE_DISCOVERY = "\u0000dcmview-discovery\u0000"
+_SPLICE_FILES_JSON = json.dumps(_SPLICE_FILES).encode()
+_SPLICE_DISCOVERY_JSON = json.dumps(_SPLICE_DISCOVERY).encode()
 
 
 @dataclass
@@ -150,11 +155,12 @@ class Api:
 
     def _files(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         s = self.study
-        files = [s.summary(i) for i in range(len(s.files))]
-        return json_response(
+        listing, found = s.listing_json
+        # The two long lists are spliced in as already-encoded JSON (see Study.scan).
+        response = json_response(
             {
-                "files": files,
-                "discovery": [e.as_json() for e in s.discovery],
+                "files": _SPLICE_FILES,
+                "discovery": _SPLICE_DISCOVERY,
                 "scanned": s.scanned,
                 "skipped": s.skipped,
                 "filtered": s.filtered,
@@ -165,6 +171,11 @@ class Api:
                 "scan_error": s.scan_error,
             }
         )
+        # Both placeholders come before any other value: the first match of each is ours.
+        head, rest = response.body.split(_SPLICE_FILES_JSON, 1)
+        middle, tail = rest.split(_SPLICE_DISCOVERY_JSON, 1)
+        response.body = b"".join((head, listing.encode(), middle, found.encode(), tail))
+        return response
 
     def _info(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         return json_response(self.study.info(params[0]))

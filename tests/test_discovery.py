@@ -62,3 +62,22 @@ def test_label_falls_back_to_the_file_name(tmp_path: Path) -> None:
     )
     records, _, _ = scan([str(tmp_path)])
     assert records[0].label == "anon.dcm"
+
+
+def test_the_file_list_json_holds_every_summary_exactly(tmp_path: Path) -> None:
+    from dcmview.api import Api, ApiRequest
+    from dcmview.core.study import Study
+
+    odd = 'O\'Brien "Jr"\\ \u00e9\u00e8 \u4e2d \u0000x'
+    gen.write_ct_series(tmp_path / "a", count=2, patient_name=odd, study_description="}{],[")
+    (tmp_path / "notes.txt").write_text("not dicom")
+    study = Study([str(tmp_path)])
+    api = Api(study)
+    before = api.handle(ApiRequest("GET", "api/files")).json()
+    assert before["files"] == [] and before["discovery"] == [] and not before["scan_complete"]
+    study.scan()
+    listing = api.handle(ApiRequest("GET", "api/files")).json()
+    assert listing["files"] == [study.summary(i) for i in range(len(study.files))]
+    assert len(listing["files"]) == 2
+    assert listing["discovery"] == [e.as_json() for e in study.discovery]
+    assert listing["skipped"] == 1 and listing["scan_complete"] is True
