@@ -81,3 +81,55 @@ def test_the_file_list_json_holds_every_summary_exactly(tmp_path: Path) -> None:
     assert len(listing["files"]) == 2
     assert listing["discovery"] == [e.as_json() for e in study.discovery]
     assert listing["skipped"] == 1 and listing["scan_complete"] is True
+
+
+def _mixed_folder(root: Path) -> list[str]:
+    for series, modality in enumerate(("CT", "MR", "CT")):
+        gen.write_tiny_series(root / f"s{series}", count=40, modality=modality)
+    gen.write_not_dicom(root)
+    gen.write_empty(root)
+    gen.write_truncated(root)
+    (root / "s0" / "again.dcm").symlink_to(root / "s0" / "i0001.dcm")
+    return [str(root), str(root / "s1" / "i0002.dcm"), str(root / "missing.dcm")]
+
+
+@pytest.fixture
+def parallel_scan(monkeypatch: pytest.MonkeyPatch):
+    from dcmview.core import discovery, workers
+
+    monkeypatch.setattr(discovery, "PARALLEL_MIN_FILES", 10)
+    monkeypatch.setattr(discovery, "_CHUNK", 7)
+    assert workers.wait_ready(60)
+    yield workers
+    workers.shutdown()
+
+
+def test_a_parallel_scan_finds_exactly_what_a_serial_one_does(
+    tmp_path: Path, parallel_scan
+) -> None:
+    inputs = _mixed_folder(tmp_path)
+    serial = scan(inputs, filters=[parse_filter("modality=CT")])
+    ticks: list[tuple[int, int]] = []
+    parallel = scan(
+        inputs, filters=[parse_filter("modality=CT")], progress=lambda *t: ticks.append(t)
+    )
+    assert parallel == serial
+    records, entries, scanned = parallel
+    # 120 slices, 3 broken files and one missing path; the link and the repeated file once.
+    assert scanned == 124
+    assert len(records) == 80 and {r.fields["modality"] for r in records} == {"CT"}
+    filtered = [e for e in entries if e.disposition == "filtered"]
+    assert len(filtered) == 41  # the MR series and the truncated file (not CT either)
+    assert ticks[-1] == (scanned, len(records))
+    assert [a for a, _ in ticks] == sorted(a for a, _ in ticks)
+
+
+def test_a_parallel_scan_survives_its_workers_dying(tmp_path: Path, parallel_scan) -> None:
+    import os
+    import signal
+
+    inputs = _mixed_folder(tmp_path)
+    serial = scan(inputs)
+    for pid in parallel_scan.worker_pids():
+        os.kill(pid, signal.SIGKILL)
+    assert scan(inputs) == serial

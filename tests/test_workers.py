@@ -194,3 +194,27 @@ def test_ctrl_c_stops_the_server_and_its_workers(tmp_path: Path) -> None:
     with pytest.raises(ProcessLookupError):
         os.killpg(server.proc.pid, 0)
     assert "Traceback" not in server.output
+
+
+def test_idle_workers_exit_and_come_back_when_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workers, "IDLE_EXIT_SECONDS", 0.5)
+    written = gen.write_syntax(tmp_path, JPEG_LS, frames=2)
+    record = _record(written.path)
+    assert workers.wait_ready(60)
+    pids = workers.worker_pids()
+    deadline = time.monotonic() + 30
+    while workers.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not workers.running()
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)  # retired first, then its process is ended
+    assert not any(_alive(pid) for pid in pids)
+    body, headers = workers.decode(record, 1)  # here, while the workers start again
+    assert np.array_equal(_array_from_raw(body, headers), written.pixels[1])
+    assert workers.wait_ready(60)
+    future = workers.submit(record, 0)
+    assert future is not None
+    assert np.array_equal(_array_from_raw(*workers.result(future, 0)), written.pixels[0])
+    workers.shutdown()

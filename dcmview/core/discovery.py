@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from .errors import DcmviewError
 from .filters import Filter, text_of
 from .header_values import header_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
@@ -270,6 +272,14 @@ def _record(
     )
 
 
+# Folders at least this large are read by the worker processes too (starting them costs
+# ~0.5 s: for fewer files this process alone is done sooner). Files go to them in chunks.
+PARALLEL_MIN_FILES = 2000
+_CHUNK = 250
+
+Outcome = tuple[FileRecord | None, DiscoveryEntry | None]
+
+
 def scan(
     paths: Sequence[str],
     *,
@@ -279,38 +289,107 @@ def scan(
 ) -> tuple[list[FileRecord], list[DiscoveryEntry], int]:
     """Discover, read, filter and order files: ``(records, not loaded, files scanned)``.
 
-    ``progress(scanned, loaded)`` is called after every file. Duplicate inputs (the same file
-    named twice, or reached through two arguments) are read once.
+    ``progress(scanned, loaded)`` is called as files are read. Duplicate inputs (the same
+    file named twice, or reached through two arguments) are read once. Large folders are read
+    by this process and the worker processes together; the outcome is the same.
     """
     filters = list(filters)
-    records: list[FileRecord] = []
-    entries: list[DiscoveryEntry] = []
+    candidates: list[tuple[str, str | None]] = []
     seen: set[str] = set()
-    scanned = 0
     for path, problem in iter_candidate_paths(paths, recursive):
         real = os.path.realpath(path)
-        if real in seen:
-            continue
-        seen.add(real)
-        scanned += 1
+        if real not in seen:
+            seen.add(real)
+            candidates.append((path, problem))
+    del seen
+    chunks = [candidates[i : i + _CHUNK] for i in range(0, len(candidates), _CHUNK)]
+    outcomes: list[list[Outcome] | None] = [None] * len(chunks)
+    counts = [0, 0]  # files read, records loaded
+
+    def done(index: int, chunk_outcomes: list[Outcome]) -> None:
+        outcomes[index] = chunk_outcomes
+        counts[0] += len(chunk_outcomes)
+        counts[1] += sum(1 for record, _ in chunk_outcomes if record is not None)
+        if progress is not None:
+            progress(counts[0], counts[1])
+
+    if len(candidates) >= PARALLEL_MIN_FILES:
+        _read_in_parallel(chunks, filters, done)
+    else:
+        for index, chunk in enumerate(chunks):
+            done(index, read_chunk(chunk, filters))
+    records: list[FileRecord] = []
+    entries: list[DiscoveryEntry] = []
+    for chunk_outcomes in outcomes:
+        assert chunk_outcomes is not None
+        for record, entry in chunk_outcomes:
+            if record is not None:
+                records.append(record)
+            if entry is not None:
+                entries.append(entry)
+    records.sort(key=lambda r: r.sort_key)
+    return records, entries, len(candidates)
+
+
+def read_chunk(
+    candidates: Sequence[tuple[str, str | None]], filters: Sequence[Filter]
+) -> list[Outcome]:
+    """Read, filter and describe each ``(path, problem)``: a record or why there is none."""
+    outcomes: list[Outcome] = []
+    for path, problem in candidates:
+        record = None
         if problem is None:
             record, ds, problem = read_record(path)
             if record is not None and ds is not None:
                 unmet = next((f for f in filters if not f.matches(ds)), None)
-                if unmet is None:
-                    records.append(record)
-                else:
-                    entries.append(
-                        DiscoveryEntry(
-                            path, "filtered", f"{unmet.field} does not contain {unmet.value!r}"
-                        )
-                    )
-        if problem is not None:
-            entries.append(DiscoveryEntry(path, "skipped", problem))
-        if progress is not None:
-            progress(scanned, len(records))
-    records.sort(key=lambda r: r.sort_key)
-    return records, entries, scanned
+                if unmet is not None:
+                    reason = f"{unmet.field} does not contain {unmet.value!r}"
+                    outcomes.append((None, DiscoveryEntry(path, "filtered", reason)))
+                    continue
+        entry = DiscoveryEntry(path, "skipped", problem) if problem is not None else None
+        outcomes.append((record, entry))
+    return outcomes
+
+
+def _read_in_parallel(
+    chunks: list[list[tuple[str, str | None]]],
+    filters: list[Filter],
+    done: Callable[[int, list[Outcome]], None],
+) -> None:
+    """Read ``chunks`` here and in the worker processes at once, each chunk once.
+
+    This thread takes chunks from the front; as soon as workers are up, each is handed the
+    next chunk whenever it has none. ``done`` is called in this thread only.
+    """
+    from . import workers
+
+    workers.start()
+    pending: dict[int, Future[Any]] = {}
+    following = 0
+    try:
+        while following < len(chunks) or pending:
+            for index, future in list(pending.items()):
+                if future.done():
+                    del pending[index]
+                    try:
+                        chunk_outcomes = future.result()
+                    except (DcmviewError, CancelledError):  # its worker died or stopped
+                        chunk_outcomes = read_chunk(chunks[index], filters)
+                    done(index, chunk_outcomes)
+            while following < len(chunks) and len(pending) < workers.ready_workers():
+                handed = workers.read_headers(chunks[following], filters)
+                if handed is None:
+                    break
+                pending[following] = handed
+                following += 1
+            if following < len(chunks):
+                done(following, read_chunk(chunks[following], filters))
+                following += 1
+            elif pending:
+                wait(list(pending.values()), return_when=FIRST_COMPLETED)
+    finally:
+        for future in pending.values():
+            future.cancel()
 
 
 def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:

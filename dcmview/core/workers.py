@@ -28,6 +28,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
@@ -43,6 +44,8 @@ RawEntry = tuple[bytes, dict[str, str]]
 _IN_WORKERS = frozenset({"pylibjpeg-openjpeg", "pylibjpeg-libjpeg", "pyjpegls"})
 _AHEAD_IN_THREAD = frozenset({"pylibjpeg-rle"})
 _LENGTH = struct.Struct("<Q")
+# A worker with nothing to do for this long exits; they start again when needed.
+IDLE_EXIT_SECONDS = 300.0
 _READY = b"dcmview-worker-ready"
 
 
@@ -92,14 +95,24 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         message = _receive(source)
         if message is None:
             return
-        record, frame = pickle.loads(message)
+        name, args = pickle.loads(message)
         try:
-            reply: tuple[bool, Any] = (True, raw_entry(record, frame))
+            reply: tuple[bool, Any] = (True, _CALLS[name](*args))
         except DcmviewError as exc:
             reply = (False, exc)
         except Exception as exc:
-            reply = (False, PixelDecodeFailed(f"frame {frame} could not be decoded: {exc}"))
+            reply = (False, PixelDecodeFailed(f"{name} failed in a worker: {exc}"))
         _send(sink, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _read_headers(candidates: list[tuple[str, str | None]], filters: list[Any]) -> list[Any]:
+    from .discovery import read_chunk
+
+    return read_chunk(candidates, filters)
+
+
+# What a worker may be asked to run (by name: only these, nothing pickled as code).
+_CALLS: dict[str, Callable[..., Any]] = {"frame": raw_entry, "headers": _read_headers}
 
 
 def _send(sink: IO[bytes], data: bytes) -> None:
@@ -118,16 +131,22 @@ def _receive(source: IO[bytes]) -> bytes | None:
 
 
 # -- the parent's side -------------------------------------------------------------------------
-_Task = tuple[FileRecord, int, "Future[RawEntry]"]
+_Task = tuple[str, tuple[Any, ...], "Future[Any]"]
 
 
 class _Worker(threading.Thread):
     """One child process and the thread that feeds it tasks from the shared queue."""
 
-    def __init__(self, tasks: queue.Queue[_Task | None], on_ready: threading.Event) -> None:
+    def __init__(
+        self,
+        tasks: queue.Queue[_Task | None],
+        on_ready: threading.Event,
+        retire: Callable[[_Worker], bool],
+    ) -> None:
         super().__init__(name="dcmview-worker", daemon=True)
         self.tasks = tasks
         self.on_ready = on_ready
+        self.retire = retire
         self.process: subprocess.Popen[bytes] | None = None
 
     def run(self) -> None:
@@ -164,24 +183,27 @@ class _Worker(threading.Thread):
         process = self.process
         assert process is not None and process.stdin is not None and process.stdout is not None
         while True:
-            task = self.tasks.get()
+            try:
+                task = self.tasks.get(timeout=IDLE_EXIT_SECONDS)
+            except queue.Empty:
+                if self.retire(self):  # idle: give the memory back (~60 MB a worker)
+                    self._end_process()
+                    return False
+                continue
             if task is None:
                 self._end_process()
                 return False
-            record, frame, future = task
+            name, args, future = task
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                _send(process.stdin, pickle.dumps((record, frame)))
+                _send(process.stdin, pickle.dumps((name, args)))
                 reply = _receive(process.stdout)
             except OSError:
                 reply = None
             if reply is None:
-                future.set_exception(
-                    PixelDecodeFailed(
-                        f"frame {frame} could not be decoded: the decoder crashed on its data"
-                    )
-                )
+                what = f"frame {args[1]} could not be decoded" if name == "frame" else name
+                future.set_exception(PixelDecodeFailed(f"{what}: the worker crashed on its data"))
                 self._end_process()
                 return True
             ok, value = pickle.loads(reply)
@@ -212,16 +234,21 @@ class _Pool:
         self._workers: list[_Worker] = []
         self._ready = threading.Event()
 
-    def submit(self, record: FileRecord, frame: int) -> Future[RawEntry] | None:
-        """``raw_entry(record, frame)`` in a worker; None while no worker is ready."""
+    def submit(self, name: str, *args: Any) -> Future[Any] | None:
+        """``_CALLS[name](*args)`` in a worker; None while no worker is ready."""
         with self._lock:
             if self._tasks is None or not self._ready.is_set():
                 return None
             if not any(worker.is_alive() for worker in self._workers):
-                return None  # workers could not be started here: decode in the caller
-            future: Future[RawEntry] = Future()
-            self._tasks.put((record, frame, future))
+                return None  # workers could not be started here: work in the caller
+            future: Future[Any] = Future()
+            self._tasks.put((name, args, future))
             return future
+
+    @property
+    def size(self) -> int:
+        with self._lock:
+            return sum(1 for worker in self._workers if worker.is_alive())
 
     def start(self) -> None:
         """Start the workers (if not started); returns at once."""
@@ -231,9 +258,23 @@ class _Pool:
             self._tasks = queue.Queue()
             self._ready = threading.Event()
             count = max(1, min(2, os.cpu_count() or 1))
-            self._workers = [_Worker(self._tasks, self._ready) for _ in range(count)]
+            self._workers = [_Worker(self._tasks, self._ready, self._retire) for _ in range(count)]
             for worker in self._workers:
                 worker.start()
+
+    def _retire(self, worker: _Worker) -> bool:
+        """Let an idle worker go unless a task arrived meanwhile; the last one to go resets
+        the pool, so that the next compressed frame starts it again."""
+        with self._lock:
+            if worker not in self._workers:
+                return True
+            if self._tasks is not None and not self._tasks.empty():
+                return False
+            self._workers.remove(worker)
+            if not self._workers:
+                self._tasks = None
+                self._ready = threading.Event()
+            return True
 
     def shutdown(self) -> None:
         with self._lock:
@@ -297,7 +338,7 @@ def decode(record: FileRecord, frame: int) -> RawEntry:
     """``raw_entry(record, frame)``: in a worker when ``wanted(record)`` and one is ready."""
     if not wanted(record):
         return raw_entry(record, frame)
-    future = _POOL.submit(record, frame)
+    future = _POOL.submit("frame", record, frame)
     if future is not None:
         return result(future, frame)
     try:
@@ -313,10 +354,27 @@ def submit(record: FileRecord, frame: int) -> Future[RawEntry] | None:
     The future fails only with a DcmviewError (or is cancelled when the session ends).
     """
     if wanted(record):
-        return _POOL.submit(record, frame)
+        return _POOL.submit("frame", record, frame)
     if read_ahead_depth(record):
         return _THREAD.submit(record, frame)
     return None
+
+
+def start() -> None:
+    """Start the workers if they are not running (returns at once)."""
+    _POOL.start()
+
+
+def read_headers(
+    candidates: list[tuple[str, str | None]], filters: list[Any]
+) -> Future[Any] | None:
+    """``discovery.read_chunk(candidates, filters)`` in a worker; None when none is ready."""
+    return _POOL.submit("headers", candidates, filters)
+
+
+def ready_workers() -> int:
+    """How many worker processes are running."""
+    return _POOL.size if _POOL.wait_ready(0) else 0
 
 
 def result(future: Future[RawEntry], frame: int) -> RawEntry:
