@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,53 @@ from ..harness import DcmviewProcess
 from .conftest import TOKEN
 from .helpers import file_index, open_file, open_viewer, wait_state
 
+# The count set as wide as 10,000 files make it (kept until the filter changes); its box and
+# line height, and the pane's width.
+COUNT_OF_10000 = """
+() => {
+  const count = document.querySelector(".dcmv-files .dcmv-pane-count");
+  count.textContent = "10000 of 10000";
+  const pane = document.querySelector(".dcmv-files").getBoundingClientRect();
+  const box = count.getBoundingClientRect();
+  return {
+    paneWidth: pane.width,
+    paneRight: pane.right,
+    right: box.right,
+    height: box.height,
+    lineHeight: parseFloat(getComputedStyle(count).lineHeight),
+  };
+}
+"""
+
+# Where the first ("/") and last characters of the folder view's root path are drawn in a pane
+# at its narrowest (150 px), and the edges of the root's box.
+ROOT_IN_NARROW_PANE = """
+() => {
+  const pane = document.querySelector(".dcmv-files");
+  pane.style.width = "150px";
+  const root = document.querySelector(".dcmv-tree-root");
+  const text = document.createTreeWalker(root, NodeFilter.SHOW_TEXT).nextNode();
+  const n = text.data.length;
+  const at = (i) => {
+    const range = document.createRange();
+    range.setStart(text, i);
+    range.setEnd(text, i + 1);
+    return range.getBoundingClientRect();
+  };
+  const box = root.getBoundingClientRect();
+  const out = {
+    text: root.textContent,
+    slashLeft: at(0).left,
+    lastLeft: at(n - 1).left,
+    lastRight: at(n - 1).right,
+    boxLeft: box.left,
+    boxRight: box.right,
+  };
+  pane.style.width = "";
+  return out;
+}
+"""
+
 
 def test_tree_groups_and_filter_narrows_it(page: Page, server: DcmviewProcess) -> None:
     open_viewer(page, server)
@@ -22,6 +70,11 @@ def test_tree_groups_and_filter_narrows_it(page: Page, server: DcmviewProcess) -
     page.locator(".dcmv-files .dcmv-filter").fill("slice_00")
     page.wait_for_function("() => document.querySelectorAll('.dcmv-file').length === 5")
     assert page.locator(".dcmv-pane-count").inner_text().startswith("5 of")
+    # The widest count (a filter over 10,000 files) stays on one line inside the 250 px pane.
+    count = page.evaluate(COUNT_OF_10000)
+    assert count["paneWidth"] == 250
+    assert count["height"] == pytest.approx(count["lineHeight"], abs=1)
+    assert count["right"] <= count["paneRight"]
     page.locator(".dcmv-files .dcmv-filter").fill("nothing-matches-this")
     page.locator(".dcmv-tree .dcmv-empty").wait_for()
     page.locator(".dcmv-files .dcmv-filter").fill("")
@@ -31,9 +84,15 @@ def test_tree_groups_and_filter_narrows_it(page: Page, server: DcmviewProcess) -
     page.wait_for_function("() => !document.querySelector('.dcmv-file[title$=\"slice_001.dcm\"]')")
 
 
-def test_folder_view_groups_by_directory(page: Page, server: DcmviewProcess) -> None:
+def test_folder_view_groups_by_directory(page: Page, server: DcmviewProcess, study: Path) -> None:
     open_viewer(page, server)
     page.locator('.dcmv-tree-mode[data-mode="folder"]').click()
+    # The root folder reads left to right with its leading "/" first; too long for a narrow
+    # pane, it is cut at the left so its end stays in view.
+    root = page.evaluate(ROOT_IN_NARROW_PANE)
+    assert root["text"].startswith("/") and root["text"].endswith(study.name)
+    assert root["slashLeft"] < root["lastLeft"]
+    assert root["slashLeft"] < root["boxLeft"] and root["lastRight"] <= root["boxRight"]
     folders = page.locator(".dcmv-folder > .dcmv-node-label").all_inner_texts()
     assert {"ct", "mf", "marker", "colour", "broken"} <= set(folders)
     ct = page.locator(".dcmv-folder", has_text="ct").first

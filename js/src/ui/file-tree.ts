@@ -62,8 +62,7 @@ export class FileTree {
       h(
         "div",
         { class: "dcmv-pane-head" },
-        h("span", {}, "Files "),
-        this.count,
+        h("span", {}, "Files"),
         h("span", { class: "dcmv-tree-modes" }, ...this.modeButtons),
         h(
           "button",
@@ -76,7 +75,9 @@ export class FileTree {
           "«",
         ),
       ),
-      this.filter,
+      // The count sits by the filter it counts: the header of a 250 px pane has no room for
+      // "10000 of 10000" beside the mode buttons.
+      h("div", { class: "dcmv-filter-row" }, this.filter, this.count),
       this.list.el,
     );
   }
@@ -142,7 +143,11 @@ export class FileTree {
   private drawRow(row: TreeRow): HTMLElement {
     if (row.kind === "file") return this.fileRow(row.file, row.depth);
     if (row.kind === "root")
-      return h("div", { class: "dcmv-tree-root", title: row.label }, row.label);
+      return h(
+        "div",
+        { class: "dcmv-tree-root", title: row.label },
+        h("bdi", { dir: "ltr" }, row.label),
+      );
     const el = h(
       "div",
       {
