@@ -41,7 +41,11 @@ export class Viewer implements ToolHost {
     readonly viewport: Viewport,
     private readonly stateEl: HTMLElement,
   ) {
-    this.cache = new FrameCache((file, frame, signal) => this.load(file, frame, signal));
+    this.cache = new FrameCache(
+      (file, frame, signal) => this.load(file, frame, signal),
+      undefined,
+      api.transport.parallel,
+    );
     this.viewport.onResize = () => this.redraw();
     store.onChange((file) => {
       if (this.active?.file.index === file) this.redraw();

@@ -21,6 +21,12 @@ export interface Transport {
   request(path: string, init?: TransportRequest): Promise<TransportResponse>;
   /** Short words for the status bar, e.g. "127.0.0.1:8765" or "notebook kernel". */
   readonly description: string;
+  /**
+   * How many frame loads to keep in flight (default 4: HTTP/1.1 has 6 connections a host, and
+   * tags or info requests must not wait behind frames). A transport with a long round trip
+   * and no connection limit (the kernel's messages) keeps more in flight to hold the cine rate.
+   */
+  readonly parallel?: number;
   /** Release resources (pending requests are rejected). */
   dispose?(): void;
 }
