@@ -218,3 +218,38 @@ def test_idle_workers_exit_and_come_back_when_needed(
     assert future is not None
     assert np.array_equal(_array_from_raw(*workers.result(future, 0)), written.pixels[0])
     workers.shutdown()
+
+
+def test_released_workers_exit_once_idle_and_start_again(tmp_path: Path) -> None:
+    written = gen.write_syntax(tmp_path, JPEG_LS, frames=2)
+    record = _record(written.path)
+    assert workers.wait_ready(60)
+    busy = workers.submit(record, 1)  # a task already queued is still done
+    workers.release()
+    assert busy is not None
+    assert np.array_equal(_array_from_raw(*workers.result(busy, 1)), written.pixels[1])
+    deadline = time.monotonic() + 30
+    while workers.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not workers.running()
+    workers.decode(record, 0)
+    assert workers.wait_ready(60)
+    workers.shutdown()
+
+
+def test_a_large_scan_of_uncompressed_files_lets_the_workers_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dcmview.core import discovery
+
+    monkeypatch.setattr(discovery, "PARALLEL_MIN_FILES", 10)
+    monkeypatch.setattr(discovery, "_CHUNK", 5)
+    gen.write_tiny_series(tmp_path, count=60)
+    assert workers.wait_ready(60)
+    study = Study([str(tmp_path)])
+    study.scan()
+    assert len(study.files) == 60
+    deadline = time.monotonic() + 30
+    while workers.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not workers.running()

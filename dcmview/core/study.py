@@ -111,6 +111,8 @@ class Study:
         records, entries, scanned = scan(
             self.paths, recursive=self.recursive, filters=self.filters, progress=tick
         )
+        if workers.running() and not any(workers.wanted(r) for r in records):
+            workers.release()  # a large scan started them; no frame here will need them
         loaded = [
             ann.LoadedFile(index=i, path=r.path, shape=_shape(r)) for i, r in enumerate(records)
         ]

@@ -131,7 +131,10 @@ def _receive(source: IO[bytes]) -> bytes | None:
 
 
 # -- the parent's side -------------------------------------------------------------------------
-_Task = tuple[str, tuple[Any, ...], "Future[Any]"]
+_Task = tuple[str, tuple[Any, ...], "Future[Any]"] | str
+# Put on the task queue: the worker taking it exits unless tasks are waiting.
+_RETIRE = "retire"
+_IDLE = "idle"
 
 
 class _Worker(threading.Thread):
@@ -186,13 +189,17 @@ class _Worker(threading.Thread):
             try:
                 task = self.tasks.get(timeout=IDLE_EXIT_SECONDS)
             except queue.Empty:
-                if self.retire(self):  # idle: give the memory back (~60 MB a worker)
-                    self._end_process()
-                    return False
-                continue
+                task = _IDLE  # nothing to do for this long: give the memory back
+            if task in (_RETIRE, _IDLE):
+                if not self.retire(self):
+                    if task == _RETIRE:
+                        self.tasks.put(_RETIRE)  # tasks are waiting: try again after them
+                    continue
+                task = None
             if task is None:
                 self._end_process()
                 return False
+            assert isinstance(task, tuple)
             name, args, future = task
             if not future.set_running_or_notify_cancel():
                 continue
@@ -225,6 +232,12 @@ class _Worker(threading.Thread):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _has_tasks(tasks: queue.Queue[_Task | None]) -> bool:
+    """True when work (not a retire marker) is queued."""
+    with tasks.mutex:
+        return any(task is not _RETIRE for task in tasks.queue)
 
 
 class _Pool:
@@ -268,13 +281,20 @@ class _Pool:
         with self._lock:
             if worker not in self._workers:
                 return True
-            if self._tasks is not None and not self._tasks.empty():
+            if self._tasks is not None and _has_tasks(self._tasks):
                 return False
             self._workers.remove(worker)
             if not self._workers:
                 self._tasks = None
                 self._ready = threading.Event()
             return True
+
+    def release(self) -> None:
+        """Let every worker exit once it has nothing to do (they start again when needed)."""
+        with self._lock:
+            if self._tasks is not None:
+                for _ in self._workers:
+                    self._tasks.put(_RETIRE)
 
     def shutdown(self) -> None:
         with self._lock:
@@ -287,7 +307,7 @@ class _Pool:
                 task = tasks.get_nowait()
             except queue.Empty:
                 break
-            if task is not None:
+            if isinstance(task, tuple):
                 task[2].cancel()
         for _ in workers:
             tasks.put(None)
@@ -405,6 +425,11 @@ def wait_ready(timeout: float) -> bool:
 def worker_pids() -> list[int]:
     """Process ids of the running workers (for diagnostics)."""
     return _POOL.pids()
+
+
+def release() -> None:
+    """Let the workers exit once idle: after a parallel scan found no compressed file, say."""
+    _POOL.release()
 
 
 def shutdown() -> None:
