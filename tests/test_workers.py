@@ -253,3 +253,33 @@ def test_a_large_scan_of_uncompressed_files_lets_the_workers_go(
     while workers.running() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not workers.running()
+
+
+def test_workers_ignore_what_the_interpreter_prints(tmp_path: Path) -> None:
+    # A site customisation that writes to stdout (from Python and at the file-descriptor level)
+    # runs in every worker too; the replies travel on a pipe of their own.
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import os, sys\nprint('hello from site')\nos.write(1, b'\\x00' * 64)\nsys.stdout.flush()\n"
+    )
+    written = gen.write_syntax(tmp_path, JPEG_LS, frames=2, size=(32, 32))
+    script = textwrap.dedent(
+        f"""
+        import numpy as np
+        from dcmview.core import workers
+        from dcmview.core.discovery import read_record
+        record = read_record({str(written.path)!r})[0]
+        assert workers.wait_ready(60), "no worker became ready"
+        future = workers.submit(record, 1)
+        body, headers = workers.result(future, 1)
+        print("decoded", len(body))
+        workers.shutdown()
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.getcwd()])}
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, text=True, capture_output=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"decoded {32 * 32 * 2}" in done.stdout

@@ -151,6 +151,7 @@ class _Worker(threading.Thread):
         self.on_ready = on_ready
         self.retire = retire
         self.process: subprocess.Popen[bytes] | None = None
+        self.replies: IO[bytes] | None = None
 
     def run(self) -> None:
         while self._start_process():
@@ -160,22 +161,29 @@ class _Worker(threading.Thread):
 
     def _start_process(self) -> bool:
         package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        # Replies come on a pipe of their own, not stdout: nothing a library or a site
+        # customisation prints (to Python's stdout or C's) can get into them.
+        reply_read, reply_write = os.pipe()
         code = (
-            f"import sys; sys.path.insert(0, {package_root!r}); "
-            "from dcmview.core.workers import serve; serve(sys.stdin.buffer, sys.stdout.buffer)"
+            f"import os, sys; sys.path.insert(0, {package_root!r}); "
+            "from dcmview.core.workers import serve; "
+            f"serve(sys.stdin.buffer, os.fdopen({reply_write}, 'wb'))"
         )
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", code],
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                close_fds=True,
+                pass_fds=(reply_write,),
             )
         except OSError:
+            os.close(reply_read)
             return False
-        assert self.process.stdout is not None
-        if _receive(self.process.stdout) != _READY:
+        finally:
+            os.close(reply_write)
+        self.replies = os.fdopen(reply_read, "rb")
+        if _receive(self.replies) != _READY:
             self._end_process()
             return False
         self.on_ready.set()
@@ -183,8 +191,8 @@ class _Worker(threading.Thread):
 
     def _serve_tasks(self) -> bool:
         """Run tasks until told to stop (False) or until the process dies (True)."""
-        process = self.process
-        assert process is not None and process.stdin is not None and process.stdout is not None
+        process, replies = self.process, self.replies
+        assert process is not None and process.stdin is not None and replies is not None
         while True:
             try:
                 task = self.tasks.get(timeout=IDLE_EXIT_SECONDS)
@@ -205,7 +213,7 @@ class _Worker(threading.Thread):
                 continue
             try:
                 _send(process.stdin, pickle.dumps((name, args)))
-                reply = _receive(process.stdout)
+                reply = _receive(replies)
             except OSError:
                 reply = None
             if reply is None:
@@ -221,9 +229,10 @@ class _Worker(threading.Thread):
 
     def _end_process(self) -> None:
         process, self.process = self.process, None
+        replies, self.replies = self.replies, None
         if process is None:
             return
-        for stream in (process.stdin, process.stdout):
+        for stream in (process.stdin, replies):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
