@@ -140,8 +140,17 @@ class Viewer(anywidget.AnyWidget):
             if future is not None:
                 future.cancel()
             return
-        if kind != "dcmview:request":
-            return
+        if kind == "dcmview:request":
+            self._start(content)
+        elif kind == "dcmview:requests":
+            # Several requests in one message: every message to the kernel makes it publish
+            # "busy" and "idle", which the notebook page processes too.
+            requests = content.get("requests")
+            for request in requests if isinstance(requests, list) else ():
+                if isinstance(request, dict):
+                    self._start(request)
+
+    def _start(self, content: dict[str, Any]) -> None:
         request_id = _int(content.get("id"))
         future = _EXECUTOR.submit(self._answer, request_id, content)
         with self._lock:

@@ -101,6 +101,30 @@ def test_request_is_answered_by_the_api_router(viewer) -> None:
     assert body[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_requests_sent_together_are_each_answered(viewer) -> None:
+    cap = Captured(viewer)
+    paths = {11: "api/file/0/info", 12: "api/file/99/info", 13: "api/file/1/frame/0/raw"}
+    viewer._on_message(
+        viewer,
+        {
+            "type": "dcmview:requests",
+            "requests": [
+                {"type": "dcmview:request", "id": i, "method": "GET", "path": p, "headers": {}}
+                for i, p in paths.items()
+            ]
+            + ["not a request"],
+        },
+        [],
+    )
+    deadline = time.monotonic() + 30
+    while {m["id"] for m, _ in cap.messages} != set(paths) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    status = {m["id"]: m["status"] for m, _ in cap.messages}
+    assert status == {11: 200, 12: 404, 13: 200}
+    raw = next(b for m, b in cap.messages if m["id"] == 13)
+    assert len(raw[0]) == 64 * 64 * 2
+
+
 def test_errors_travel_as_api_errors(viewer) -> None:
     cap = Captured(viewer)
     status, _, body = cap.answer(viewer, "api/file/99/info")

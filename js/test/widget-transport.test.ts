@@ -18,11 +18,15 @@ class FakeModel implements MessageModel {
   }
 }
 
+/** Until the transport has sent what it batches (a few milliseconds). */
+const sent = () => new Promise((resolve) => setTimeout(resolve, 30));
+
 describe("widget transport", () => {
   it("sends a request message and resolves with the matching reply and its buffer", async () => {
     const model = new FakeModel();
     const t = new WidgetTransport(model);
     const p = t.request("api/file/0/frame/0/raw");
+    await sent();
     const req = model.sent[0] as { id: number; path: string; method: string };
     expect(req).toMatchObject({
       type: "dcmview:request",
@@ -55,15 +59,43 @@ describe("widget transport", () => {
     const t = new WidgetTransport(model);
     const ctrl = new AbortController();
     const p = t.request("api/files", { signal: ctrl.signal });
+    await sent();
     ctrl.abort();
     await expect(p).rejects.toThrow(/Aborted/);
     expect(model.sent[1]).toMatchObject({ type: "dcmview:cancel" });
+  });
+
+  it("drops a request aborted before it was sent, and sends the others together", async () => {
+    const model = new FakeModel();
+    const t = new WidgetTransport(model);
+    const ctrl = new AbortController();
+    const first = t.request("api/file/0/frame/1/raw");
+    const dropped = t.request("api/file/0/frame/2/raw", { signal: ctrl.signal });
+    const third = t.request("api/file/0/frame/3/raw");
+    ctrl.abort();
+    await expect(dropped).rejects.toThrow(/Aborted/);
+    await sent();
+    expect(model.sent).toHaveLength(1);
+    const batch = model.sent[0] as { type: string; requests: { id: number; path: string }[] };
+    expect(batch.type).toBe("dcmview:requests");
+    expect(batch.requests.map((r) => r.path)).toEqual([
+      "api/file/0/frame/1/raw",
+      "api/file/0/frame/3/raw",
+    ]);
+    for (const r of batch.requests) {
+      model.reply({ type: "dcmview:response", id: r.id, status: 200 }, [
+        new DataView(new ArrayBuffer(1)),
+      ]);
+    }
+    expect((await first).status).toBe(200);
+    expect((await third).status).toBe(200);
   });
 
   it("joins a body sent in parts, whatever their order", async () => {
     const model = new FakeModel();
     const t = new WidgetTransport(model);
     const p = t.request("api/file/0/frame/0/raw");
+    await sent();
     const id = (model.sent[0] as { id: number }).id;
     const part = (k: number, bytes: number[], headers?: Record<string, string>) =>
       model.reply({ type: "dcmview:response", id, status: 200, part: k, parts: 3, headers }, [

@@ -27,8 +27,11 @@ const model = {
   get(name) { return state[name]; },
   set(name, value) { state[name] = value; },
   save_changes() {},
-  send(msg) {
-    if (msg.type !== "dcmview:request") return;
+  send(batch) {
+    const list = batch.type === "dcmview:requests" ? batch.requests : [batch];
+    for (const msg of list) if (msg.type === "dcmview:request") this.answer(msg);
+  },
+  answer(msg) {
     const headers = { ...msg.headers, Authorization: "Bearer __TOKEN__" };
     const init = { method: msg.method, headers, body: msg.body ?? undefined };
     fetch(msg.path, init).then(async (r) => {
