@@ -74,6 +74,17 @@ class DcmviewProcess:
     def output(self) -> str:
         return "\n".join(self.stdout + self.stderr)
 
+    def wait_line(self, *words: str, timeout: float = 30) -> str:
+        """The first stdout line holding every one of ``words`` (it may come after the API says
+        the scan is complete: the server publishes the list, then prints its summary)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.stdout):
+                if all(word in line for word in words):
+                    return line
+            time.sleep(0.02)
+        raise TimeoutError(f"no line with {words} within {timeout} s:\n{self.output}")
+
     def wait_url(self, timeout: float = 30) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -55,6 +55,7 @@ def test_console_script_is_installed() -> None:
 
 def test_url_is_printed_before_the_scan_result(folder: Path, serve) -> None:
     proc = serve("--port", "0", str(folder))
+    proc.wait_line("loaded 2 DICOM file(s)")
     proc.stop()
     lines = proc.stdout
     url_line = next(

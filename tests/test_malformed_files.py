@@ -70,7 +70,7 @@ def _skipped(listing: dict, path: Path) -> dict | None:
 
 def test_server_starts_and_reports_what_it_skipped(server: DcmviewProcess, listing) -> None:
     assert server.proc.poll() is None
-    loaded = next(line for line in server.stdout if "loaded" in line and "DICOM file(s)" in line)
+    loaded = server.wait_line("loaded", "DICOM file(s)")
     assert "skipped:" in loaded
     assert listing["scanned"] == len(listing["files"]) + len(listing["discovery"])
     assert any(f["path"].endswith("slice_001.dcm") for f in listing["files"])
