@@ -41,7 +41,7 @@ PROGRESS = re.compile(rb"\rdcmview: scanning\.\.\. (\d+) file\(s\) read, (\d+) D
 ROWS = [
     ("scan", "start → 10,000-file scan complete", "ms"),
     ("scan_per_file", "  per file", "ms"),
-    ("peak_rss", "peak RSS until the scan is complete (VmHWM)", "MB"),
+    ("peak_rss", "peak RSS until the scan is complete (VmHWM, workers included)", "MB"),
     ("idle_rss", "idle RSS after the scan and /api/files", "MB"),
     ("files_kb", "/api/files size", "KB"),
     ("files_first", "/api/files, first request", "ms"),

@@ -143,6 +143,8 @@ class Server:
             threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
         self.client = Client(self.port)
         self.url = f"http://127.0.0.1:{self.port}/#token={TOKEN}"
+        self._peak = 0
+        threading.Thread(target=self._sample, daemon=True).start()
 
     def _pump(self, stream) -> None:
         for line in stream:
@@ -198,13 +200,24 @@ class Server:
         raise KeyError(f"{self.program.name} does not list {path}")
 
     def memory(self) -> tuple[int, int]:
-        """(VmRSS, VmHWM) in bytes, summed over the server and any child processes."""
+        """(VmRSS, VmHWM) in bytes, summed over the server and any child processes; the HWM
+        part also counts children that have exited since (see :meth:`_sample`)."""
         rss = hwm = 0
         for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
             fields = _status(pid)
             rss += fields.get("VmRSS", 0)
             hwm += fields.get("VmHWM", 0)
-        return rss, hwm
+        return rss, max(hwm, self._peak)
+
+    def _sample(self) -> None:
+        """Every 20 ms, the summed VmHWM of the live processes: a worker process that exits
+        takes its own high-water mark with it, so the peak is kept here."""
+        while self.proc.poll() is None:
+            hwm = 0
+            for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
+                hwm += _status(pid).get("VmHWM", 0)
+            self._peak = max(self._peak, hwm)
+            time.sleep(0.02)
 
     def stop(self) -> None:
         self.client.close()
