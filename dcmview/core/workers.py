@@ -7,15 +7,17 @@ notebook kernel. In a worker process it freezes nothing, two frames decode at on
 and a decoder that crashes on damaged data costs one answer (a 422), not the session.
 
 The workers are plain child processes (``python -c ...`` reading pickled tasks on stdin and
-writing results on stdout), not :mod:`multiprocessing`: that re-imports the parent's main module
-in every child (a notebook kernel's, or a script read from stdin, which then fails) and needs
-POSIX semaphores that some containers lack. A worker exits when its stdin closes, so none
-outlives its parent.
+writing their results on a pipe of their own), not :mod:`multiprocessing`: that re-imports the
+parent's main module in every child (a notebook kernel's, or a script read from stdin, which then
+fails) and needs POSIX semaphores that some containers lack. A worker exits when its stdin
+closes, so none outlives its parent. They also read the headers of large folders (see
+``discovery.scan``).
 
 One pool serves the whole process (every Study, every notebook Viewer). It is started by the
 first compressed frame, which is decoded in the calling thread meanwhile (a worker takes about
 half a second to import its decoders); until a worker says it is ready, frames are decoded in the
-calling thread as before. :func:`shutdown` stops it (the server calls it when it stops).
+calling thread as before. Idle workers exit; :func:`shutdown` stops them at once (the server
+calls it when it stops).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def raw_entry(record: FileRecord, frame: int) -> RawEntry:
 
 # -- the worker's side -------------------------------------------------------------------------
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
-    """A worker's loop: ``(record, frame)`` in, ``(True, entry)`` or ``(False, error)`` out."""
+    """A worker's loop: ``(name, args)`` in, ``(True, result)`` or ``(False, error)`` out."""
     import signal
     import warnings
 
