@@ -11,14 +11,13 @@ import ipaddress
 import os
 import sys
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import tornado.web
-from tornado import httputil
 from tornado.http1connection import HTTP1Connection
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
@@ -302,105 +301,6 @@ class PageHandler(_Base):
             self.finish(fp.read())
 
 
-class FastFrames(httputil.HTTPServerConnectionDelegate):
-    """Frame GETs that are cache hits, answered below Tornado's RequestHandler machinery.
-
-    A cached frame costs no decoding, so its rate is Tornado's per-request work: handler set-up,
-    routing, coroutines, header checks (~0.3 ms of ~0.6). This delegate answers such a request
-    straight on the connection, with the same checks (Host, token), the same headers and the
-    same body as :class:`ApiHandler`. Anything else, or anything it does not fully recognise,
-    goes to the Application unchanged, which answers errors as usual.
-    """
-
-    def __init__(self, app: tornado.web.Application, api: Api, guard: Guard, activity: Activity):
-        self.app = app
-        self.api = api
-        self.guard = guard
-        self.activity = activity
-
-    def start_request(
-        self, server_conn: object, request_conn: httputil.HTTPConnection
-    ) -> httputil.HTTPMessageDelegate:
-        return _FastMessage(self, server_conn, request_conn)
-
-    def on_close(self, server_conn: object) -> None:
-        self.app.on_close(server_conn)
-
-    def cached(
-        self, start_line: httputil.RequestStartLine, headers: httputil.HTTPHeaders
-    ) -> ApiResponse | None:
-        """The cached answer to this request, or None to let the Application answer."""
-        if start_line.method != "GET" or not start_line.path.startswith("/api/file/"):
-            return None
-        path, _, query = start_line.path.partition("?")
-        if "%" in path or "/frame/" not in path:
-            return None
-        guard = self.guard
-        if not guard.host_allowed(headers.get("Host", "")) or not guard.token_ok(
-            headers.get("Authorization", ""), headers.get("X-Dcmview-Token", "")
-        ):
-            return None
-        try:
-            arguments = httputil.parse_qs_bytes(query, keep_blank_values=True)
-            params = {name: values[-1].decode() for name, values in arguments.items()}
-        except UnicodeDecodeError:
-            return None
-        return self.api.cached(ApiRequest("GET", path[1:], params))
-
-
-class _FastMessage(httputil.HTTPMessageDelegate):
-    def __init__(
-        self, owner: FastFrames, server_conn: object, request_conn: httputil.HTTPConnection
-    ) -> None:
-        self.owner = owner
-        self.server_conn = server_conn
-        self.request_conn = request_conn
-        self.answer: ApiResponse | None = None
-        self.inner: httputil.HTTPMessageDelegate | None = None
-
-    def headers_received(
-        self,
-        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
-        headers: httputil.HTTPHeaders,
-    ) -> Awaitable[None] | None:
-        if isinstance(start_line, httputil.RequestStartLine):
-            self.answer = self.owner.cached(start_line, headers)
-        if self.answer is not None:
-            self.owner.activity.touch()
-            return None
-        self.inner = self.owner.app.start_request(self.server_conn, self.request_conn)
-        return self.inner.headers_received(start_line, headers)
-
-    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        if self.inner is not None:
-            return self.inner.data_received(chunk)
-        return None  # a body on a GET we answer is read and ignored, as Tornado does
-
-    def finish(self) -> None:
-        if self.inner is not None:
-            self.inner.finish()
-            return
-        answer = self.answer
-        assert answer is not None
-        headers = httputil.HTTPHeaders(
-            {
-                **answer.headers,
-                **SECURITY_HEADERS,
-                "Cache-Control": "no-store",
-                "Content-Length": str(len(answer.body)),
-                "Date": _date_header(),
-            }
-        )
-        connection = self.request_conn
-        connection.write_headers(httputil.ResponseStartLine("HTTP/1.1", 200, "OK"), headers)
-        connection.write(answer.body)
-        connection.finish()
-
-    def on_connection_close(self) -> None:
-        if self.inner is not None:
-            self.inner.on_connection_close()
-
-
 class AssetHandler(tornado.web.StaticFileHandler):
     """The viewer bundle under ``/assets/``; StaticFileHandler refuses paths outside the folder.
 
@@ -490,18 +390,6 @@ def make_app(
         serve_traceback=False,
         websocket_max_message_size=None,
     )
-
-
-_date_cache: tuple[int, str] = (0, "")
-
-
-def _date_header() -> str:
-    """The Date header value, formatted once a second (formatting costs as much as routing)."""
-    global _date_cache
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache = (now, httputil.format_timestamp(now))
-    return _date_cache[1]
 
 
 def loopback_host(host: str) -> bool:

@@ -31,15 +31,8 @@ from ..api import Api, ServerInfo
 from ..core import annotations as ann
 from ..core.filters import Filter
 from ..core.study import ScanCancelled, Study
-from .app import (
-    MAX_HTTP_BODY,
-    Activity,
-    FastFrames,
-    Guard,
-    allowed_host_set,
-    loopback_host,
-    make_app,
-)
+from .app import MAX_HTTP_BODY, Activity, Guard, allowed_host_set, loopback_host, make_app
+from .cached import FastFrames
 from .tunnel import Tunnel, manual_instructions
 
 EXIT_OK = 0
