@@ -16,18 +16,9 @@ from pathlib import Path
 import pytest
 
 from . import dicomgen as gen
-from .harness import DcmviewProcess
+from .harness import DcmviewProcess, run_cli
 
-
-def run(*args: str, timeout: float = 30, env: dict[str, str] | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "dcmview", "--no-browser", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
-    )
+run = run_cli
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,7 @@ from dcmview.core.annotations import AnnotationStore, ImageShape, LoadedFile
 from dcmview.core.embed_csv import read_csv
 
 from . import dicomgen as gen
-from .harness import DcmviewProcess
+from .harness import DcmviewProcess, run_cli
 
 HOSTILE_CELLS = [
     'she said "no", twice',
@@ -237,13 +236,7 @@ def test_hostile_csv_text_round_trips_through_two_servers(folder: Path, tmp_path
 
 # -- hostile CSV input stops start-up -----------------------------------------------------------
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dcmview", "--no-browser", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_cli(*args, timeout=timeout)
 
 
 HEADER = "anon_dicom_path,num_ROI,ROI_coords,ROI_frames\n"

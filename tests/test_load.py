@@ -24,18 +24,10 @@ from dcmview.core.render import WindowRequest
 from dcmview.core.study import Study
 
 from . import dicomgen as gen
-from .harness import DcmviewProcess
+from .harness import DcmviewProcess, rss_bytes
 
 MiB = 1024 * 1024
 HEALTH_LIMIT = 0.200  # seconds: the bound for /api/health under load
-
-
-def rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS line")
 
 
 def open_fds(pid: int) -> int:

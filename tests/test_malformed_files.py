@@ -18,18 +18,10 @@ from dcmview.core.discovery import read_record
 
 from . import dicomgen as gen
 from . import malformed
-from .harness import DcmviewProcess
+from .harness import DcmviewProcess, rss_bytes
 
 RSS_GROWTH_LIMIT = 100 * 1024 * 1024
 REFUSED = ("pixel_decode_failed", "frame_too_large")
-
-
-def rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS line")
 
 
 @pytest.fixture(scope="module")

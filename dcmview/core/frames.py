@@ -23,7 +23,7 @@ from .errors import (
     UnsupportedTransferSyntax,
 )
 from .model import FileRecord
-from .transfer_syntaxes import decoder_of, is_supported, syntax_name
+from .transfer_syntaxes import GIL_HOLDING_DECODERS, decoder_of, is_supported, syntax_name
 
 # Largest decoded frame we accept (bytes): far above any real modality (a 4096² RGB 16-bit frame
 # is 96 MiB) and low enough that a forged header cannot make us allocate gigabytes.
@@ -31,12 +31,11 @@ MAX_FRAME_BYTES = 512 * 1024 * 1024
 DEFLATED = "1.2.840.10008.1.2.1.99"
 # RLE decoders size their output from Rows and Columns, not from the encoded data.
 RLE = "1.2.840.10008.1.2.5"
-# These plugins keep the GIL for the whole of a frame's decode, so two of them never run in
-# parallel anyway; four at once starved every other thread (the event loop answering
-# /api/health waited seconds). One at a time, the others wait here with the GIL released.
-_GIL_HOLDING_DECODERS = frozenset({"pylibjpeg-openjpeg", "pylibjpeg-libjpeg", "pyjpegls"})
 # pydicom would pick pylibjpeg-libjpeg for JPEG-LS; CharLS (pyjpegls) is ~4x faster.
 _PLUGIN = {"pyjpegls": "pyjpegls"}
+# GIL-holding decoders never run in parallel in threads anyway; four at once starved every other
+# thread (the event loop answering /api/health waited seconds). One at a time, the others wait
+# here with the GIL released.
 _GIL_HOLDING_DECODE = threading.Lock()
 _NATIVE_BYTE_ORDER = {
     "1.2.840.10008.1.2": "<",
@@ -87,7 +86,7 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if decoder_of(record.transfer_syntax_uid) in _GIL_HOLDING_DECODERS:
+            if decoder_of(record.transfer_syntax_uid) in GIL_HOLDING_DECODERS:
                 with _GIL_HOLDING_DECODE:
                     arr = _decode(record, frame, encoded)
             else:

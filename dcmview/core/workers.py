@@ -36,14 +36,12 @@ from typing import IO, Any
 
 from .errors import DcmviewError, PixelDecodeFailed
 from .model import FileRecord
-from .transfer_syntaxes import decoder_of
+from .transfer_syntaxes import GIL_HOLDING_DECODERS, decoder_of
 
 RawEntry = tuple[bytes, dict[str, str]]
 
-# Decoders that keep the GIL (measured: two threads take as long as one for two frames). RLE
-# is not among them: 1 ms a frame, less than the trip to a worker and back; its next frame is
-# read ahead in a thread instead, while the client is busy with the current one.
-_IN_WORKERS = frozenset({"pylibjpeg-openjpeg", "pylibjpeg-libjpeg", "pyjpegls"})
+# RLE (~1 ms a frame, less than the trip to a worker and back) stays in the process; its next
+# frame is read ahead in a thread instead, while the client is busy with the current one.
 _AHEAD_IN_THREAD = frozenset({"pylibjpeg-rle"})
 _LENGTH = struct.Struct("<Q")
 # A worker with nothing to do for this long exits; they start again when needed.
@@ -58,7 +56,7 @@ def wanted(record: FileRecord) -> bool:
         layout is not None
         and layout.encapsulated
         and record.pixel_data_offset is not None
-        and decoder_of(record.transfer_syntax_uid) in _IN_WORKERS
+        and decoder_of(record.transfer_syntax_uid) in GIL_HOLDING_DECODERS
     )
 
 
