@@ -2,11 +2,14 @@
 
 This module is the HTTP contract of SPEC §3 written down in code. The Tornado app hands it
 requests from the network; the notebook widget hands it requests that arrive as widget messages.
-Authentication, Host/Origin checks and security headers belong to the server, not here.
+A request is matched once (:meth:`Api.route`), then answered (:meth:`Api.answer`); the core's
+typed answers become HTTP headers here and nowhere else. Authentication, Host/Origin checks and
+security headers belong to the server, not here.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -25,10 +28,10 @@ from .core.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from .core.model import Window, WindowRequest
+from .core.model import AppliedWindow, FrameDescription, Window, WindowRequest
 
 if TYPE_CHECKING:
-    from .core.study import Study
+    from .core.session import Session
 
 MAX_BODY_BYTES = 1024 * 1024
 _MAX_INDEX_DIGITS = 9
@@ -68,81 +71,100 @@ class ServerInfo:
 
 
 Handler = Callable[[ApiRequest, tuple[int, ...]], ApiResponse]
+_RAW_TYPE = "application/octet-stream"
+_PNG_TYPE = "image/png"
+
+
+@dataclass(frozen=True)
+class Route:
+    """A matched request: its handler, its path parameters (file and frame indices, checked),
+    or the error to answer when the path names no endpoint or has a bad parameter."""
+
+    handler: Handler | None
+    params: tuple[int, ...] = ()
+    # Decodes or encodes pixels or reads files: run it off the event loop.
+    blocking: bool = False
+    # "raw" or "png" for frame GETs (what a cache may already hold).
+    frame: str | None = None
+    error: DcmviewError | None = None
 
 
 class Api:
-    """Routes API requests to a :class:`Study`."""
+    """Routes API requests to a :class:`~dcmview.core.session.Session`."""
 
-    def __init__(self, study: Study, server: ServerInfo | None = None) -> None:
-        self.study = study
+    def __init__(self, session: Session, server: ServerInfo | None = None) -> None:
+        self.session = session
         self.server = server or ServerInfo()
-        # (method, pattern, handler, blocking): blocking routes decode or encode pixels and must
-        # run off the event loop.
-        self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = [
-            ("GET", _p(r"api/health"), self._health, False),
-            ("GET", _p(r"api/files"), self._files, False),
-            ("GET", _p(r"api/file/([^/]*)/info"), self._info, False),
-            ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)"), self._frame, True),
-            ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)/raw"), self._raw, True),
-            ("GET", _p(r"api/file/([^/]*)/tags"), self._tags, True),
-            ("GET", _p(r"api/file/([^/]*)/annotations"), self._get_annotations, False),
-            ("PUT", _p(r"api/file/([^/]*)/annotations"), self._put_annotations, False),
-            ("GET", _p(r"api/annotations/export\.csv"), self._export, False),
+        # (method, pattern, handler, blocking, frame kind)
+        self._routes: list[tuple[str, re.Pattern[str], Handler, bool, str | None]] = [
+            ("GET", _p(r"api/health"), self._health, False, None),
+            ("GET", _p(r"api/files"), self._files, False, None),
+            ("GET", _p(r"api/file/([^/]*)/info"), self._info, False, None),
+            ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)"), self._frame, True, "png"),
+            ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)/raw"), self._raw, True, "raw"),
+            ("GET", _p(r"api/file/([^/]*)/tags"), self._tags, True, None),
+            ("GET", _p(r"api/file/([^/]*)/annotations"), self._get_annotations, False, None),
+            ("PUT", _p(r"api/file/([^/]*)/annotations"), self._put_annotations, False, None),
+            ("GET", _p(r"api/annotations/export\.csv"), self._export, False, None),
         ]
 
-    def is_blocking(self, method: str, path: str) -> bool:
-        """True when the request may decode pixels or read files (run it in a worker)."""
-        match = self._match(method, path)
-        return bool(match and match[2])
-
-    def cached(self, request: ApiRequest) -> ApiResponse | None:
-        """The answer to a frame request when it is already in a cache, else None.
-
-        Lets the server answer cache hits on its event loop, without a trip through the decode
-        workers; anything unusual (a bad parameter, an error) is left to :meth:`handle`.
-        """
-        match = self._match(request.method, request.path)
-        if match is None or match[0] not in (self._frame, self._raw):
-            return None
-        try:
-            index, frame = _parse_params(match[1])
-            if match[0] == self._raw:
-                entry = self.study.cached_raw(index, frame)
-                kind = "application/octet-stream"
-            else:
-                entry = self.study.cached_display(index, frame, parse_window_query(request.query))
-                kind = "image/png"
-        except DcmviewError:
-            return None
-        if entry is None:
-            return None
-        body, headers = entry
-        return ApiResponse(200, {"Content-Type": kind, "X-Cache": "HIT", **headers}, body)
+    def route(self, method: str, path: str) -> Route:
+        """Match ``method`` and ``path`` (relative to the server root) once."""
+        path = _strip(path)
+        method = method.upper()
+        allowed_elsewhere = False
+        for verb, pattern, handler, blocking, frame in self._routes:
+            m = pattern.fullmatch(path)
+            if m is None:
+                continue
+            if verb != method:
+                allowed_elsewhere = True
+                continue
+            try:
+                params = _parse_params(m.groups())
+            except DcmviewError as exc:
+                return Route(None, error=exc)
+            return Route(handler, params, blocking, frame)
+        if allowed_elsewhere:
+            return Route(None, error=MethodNotAllowed(f"{method} is not allowed here"))
+        return Route(None, error=NotFound(f"no API endpoint at {path!r}"))
 
     def handle(self, request: ApiRequest) -> ApiResponse:
-        """Answer one request; errors become ``{"code", "error"}`` JSON, never a traceback."""
+        """Match and answer one request (the widget's door; the server routes first itself)."""
+        return self.answer(self.route(request.method, request.path), request)
+
+    def answer(self, route: Route, request: ApiRequest) -> ApiResponse:
+        """Answer a matched request; errors become ``{"code", "error"}`` JSON, never a traceback."""
+        if route.handler is None:
+            assert route.error is not None
+            return error_response(route.error)
         try:
-            match = self._match(request.method, request.path)
-            if match is None:
-                if any(p.fullmatch(_strip(request.path)) for _, p, _, _ in self._routes):
-                    raise MethodNotAllowed(f"{request.method} is not allowed here")
-                raise NotFound(f"no API endpoint at {_strip(request.path)!r}")
-            handler, params, _ = match
-            return handler(request, _parse_params(params))
+            return route.handler(request, route.params)
         except DcmviewError as exc:
             return error_response(exc)
 
-    def _match(self, method: str, path: str) -> tuple[Handler, tuple[str, ...], bool] | None:
-        path = _strip(path)
-        for verb, pattern, handler, blocking in self._routes:
-            m = pattern.fullmatch(path)
-            if m and verb == method.upper():
-                return handler, m.groups(), blocking
-        return None
+    def cached(self, route: Route, query: Mapping[str, str]) -> ApiResponse | None:
+        """The answer to a frame GET when a cache already holds it, else None.
+
+        Cheap enough for the event loop: anything unusual (a bad parameter) is left to
+        :meth:`answer`.
+        """
+        if route.frame is None:
+            return None
+        index, frame = route.params
+        try:
+            if route.frame == "raw":
+                raw = self.session.cached_raw(index, frame)
+                return None if raw is None else _raw_response(raw[0], raw[1], hit=True)
+            window = parse_window_query(query)
+        except DcmviewError:
+            return None
+        png = self.session.cached_display(index, frame, window)
+        return None if png is None else _png_response(png[0], png[1], hit=True)
 
     # -- handlers -------------------------------------------------------------------------
     def _health(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        s = self.study
+        s = self.session
         return json_response(
             {
                 "status": "ok",
@@ -154,9 +176,9 @@ class Api:
         )
 
     def _files(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        s = self.study
+        s = self.session
         listing, found = s.listing_json
-        # The two long lists are spliced in as already-encoded JSON (see Study.scan).
+        # The two long lists are spliced in as already-encoded JSON (see Session.scan).
         response = json_response(
             {
                 "files": _SPLICE_FILES,
@@ -178,46 +200,34 @@ class Api:
         return response
 
     def _info(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        return json_response(self.study.info(params[0]))
+        return json_response(self.session.info(params[0]))
 
     def _frame(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         window = parse_window_query(request.query)
-        body, headers, hit = self.study.display(params[0], params[1], window)
-        return ApiResponse(
-            200,
-            {"Content-Type": "image/png", "X-Cache": "HIT" if hit else "MISS", **headers},
-            body,
-        )
+        (body, applied), hit = self.session.display(params[0], params[1], window)
+        return _png_response(body, applied, hit)
 
     def _raw(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        body, headers, hit = self.study.raw(params[0], params[1])
-        return ApiResponse(
-            200,
-            {
-                "Content-Type": "application/octet-stream",
-                "X-Cache": "HIT" if hit else "MISS",
-                **headers,
-            },
-            body,
-        )
+        (body, description), hit = self.session.raw(params[0], params[1])
+        return _raw_response(body, description, hit)
 
     def _tags(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        return json_response(self.study.tags(params[0]))
+        return json_response(self.session.tags(params[0]))
 
     def _get_annotations(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        self.study.record(params[0])
-        payload, etag = self.study.annotation_store().get(params[0])
+        self.session.record(params[0])
+        payload, etag = self.session.annotation_store().get(params[0])
         return json_response(payload, headers={"ETag": etag})
 
     def _put_annotations(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        self.study.record(params[0])
+        self.session.record(params[0])
         body = parse_json_body(request)
-        store = self.study.annotation_store()
+        store = self.session.annotation_store()
         payload, etag = store.put(params[0], body, request.headers.get("if-match"))
         return json_response(payload, headers={"ETag": etag})
 
     def _export(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        text = self.study.annotation_store().export_csv()
+        text = self.session.annotation_store().export_csv()
         return ApiResponse(
             200,
             {
@@ -272,6 +282,58 @@ def json_response(
 
 def error_response(exc: DcmviewError) -> ApiResponse:
     return json_response({"code": exc.code, "error": exc.message}, status=exc.status)
+
+
+def _raw_response(body: bytes, description: FrameDescription, hit: bool) -> ApiResponse:
+    headers = {"Content-Type": _RAW_TYPE, "X-Cache": "HIT" if hit else "MISS"}
+    headers.update(raw_headers(description))
+    return ApiResponse(200, headers, body)
+
+
+def _png_response(body: bytes, applied: AppliedWindow, hit: bool) -> ApiResponse:
+    headers = {"Content-Type": _PNG_TYPE, "X-Cache": "HIT" if hit else "MISS"}
+    headers.update(window_headers(applied))
+    return ApiResponse(200, headers, body)
+
+
+@functools.lru_cache(maxsize=1024)
+def raw_headers(d: FrameDescription) -> Mapping[str, str]:
+    """The ``X-Frame-*`` headers of a ``/raw`` answer (SPEC §3; the original's names).
+
+    Cached: frames of one file share their description, and a cache hit must stay cheap.
+    """
+    headers = {
+        "X-Frame-Rows": str(d.rows),
+        "X-Frame-Columns": str(d.columns),
+        "X-Frame-Bits-Allocated": str(d.bits_allocated),
+        "X-Frame-Bits-Stored": str(d.bits_stored),
+        "X-Frame-Pixel-Representation": "1" if d.signed else "0",
+        "X-Frame-Samples-Per-Pixel": str(d.samples_per_pixel),
+        "X-Frame-Photometric-Interpretation": d.photometric,
+        "X-Frame-Rescale-Slope": _num(d.rescale_slope),
+        "X-Frame-Rescale-Intercept": _num(d.rescale_intercept),
+    }
+    if d.default_window is not None:
+        headers["X-Frame-Default-Wc"] = _num(d.default_window.center)
+        headers["X-Frame-Default-Ww"] = _num(d.default_window.width)
+    return headers
+
+
+@functools.lru_cache(maxsize=1024)
+def window_headers(applied: AppliedWindow) -> Mapping[str, str]:
+    """The window headers of a display PNG: which window was applied, and its values."""
+    headers: dict[str, str] = {}
+    if applied.applied is not None:
+        headers["X-Frame-Window-Applied"] = applied.applied
+    if applied.window is not None:
+        headers["X-Frame-Window-Center"] = _num(applied.window.center)
+        headers["X-Frame-Window-Width"] = _num(applied.window.width)
+    return headers
+
+
+def _num(value: float) -> str:
+    """A header number: integral values without a trailing .0 (e.g. "40", "-600", "0.5")."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _p(pattern: str) -> re.Pattern[str]:

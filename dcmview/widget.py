@@ -20,9 +20,8 @@ import anywidget
 import traitlets
 
 from .api import Api, ApiRequest, ApiResponse, json_response
-from .core import annotations as ann
 from .core.inputs import FiltersArg, PathsArg, filter_list, path_list
-from .core.study import Study
+from .core.session import open_session
 
 STATIC = Path(__file__).resolve().parent / "static"
 # Every widget message stays under 4 MB (JSON part included); larger bodies go in parts.
@@ -62,24 +61,16 @@ class Viewer(anywidget.AnyWidget):
         cache_budget: int | None = None,
         **kwargs: Any,
     ) -> None:
-        document = None
-        if annotations is not None:
-            try:
-                document = ann.read_csv(annotations)
-            except ann.CsvError as exc:
-                raise ValueError(f"invalid annotations CSV: {exc}") from None
-        self._study = Study(
+        # A SessionError (a ValueError) says what is wrong with the inputs.
+        self._session = open_session(
             path_list(paths),
-            recursive=recursive,
+            annotations=annotations,
             filters=filter_list(filters),
-            annotations=document,
+            recursive=recursive,
             cache_budget=cache_budget,
         )
-        try:
-            self._study.scan()
-        except ann.CsvError as exc:
-            raise ValueError(f"invalid annotations CSV: {exc}") from None
-        self._api = Api(self._study)
+        self._session.scan()
+        self._api = Api(self._session)
         self._inflight: dict[int, Future[None]] = {}
         self._lock = threading.Lock()
         super().__init__(height=height, **kwargs)
@@ -89,13 +80,13 @@ class Viewer(anywidget.AnyWidget):
     @property
     def files(self) -> list[dict[str, Any]]:
         """The loaded files, as ``/api/files`` lists them."""
-        return [self._study.summary(i) for i in range(len(self._study.files))]
+        return [self._session.summary(i) for i in range(len(self._session.files))]
 
     @property
     def annotations(self) -> dict[str, dict[str, Any]]:
         """Current ROIs of every file that has some: ``{path: {"num_roi", "roi_coords",
         "roi_frames"}}`` (live: reflects edits made in the viewer)."""
-        return self._study.annotations_by_path()
+        return self._session.annotations_by_path()
 
     def set_annotations(self, rois: Mapping[str | int, Mapping[str, Any]]) -> None:
         """Replace the ROIs of some files: ``{path or index: {"roi_coords": [...], ...}}``.
@@ -103,30 +94,15 @@ class Viewer(anywidget.AnyWidget):
         Every entry is validated before any is applied; an invalid one raises ValueError and
         changes nothing.
         """
-        store = self._study.annotation_store()
-        by_path = {r.path: i for i, r in enumerate(self._study.files)}
-        targets: list[tuple[int, Mapping[str, Any]]] = []
-        for key, payload in rois.items():
-            index = key if isinstance(key, int) else by_path.get(os.path.abspath(key))
-            if index is None or not 0 <= index < len(self._study.files):
-                raise ValueError(f"no loaded file {key!r}")
-            targets.append((index, payload))
-        for index, payload in targets:
-            shape = store_shape(self._study, index)
-            try:
-                ann.parse_payload(dict(payload), shape)
-            except Exception as exc:
-                raise ValueError(f"file {index}: {exc}") from None
-        for index, payload in targets:
-            store.put(index, dict(payload))
+        self._session.set_annotations(rois)
         self.annotations_version += 1
 
     def export_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write every ROI as an EMBED CSV to ``path``; returns the path written."""
-        return self._study.write_export(path)
+        return self._session.write_export(path)
 
     def __repr__(self) -> str:
-        n = len(self._study.files)
+        n = len(self._session.files)
         return f"dcmview.Viewer({n} DICOM file(s)) — shown by JupyterLab, Notebook 7 or VS Code"
 
     # -- the message pump ------------------------------------------------------------------
@@ -209,13 +185,6 @@ def response_messages(
             message["headers"] = response.headers
         out.append((message, [chunk]))
     return out
-
-
-def store_shape(study: Study, index: int) -> ann.ImageShape:
-    layout = study.record(index).layout
-    if layout is None:
-        raise ValueError(f"file {index} has no pixel data, so it cannot hold ROIs")
-    return ann.ImageShape(layout.rows, layout.columns, layout.frame_count)
 
 
 def _int(value: Any) -> int:

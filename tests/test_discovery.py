@@ -66,12 +66,12 @@ def test_label_falls_back_to_the_file_name(tmp_path: Path) -> None:
 
 def test_the_file_list_json_holds_every_summary_exactly(tmp_path: Path) -> None:
     from dcmview.api import Api, ApiRequest
-    from dcmview.core.study import Study
+    from dcmview.core.session import Session
 
     odd = 'O\'Brien "Jr"\\ \u00e9\u00e8 \u4e2d \u0000x'
     gen.write_ct_series(tmp_path / "a", count=2, patient_name=odd, study_description="}{],[")
     (tmp_path / "notes.txt").write_text("not dicom")
-    study = Study([str(tmp_path)])
+    study = Session([str(tmp_path)])
     api = Api(study)
     before = api.handle(ApiRequest("GET", "api/files")).json()
     assert before["files"] == [] and before["discovery"] == [] and not before["scan_complete"]

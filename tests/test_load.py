@@ -21,7 +21,7 @@ import pytest
 from pydicom.uid import JPEG2000Lossless
 
 from dcmview.core.render import WindowRequest
-from dcmview.core.study import Study
+from dcmview.core.session import Session
 
 from . import dicomgen as gen
 from .harness import DcmviewProcess, rss_bytes
@@ -48,7 +48,7 @@ def test_caches_stay_within_budget_reading_every_frame_twice_in_random_order(
 ) -> None:
     written = gen.write_multiframe(tmp_path, frames=32, rows=512, columns=512)  # 16 MiB of pixels
     budget = 3 * MiB  # about three raw frames and a few PNGs
-    study = Study([str(tmp_path)], cache_budget=budget)
+    study = Session([str(tmp_path)], cache_budget=budget)
     study.scan()
     caches = (study.display_cache, study.raw_cache)
     assert sum(c.budget for c in caches) == budget
@@ -65,12 +65,12 @@ def test_caches_stay_within_budget_reading_every_frame_twice_in_random_order(
     def work(worker: int) -> None:
         for frame, kind in requests[worker::4]:
             if kind == "raw":
-                body, _, _ = study.raw(0, frame)
+                (body, _), _ = study.raw(0, frame)
                 expected = written.pixels[frame].astype("<u2").tobytes()
                 assert body == expected, f"raw frame {frame} came back wrong"
             else:
                 mode = "full_dynamic" if kind == "full" else "default"
-                body, _, _ = study.display(0, frame, WindowRequest(mode=mode))
+                (body, _), _ = study.display(0, frame, WindowRequest(mode=mode))
                 assert body.startswith(b"\x89PNG")
             for cache in caches:
                 assert cache.used <= cache.budget

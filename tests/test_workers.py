@@ -17,7 +17,8 @@ from dcmview.core import workers
 from dcmview.core.discovery import read_record
 from dcmview.core.errors import PixelDecodeFailed
 from dcmview.core.frames import decode_frame
-from dcmview.core.study import Study, _array_from_raw
+from dcmview.core.model import FrameDescription
+from dcmview.core.session import Session
 
 from . import dicomgen as gen
 from .harness import DcmviewProcess
@@ -60,9 +61,9 @@ def test_a_worker_decodes_exactly_what_this_process_decodes(
     for frame in range(3):
         future = workers.submit(record, frame)
         assert future is not None
-        body, headers = workers.result(future, frame)
-        assert np.array_equal(_array_from_raw(body, headers), decode_frame(record, frame))
-        assert np.array_equal(_array_from_raw(body, headers), written.pixels[frame])
+        body, description = workers.result(future, frame)
+        assert np.array_equal(description.array(body), decode_frame(record, frame))
+        assert np.array_equal(description.array(body), written.pixels[frame])
 
 
 def test_uncompressed_and_rle_frames_stay_in_this_process(tmp_path: Path, pool: None) -> None:
@@ -87,8 +88,8 @@ def test_a_damaged_frame_is_refused_by_the_worker_and_the_next_one_decodes(
     assert future is not None
     with pytest.raises(PixelDecodeFailed):
         workers.result(future, 0)
-    body, headers = workers.decode(record, 1)
-    assert np.array_equal(_array_from_raw(body, headers), written.pixels[1])
+    body, description = workers.decode(record, 1)
+    assert np.array_equal(description.array(body), written.pixels[1])
 
 
 def test_a_dead_worker_fails_one_frame_and_is_replaced(tmp_path: Path, pool: None) -> None:
@@ -112,20 +113,20 @@ def test_a_dead_worker_fails_one_frame_and_is_replaced(tmp_path: Path, pool: Non
             failures += 1
     assert failures >= 1
     assert workers.wait_ready(60)
-    body, headers = workers.decode(record, 1)
-    assert np.array_equal(_array_from_raw(body, headers), written.pixels[1])
+    body, description = workers.decode(record, 1)
+    assert np.array_equal(description.array(body), written.pixels[1])
     assert set(workers.worker_pids()).isdisjoint(pids)
 
 
 def test_the_next_frames_are_decoded_ahead(tmp_path: Path, pool: None) -> None:
     gen.write_syntax(tmp_path, JPEG_LS, frames=6, name="cine.dcm")
-    study = Study([str(tmp_path)])
+    study = Session([str(tmp_path)])
     study.scan()
-    _, _, hit = study.raw(0, 2)
+    _, hit = study.raw(0, 2)
     assert not hit
     for ahead in (3, 4):  # one per worker
         assert study.raw_cache.known((0, ahead))
-        _, _, hit = study.raw(0, ahead)
+        _, hit = study.raw(0, ahead)
     deadline = time.monotonic() + 30
     while study.cached_raw(0, 4) is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -154,7 +155,7 @@ def test_workers_start_from_a_script_read_on_stdin(tmp_path: Path) -> None:
         from dcmview.core.discovery import read_record
         record = read_record({str(written.path)!r})[0]
         assert workers.wait_ready(60)
-        body, headers = workers.decode(record, 1)
+        body, description = workers.decode(record, 1)
         print(workers.worker_pids()[0] != __import__("os").getpid(), len(body))
         workers.shutdown()
         """
@@ -211,12 +212,12 @@ def test_idle_workers_exit_and_come_back_when_needed(
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)  # retired first, then its process is ended
     assert not any(_alive(pid) for pid in pids)
-    body, headers = workers.decode(record, 1)  # here, while the workers start again
-    assert np.array_equal(_array_from_raw(body, headers), written.pixels[1])
+    body, description = workers.decode(record, 1)  # here, while the workers start again
+    assert np.array_equal(description.array(body), written.pixels[1])
     assert workers.wait_ready(60)
     future = workers.submit(record, 0)
     assert future is not None
-    assert np.array_equal(_array_from_raw(*workers.result(future, 0)), written.pixels[0])
+    assert np.array_equal(_array(workers.result(future, 0)), written.pixels[0])
     workers.shutdown()
 
 
@@ -227,7 +228,7 @@ def test_released_workers_exit_once_idle_and_start_again(tmp_path: Path) -> None
     busy = workers.submit(record, 1)  # a task already queued is still done
     workers.release()
     assert busy is not None
-    assert np.array_equal(_array_from_raw(*workers.result(busy, 1)), written.pixels[1])
+    assert np.array_equal(_array(workers.result(busy, 1)), written.pixels[1])
     deadline = time.monotonic() + 30
     while workers.running() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -246,7 +247,7 @@ def test_a_large_scan_of_uncompressed_files_lets_the_workers_go(
     monkeypatch.setattr(discovery, "_CHUNK", 5)
     gen.write_tiny_series(tmp_path, count=60)
     assert workers.wait_ready(60)
-    study = Study([str(tmp_path)])
+    study = Session([str(tmp_path)])
     study.scan()
     assert len(study.files) == 60
     deadline = time.monotonic() + 30
@@ -272,7 +273,7 @@ def test_workers_ignore_what_the_interpreter_prints(tmp_path: Path) -> None:
         record = read_record({str(written.path)!r})[0]
         assert workers.wait_ready(60), "no worker became ready"
         future = workers.submit(record, 1)
-        body, headers = workers.result(future, 1)
+        body, description = workers.result(future, 1)
         print("decoded", len(body))
         workers.shutdown()
         """
@@ -283,3 +284,8 @@ def test_workers_ignore_what_the_interpreter_prints(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert f"decoded {32 * 32 * 2}" in done.stdout
+
+
+def _array(entry: tuple[bytes, FrameDescription]) -> np.ndarray:
+    body, description = entry
+    return description.array(body)

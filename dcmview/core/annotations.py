@@ -16,7 +16,7 @@ import os
 import pathlib
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from dcmview.core.embed_csv import (
@@ -220,6 +220,25 @@ class AnnotationStore:
             self._dirty = self._dirty or new != old
         payload = to_payload(new)
         return payload, etag_of(payload)
+
+    def put_many(self, bodies: Mapping[int, object]) -> None:
+        """Replace the ROIs of several files at once: every body is validated before any is
+        applied, so an invalid one raises (naming its file) and changes nothing."""
+        parsed: dict[int, tuple[Roi, ...]] = {}
+        for index, body in bodies.items():
+            file = self._file(index)
+            try:
+                parsed[index] = parse_payload(body, file.shape or _NO_PIXELS)
+            except InvalidAnnotation as exc:
+                raise InvalidAnnotation(f"file {index}: {exc.message}") from None
+        with self._lock:
+            for index, new in parsed.items():
+                old = self._rois.get(index, ())
+                self._origins[index] = _inherit_origins(
+                    old, self._origins.get(index, ()), new, self._first_row.get(index)
+                )
+                self._rois[index] = new
+                self._dirty = self._dirty or new != old
 
     def rois(self, index: int) -> tuple[Roi, ...]:
         """The current ROIs of one file."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Window:
@@ -97,3 +99,46 @@ class WindowRequest:
     def key(self) -> tuple[object, ...]:
         w = self.window
         return (self.mode, w.center if w else None, w.width if w else None)
+
+
+@dataclass(frozen=True)
+class FrameDescription:
+    """What the decoded samples of one frame are: enough to rebuild the array and to window it.
+
+    ``/raw`` answers carry it as ``X-Frame-*`` headers (written by the router, not here).
+    """
+
+    rows: int
+    columns: int
+    bits_allocated: int  # of the samples as served (8, 16 or 32), not necessarily the file's
+    bits_stored: int
+    signed: bool
+    samples_per_pixel: int
+    photometric: str
+    rescale_slope: float
+    rescale_intercept: float
+    default_window: Window | None
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return np.dtype(f"<{'i' if self.signed else 'u'}{self.bits_allocated // 8}")
+
+    def array(self, body: bytes) -> np.ndarray:
+        """The samples of ``body`` (little-endian, interleaved) as an array, without a copy."""
+        arr = np.frombuffer(body, dtype=self.dtype)
+        spp = self.samples_per_pixel
+        return arr.reshape((self.rows, self.columns, spp) if spp > 1 else (self.rows, self.columns))
+
+
+@dataclass(frozen=True)
+class AppliedWindow:
+    """How a display PNG was windowed: ``applied`` is "linear", "voi_lut" or "full_dynamic"
+    (None for colour, which is not windowed); ``window`` is set for linear windows."""
+
+    applied: str | None = None
+    window: Window | None = None
+
+
+# A cache entry: a decoded frame's bytes and what they are; a display PNG and how it was windowed.
+RawEntry = tuple[bytes, FrameDescription]
+DisplayEntry = tuple[bytes, AppliedWindow]

@@ -1,7 +1,8 @@
 """A decoded frame to what leaves the server: raw little-endian samples, or a windowed PNG.
 
-Both come with the headers that describe them (SPEC §3). Functions here are pure: the header
-dataset (for LUTs and palettes) is passed in by the caller.
+Both come with a typed description (:class:`~.model.FrameDescription`,
+:class:`~.model.AppliedWindow`); the router turns those into the headers of SPEC §3. Functions
+here are pure: the header dataset (for LUTs and palettes) is passed in by the caller.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut
 
 from .errors import PixelDecodeFailed
-from .model import FileRecord, PixelLayout, WindowRequest
+from .model import (
+    AppliedWindow,
+    DisplayEntry,
+    FileRecord,
+    FrameDescription,
+    PixelLayout,
+    RawEntry,
+    WindowRequest,
+)
 from .png import encode_png
 from .windowing import (
     VoiLut,
@@ -27,28 +36,25 @@ from .windowing import (
 )
 
 
-def raw_frame(record: FileRecord, arr: np.ndarray) -> tuple[bytes, dict[str, str]]:
-    """Decoded samples as little-endian interleaved bytes, and the X-Frame-* headers."""
+def raw_frame(record: FileRecord, arr: np.ndarray) -> RawEntry:
+    """Decoded samples as little-endian interleaved bytes, and what they are."""
     layout = _layout(record)
     data = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("<"), copy=False))
     spp = data.shape[2] if data.ndim == 3 else 1
-    photometric = "RGB" if spp == 3 else layout.photometric
-    slope, intercept = layout.rescale_slope, layout.rescale_intercept
-    headers = {
-        "X-Frame-Rows": str(data.shape[0]),
-        "X-Frame-Columns": str(data.shape[1]),
-        "X-Frame-Bits-Allocated": str(data.dtype.itemsize * 8),
-        "X-Frame-Bits-Stored": str(min(layout.bits_stored, data.dtype.itemsize * 8)),
-        "X-Frame-Pixel-Representation": "1" if data.dtype.kind == "i" else "0",
-        "X-Frame-Samples-Per-Pixel": str(spp),
-        "X-Frame-Photometric-Interpretation": photometric,
-        "X-Frame-Rescale-Slope": _num(slope),
-        "X-Frame-Rescale-Intercept": _num(intercept),
-    }
-    if layout.default_window is not None:
-        headers["X-Frame-Default-Wc"] = _num(layout.default_window.center)
-        headers["X-Frame-Default-Ww"] = _num(layout.default_window.width)
-    return data.tobytes(), headers
+    bits = data.dtype.itemsize * 8
+    description = FrameDescription(
+        rows=data.shape[0],
+        columns=data.shape[1],
+        bits_allocated=bits,
+        bits_stored=min(layout.bits_stored, bits),
+        signed=data.dtype.kind == "i",
+        samples_per_pixel=spp,
+        photometric="RGB" if spp == 3 else layout.photometric,
+        rescale_slope=layout.rescale_slope,
+        rescale_intercept=layout.rescale_intercept,
+        default_window=layout.default_window,
+    )
+    return data.tobytes(), description
 
 
 def display_frame(
@@ -56,10 +62,10 @@ def display_frame(
     arr: np.ndarray,
     header: Callable[[], Dataset],
     request: WindowRequest,
-) -> tuple[bytes, dict[str, str]]:
-    """The frame as a PNG a browser can show (8-bit grey or RGB) and the window headers."""
+) -> DisplayEntry:
+    """The frame as a PNG a browser can show (8-bit grey or RGB) and how it was windowed."""
     layout = _layout(record)
-    headers: dict[str, str] = {}
+    applied = AppliedWindow()
     if arr.ndim == 3:
         image = colour_to_uint8(arr, layout.bits_stored)
     elif layout.photometric == "PALETTE COLOR":
@@ -67,13 +73,9 @@ def display_frame(
     else:
         values = modality_values(arr, layout, header)
         choice = choose_window(layout, arr, values, request, header)
-        grey = to_display(values, choice, layout.photometric == "MONOCHROME1")
-        image = grey
-        headers["X-Frame-Window-Applied"] = choice.applied
-        if choice.window is not None:
-            headers["X-Frame-Window-Center"] = _num(choice.window.center)
-            headers["X-Frame-Window-Width"] = _num(choice.window.width)
-    return encode_png(np.ascontiguousarray(image)), headers
+        image = to_display(values, choice, layout.photometric == "MONOCHROME1")
+        applied = AppliedWindow(choice.applied, choice.window)
+    return encode_png(np.ascontiguousarray(image)), applied
 
 
 def modality_values(
@@ -142,8 +144,3 @@ def _palette_to_rgb(arr: np.ndarray, ds: Dataset) -> np.ndarray:
 def _layout(record: FileRecord) -> PixelLayout:
     assert record.layout is not None
     return record.layout
-
-
-def _num(value: float) -> str:
-    """A header number: integral values without a trailing .0 (e.g. "40", "-600", "0.5")."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))

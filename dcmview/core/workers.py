@@ -13,7 +13,7 @@ fails) and needs POSIX semaphores that some containers lack. A worker exits when
 closes, so none outlives its parent. They also read the headers of large folders (see
 ``discovery.scan``).
 
-One pool serves the whole process (every Study, every notebook Viewer). It is started by the
+One pool serves the whole process (every Session, every notebook Viewer). It is started by the
 first compressed frame, which is decoded in the calling thread meanwhile (a worker takes about
 half a second to import its decoders); until a worker says it is ready, frames are decoded in the
 calling thread as before. Idle workers exit; :func:`shutdown` stops them at once (the server
@@ -35,10 +35,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 from .errors import DcmviewError, PixelDecodeFailed
-from .model import FileRecord
+from .model import FileRecord, RawEntry
 from .transfer_syntaxes import GIL_HOLDING_DECODERS, decoder_of
-
-RawEntry = tuple[bytes, dict[str, str]]
 
 # RLE (~1 ms a frame, less than the trip to a worker and back) stays in the process; its next
 # frame is read ahead in a thread instead, while the client is busy with the current one.
@@ -71,7 +69,7 @@ def read_ahead_depth(record: FileRecord) -> int:
 
 
 def raw_entry(record: FileRecord, frame: int) -> RawEntry:
-    """Decode ``frame`` and describe it (``/raw``'s body and headers)."""
+    """Decode ``frame`` and describe it (``/raw``'s body and what it is)."""
     from .frames import decode_frame
     from .render import raw_frame
 

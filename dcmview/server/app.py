@@ -1,90 +1,50 @@
 """Tornado plumbing: hand API requests to the router, serve the viewer page and its assets.
 
-Everything about DICOM lives in the core and the router; this module only guards the door
-(token, Host, Origin), adds the security headers of SPEC §7 and keeps decoding off the event loop.
+Everything about DICOM lives in the core and the router. This module keeps the door: every
+handler asks the one guard of :mod:`.guard` in ``prepare`` and takes its headers from the one
+table there; decoding runs off the event loop.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import os
 import sys
 import time
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import tornado.web
 from tornado.http1connection import HTTP1Connection
+from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
-from tornado.iostream import StreamClosedError
+from tornado.iostream import IOStream, StreamClosedError
 
 from ..api import MAX_BODY_BYTES, Api, ApiRequest, ApiResponse, error_response
 from ..core.errors import DcmviewError, PayloadTooLarge
+from .guard import HEADERS, Forbidden, Guard, same_origin
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' blob: data:; connect-src 'self'; worker-src 'self' blob:; "
-    "frame-ancestors 'self'; base-uri 'self'; object-src 'none'"
-)
-# On every answer (SPEC §7); the page adds its Content-Security-Policy.
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
-# Tornado refuses bodies above this outright (a bare 400). API bodies are streamed instead: one
-# over the router's limit (MAX_BODY_BYTES) is read and dropped up to this size, then answered 413
-# after it; a larger one is answered 413 at once and the connection closed.
+# API bodies are streamed (ApiHandler): one over the router's limit (MAX_BODY_BYTES) is read and
+# dropped up to this size, then answered 413 after it; a larger one is answered 413 at once and
+# the connection closed.
 MAX_HTTP_BODY = 16 * 1024 * 1024
+# Every other path takes no body worth keeping. Tornado buffers a body before the handler runs:
+# with the API's bound here, 40 stalled uploads to "/" held 600 MB.
+MAX_OTHER_BODY = 64 * 1024
+# A body must keep arriving; an idle keep-alive connection is let go (browsers reconnect).
+BODY_TIMEOUT = 30.0
+IDLE_CONNECTION_TIMEOUT = 120.0
 # Response bodies larger than this go out in pieces of this size (see _stream_response).
 _PIECE = 1024 * 1024
-
-
-class Unauthorized(DcmviewError):
-    code = "unauthorized"
-    status = 401
-
-
-class Forbidden(DcmviewError):
-    code = "forbidden"
-    status = 403
-
-
-@dataclass
-class Guard:
-    """Who may talk to the server: the token, and the Host allow-list used without one."""
-
-    token: str | None
-    check_host: bool = False
-    allowed_hosts: set[str] = field(default_factory=set)
-
-    def host_allowed(self, host_header: str) -> bool:
-        if not self.check_host:
-            return True
-        host = _hostname(host_header)
-        if host in self.allowed_hosts or host in LOOPBACK_NAMES:
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
-
-    def token_ok(self, authorization: str, token_header: str = "") -> bool:
-        """``Authorization: Bearer <token>``, or the same token in ``X-Dcmview-Token``.
-
-        The viewer page uses the second: behind JupyterHub's proxy an ``Authorization`` header
-        is read by the hub itself, which would look up our token as a hub token on every request.
-        """
-        if self.token is None:
-            return True
-        value = token_header.strip()
-        if not value:
-            scheme, _, value = authorization.partition(" ")
-            if scheme.lower() != "bearer":
-                return False
-        return hmac.compare_digest(value.strip().encode(), self.token.encode())
+# What Tornado writes itself to a malformed request (no handler runs), and what we send instead.
+_BARE_400 = b"HTTP/1.1 400 Bad Request\r\n\r\n"
+_FULL_400 = (
+    b"HTTP/1.1 400 Bad Request\r\n"
+    + b"".join(f"{k}: {v}\r\n".encode() for k, v in HEADERS["data"].items())
+    + b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+)
+_JSON = "application/json; charset=utf-8"
 
 
 @dataclass
@@ -100,6 +60,7 @@ class Activity:
 class _Base(tornado.web.RequestHandler):
     guard: Guard
     activity: Activity
+    kind = "data"  # the row of the header table (guard.HEADERS) this handler's answers take
 
     def initialize(self, guard: Guard, activity: Activity, **_: Any) -> None:
         self.guard = guard
@@ -107,23 +68,27 @@ class _Base(tornado.web.RequestHandler):
 
     def set_default_headers(self) -> None:
         self.clear_header("Server")
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in HEADERS[self.kind].items():
             self.set_header(name, value)
 
     def compute_etag(self) -> str | None:
         # Tornado would hash every body (SHA1 of multi-megabyte frames); our data is no-store.
         return None
 
+    def needs_token(self) -> bool:
+        return False
+
     def prepare(self) -> None:
         self.activity.touch()
-        if not self.guard.host_allowed(self.request.host or ""):
-            self._send_error(
-                Forbidden("this Host is not allowed; use a loopback address or --allow-host")
-            )
-            return
-
-    def _send_error(self, exc: DcmviewError) -> None:
-        self._write_response(error_response(exc))
+        headers = self.request.headers
+        refusal = self.guard.refusal(
+            self.request.host or "",
+            headers.get("Authorization", ""),
+            headers.get("X-Dcmview-Token", ""),
+            data=self.needs_token(),
+        )
+        if refusal is not None:
+            self._write_response(error_response(refusal))
 
     def _write_response(self, response: ApiResponse) -> None:
         self._set_response_headers(response)
@@ -133,7 +98,8 @@ class _Base(tornado.web.RequestHandler):
         self.set_status(response.status)
         for name, value in response.headers.items():
             self.set_header(name, value)
-        self.set_header("Cache-Control", "no-store")
+        if response.status >= 400:  # an error on a page path is data, never cached
+            self.set_header("Cache-Control", HEADERS["data"]["Cache-Control"])
 
     async def _stream_response(self, response: ApiResponse) -> None:
         """Send a large body in pieces, each written before the next is handed over.
@@ -157,19 +123,18 @@ class _Base(tornado.web.RequestHandler):
         self.finish()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        # Tornado's own errors (bad request line, body too large...) in our JSON shape.
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
+        # Tornado's own errors (bad request, body too large...) in our JSON shape.
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
             status_code, "error"
         )
-        reason = self._reason or "error"
-        self.finish({"code": code, "error": reason})
+        self.set_header("Content-Type", _JSON)
+        self.set_header("Cache-Control", HEADERS["data"]["Cache-Control"])
+        self.finish({"code": code, "error": self._reason or "error"})
 
 
 @tornado.web.stream_request_body
 class ApiHandler(_Base):
-    """Every ``/api/...`` request: checks, then the router (in a worker when it decodes).
+    """Every ``/api/...`` request: the door, then the router (in a worker when it decodes).
 
     The body is streamed in rather than buffered by Tornado, so that a body over the limit gets
     the JSON 413 with the security headers (not Tornado's bare 400) and is never kept in memory.
@@ -184,16 +149,27 @@ class ApiHandler(_Base):
         self._body = bytearray()
         self._body_size = 0
 
+    def needs_token(self) -> bool:
+        return self.path_args[:1] != ["health"]
+
     def prepare(self) -> None:
         connection = self.request.connection
         if isinstance(connection, HTTP1Connection):
             # This handler bounds the body itself (data_received); left to the connection, a
-            # body over MAX_HTTP_BODY would get a bare 400 written after our answer.
+            # large body would get a bare 400 written after our answer.
             connection.set_max_body_size(sys.maxsize)
         super().prepare()
         if self._finished:
             return
-        declared = self.request.headers.get("Content-Length", "").strip()
+        headers = self.request.headers
+        if self.request.method not in ("GET", "HEAD") and not same_origin(
+            self.request.host or "", headers.get("Origin"), headers.get("Sec-Fetch-Site")
+        ):
+            self._write_response(
+                error_response(Forbidden("cross-origin requests may not change anything"))
+            )
+            return
+        declared = headers.get("Content-Length", "").strip()
         if declared.isdigit() and int(declared) > MAX_HTTP_BODY:
             self._refuse_body()
 
@@ -211,26 +187,15 @@ class ApiHandler(_Base):
     def _refuse_body(self) -> None:
         # Answered before the body ends: Tornado then closes the connection instead of reading on.
         self._body.clear()
-        self._send_error(_too_large())
+        self._write_response(error_response(_too_large()))
 
     async def _dispatch(self, path: str) -> None:
         if self._finished:
             return
-        method = self.request.method or "GET"
-        headers = self.request.headers
-        if path != "health" and not self.guard.token_ok(
-            headers.get("Authorization", ""), headers.get("X-Dcmview-Token", "")
-        ):
-            self._send_error(
-                Unauthorized("a valid token is required: open the URL printed by dcmview")
-            )
-            return
-        if method not in ("GET", "HEAD") and not self._same_origin():
-            self._send_error(Forbidden("cross-origin requests may not change anything"))
-            return
         if self._body_size > MAX_BODY_BYTES:
-            self._send_error(_too_large())
+            self._write_response(error_response(_too_large()))
             return
+        method = self.request.method or "GET"
         request = ApiRequest(
             method="GET" if method == "HEAD" else method,
             path="api/" + path,
@@ -238,28 +203,17 @@ class ApiHandler(_Base):
             headers={k.lower(): v for k, v in self.request.headers.items()},
             body=bytes(self._body),
         )
-        if not self.api.is_blocking(request.method, request.path):
-            response = self.api.handle(request)
+        # Matched once. Cache hits of plain frame GETs were answered in front (cached.py).
+        route = self.api.route(request.method, request.path)
+        if route.blocking:
+            response = await IOLoop.current().run_in_executor(
+                self.executor, self.api.answer, route, request
+            )
         else:
-            hit = self.api.cached(request)
-            if hit is not None:
-                response = hit
-            else:
-                response = await IOLoop.current().run_in_executor(
-                    self.executor, self.api.handle, request
-                )
+            response = self.api.answer(route, request)
         if method == "HEAD":
             response = ApiResponse(response.status, response.headers, b"")
         await self._stream_response(response)
-
-    def _same_origin(self) -> bool:
-        site = self.request.headers.get("Sec-Fetch-Site")
-        if site is not None and site not in ("same-origin", "none"):
-            return False
-        origin = self.request.headers.get("Origin")
-        if origin is None:
-            return True
-        return urlsplit(origin).netloc.lower() == (self.request.host or "").lower()
 
     async def get(self, path: str) -> None:
         await self._dispatch(path)
@@ -291,12 +245,12 @@ def _too_large() -> PayloadTooLarge:
 class PageHandler(_Base):
     """The viewer page at ``/`` (no data in it; the token travels in the URL fragment)."""
 
+    kind = "page"
+
     def get(self) -> None:
         if self._finished:
             return
-        self.set_header("Content-Security-Policy", PAGE_CSP)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Cache-Control", "no-cache")
         with open(os.path.join(STATIC_DIR, "index.html"), "rb") as fp:
             self.finish(fp.read())
 
@@ -311,15 +265,12 @@ class AssetHandler(tornado.web.StaticFileHandler):
 
     guard: Guard
     activity: Activity
-
-    def set_default_headers(self) -> None:
-        self.clear_header("Server")
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "no-referrer")
+    kind = "asset"
+    set_default_headers = _Base.set_default_headers
 
     def prepare(self) -> None:
         self.activity.touch()
-        if not self.guard.host_allowed(self.request.host or ""):
+        if self.guard.refusal(self.request.host or "", data=False) is not None:
             raise tornado.web.HTTPError(403)
 
     def decode_argument(self, value: bytes, name: str | None = None) -> str:
@@ -342,19 +293,16 @@ class AssetHandler(tornado.web.StaticFileHandler):
                 raise tornado.web.HTTPError(404) from None
             raise
 
-    def set_extra_headers(self, path: str) -> None:
-        self.set_header("Cache-Control", "no-cache")
-
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Type", _JSON)
+        self.set_header("Cache-Control", HEADERS["data"]["Cache-Control"])
         self.finish({"code": "not_found" if status_code == 404 else "error", "error": self._reason})
 
 
 class NotFoundHandler(_Base):
     def get(self, *args: Any) -> None:
         if not self._finished:
-            self._send_error(_NotFoundPage("nothing here"))
+            self._write_response(error_response(_NotFoundPage("nothing here")))
 
     post = put = delete = patch = head = options = get
 
@@ -392,24 +340,28 @@ def make_app(
     )
 
 
-def loopback_host(host: str) -> bool:
-    """True for names and addresses that only this machine can reach."""
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+class Server(HTTPServer):
+    """Tornado's HTTP server, with our headers on the one answer it writes itself: the bare
+    ``400 Bad Request`` to a malformed request, for which no handler runs."""
+
+    def handle_stream(self, stream: IOStream, address: tuple[Any, ...]) -> None:
+        write = stream.write
+
+        def write_with_headers(data: bytes | memoryview, *args: Any, **kwargs: Any) -> Any:
+            if data == _BARE_400:
+                data = _FULL_400
+            return write(data, *args, **kwargs)
+
+        stream.write = write_with_headers  # type: ignore[method-assign]
+        super().handle_stream(stream, address)
 
 
-def _hostname(host_header: str) -> str:
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else host
-    if host.count(":") == 1:
-        host = host.split(":", 1)[0]
-    return host.rstrip(".")
-
-
-def allowed_host_set(names: Iterable[str]) -> set[str]:
-    return {_hostname(n) for n in names}
+def make_server(delegate: Any) -> Server:
+    """The HTTP server in front of ``delegate`` (the app, or the cached-frame fast path)."""
+    return Server(
+        delegate,
+        max_body_size=MAX_OTHER_BODY,
+        body_timeout=BODY_TIMEOUT,
+        idle_connection_timeout=IDLE_CONNECTION_TIMEOUT,
+        xheaders=False,
+    )

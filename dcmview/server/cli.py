@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.filters import FILTER_ALIASES, Filter, parse_filter
-from .launch import LaunchError, Options, Server
+from ..core.session import SessionError
+from .launch import Options, Server
 
 EXAMPLES = (
     """\
@@ -223,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server = Server(options)
         server.bind()
-    except LaunchError as exc:
+    except SessionError as exc:
         print(f"dcmview: {exc}", file=sys.stderr)
         return exc.exit_code
     try:

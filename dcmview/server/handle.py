@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.inputs import FiltersArg, PathsArg, filter_list, path_list
-from .launch import LaunchError, Options, Server
+from ..core.session import SessionError
+from .launch import Options, Server
 
 _LIVE: weakref.WeakSet[ViewHandle] = weakref.WeakSet()
 
@@ -85,11 +86,11 @@ class ViewHandle:
 
     def annotations(self) -> dict[str, dict[str, Any]]:
         """Current in-memory ROIs: ``{file path: {"num_roi", "roi_coords", "roi_frames"}}``."""
-        return self._server.study.annotations_by_path()
+        return self._server.session.annotations_by_path()
 
     def export_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write the ROIs as an EMBED CSV to ``path`` (counts as an export: no recovery file)."""
-        return self._server.study.write_export(path)
+        return self._server.session.write_export(path)
 
     def __enter__(self) -> ViewHandle:
         return self
@@ -138,7 +139,7 @@ def view(
     try:
         server = Server(options)
         server.bind()
-    except LaunchError as exc:
+    except SessionError as exc:
         raise (ValueError if exc.exit_code == 2 else OSError)(str(exc)) from None
     handle = ViewHandle(server)
     handle._start()

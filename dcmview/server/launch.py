@@ -24,28 +24,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TextIO
 
-from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets, bind_unix_socket
 
 from ..api import Api, ServerInfo
-from ..core import annotations as ann
 from ..core.filters import Filter
-from ..core.study import ScanCancelled, Study
-from .app import MAX_HTTP_BODY, Activity, Guard, allowed_host_set, loopback_host, make_app
+from ..core.session import (
+    EXIT_NO_FILES,
+    EXIT_OK,
+    ScanCancelled,
+    SessionError,
+    open_session,
+)
+from .app import Activity, make_app, make_server
 from .cached import FastFrames
+from .guard import Guard, allowed_host_set, loopback_host
 from .tunnel import Tunnel, manual_instructions
-
-EXIT_OK = 0
-EXIT_NO_FILES = 1
-EXIT_USAGE = 2
-
-
-class LaunchError(Exception):
-    """A problem that stops the server before it serves; ``exit_code`` says how to exit."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @dataclass
@@ -72,32 +65,22 @@ class Options:
 
 
 class Server:
-    """One running dcmview: its socket, study, router and event loop."""
+    """One running dcmview: its socket, session, router and event loop."""
 
     def __init__(self, options: Options, out: TextIO | None = None, err: TextIO | None = None):
         self.options = options
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.token = _token(options.token)
-        document = None
-        if options.annotations:
-            try:
-                document = ann.read_csv(options.annotations)
-            except ann.CsvError as exc:
-                raise LaunchError(f"invalid annotations CSV: {exc}", EXIT_USAGE) from exc
-            except OSError as exc:
-                raise LaunchError(
-                    f"cannot read annotations CSV {options.annotations}: {exc.strerror}", EXIT_USAGE
-                ) from exc
-        self.study = Study(
+        self.session = open_session(
             options.paths,
-            recursive=options.recursive,
+            annotations=options.annotations,
             filters=options.filters,
-            annotations=document,
+            recursive=options.recursive,
             cache_budget=options.cache_budget,
         )
         self.info = ServerInfo()
-        self.api = Api(self.study, self.info)
+        self.api = Api(self.session, self.info)
         self.activity = Activity()
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dcmview-decode")
         self.guard = Guard(
@@ -124,14 +107,14 @@ class Server:
             try:
                 self.sockets = [bind_unix_socket(o.unix_socket, mode=0o600)]
             except OSError as exc:
-                raise LaunchError(f"cannot listen on {o.unix_socket}: {exc.strerror}", 1) from exc
+                raise SessionError(f"cannot listen on {o.unix_socket}: {exc.strerror}", 1) from exc
             return
         try:
             self.sockets = bind_sockets(o.port, o.host)
         except OSError as exc:
             if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
-                raise LaunchError(f"port {o.port} is already in use — try --port 0", 1) from exc
-            raise LaunchError(f"cannot listen on {o.host}:{o.port}: {exc.strerror}", 1) from exc
+                raise SessionError(f"port {o.port} is already in use — try --port 0", 1) from exc
+            raise SessionError(f"cannot listen on {o.host}:{o.port}: {exc.strerror}", 1) from exc
         self.port = self.sockets[0].getsockname()[1]
 
     @property
@@ -185,7 +168,7 @@ class Server:
         self._stop = asyncio.Event()
         app = make_app(self.api, self.guard, self.activity, executor=self.executor)
         frames = FastFrames(app, self.api, self.guard, self.activity)
-        http = HTTPServer(frames, max_body_size=MAX_HTTP_BODY, xheaders=False)
+        http = make_server(frames)
         if not self.sockets:
             self.bind()
         http.add_sockets(self.sockets)
@@ -204,7 +187,7 @@ class Server:
             await self._stop.wait()
         finally:
             self._stopping = True
-            self.study.cancel()
+            self.session.cancel()
             if self._scan_thread is not None:
                 self._scan_thread.join(5)
             if self.tunnel is not None:
@@ -212,8 +195,7 @@ class Server:
             http.stop()
             await asyncio.wait_for(http.close_all_connections(), timeout=2)
             self.executor.shutdown(wait=True, cancel_futures=True)
-            if "dcmview.core.workers" in sys.modules:  # imported when a frame was decoded
-                sys.modules["dcmview.core.workers"].shutdown()
+            self.session.close()
             self._remove_socket_file()
             self._save_recovery()
 
@@ -237,19 +219,19 @@ class Server:
     def _scan(self) -> None:
         progress = _Progress(self.err) if _is_tty(self.err) else None
         try:
-            self.study.scan(progress=progress)
+            self.session.scan(progress=progress)
         except ScanCancelled:
             return
-        except ann.CsvError as exc:
-            self.study.scan_error = str(exc)
+        except SessionError as exc:
+            self.session.scan_error = str(exc)
             if progress:
                 progress.clear()
-            self._say(f"invalid annotations CSV: {exc}", err=True)
-            self.stop(EXIT_USAGE)
+            self._say(str(exc), err=True)
+            self.stop(exc.exit_code)
             return
         except Exception as exc:  # never leave the server half-alive without saying why
-            self.study.scan_error = f"{type(exc).__name__}: {exc}"
-            self._say(f"the scan failed: {self.study.scan_error}", err=True)
+            self.session.scan_error = f"{type(exc).__name__}: {exc}"
+            self._say(f"the scan failed: {self.session.scan_error}", err=True)
             self.stop(EXIT_NO_FILES)
             return
         if progress:
@@ -281,7 +263,7 @@ class Server:
             self._say(f"  {line}", err=True)
 
     def _report_scan(self) -> None:
-        s = self.study
+        s = self.session
         n = len(s.files)
         reasons = Counter(e.reason for e in s.discovery if e.disposition == "skipped")
         detail = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common(4))
@@ -324,7 +306,7 @@ class Server:
             self._say("press Ctrl+C to stop")
 
     def _save_recovery(self) -> None:
-        store = self.study.store
+        store = self.session.store
         if store is None or not store.dirty:
             return
         try:

@@ -1,11 +1,13 @@
-"""The registry of one session: the files found, their caches and their annotations.
+"""One dcmview session: the files found (from many studies), their caches and their annotations.
 
-A :class:`Study` is what both front ends hold. It is filled by :meth:`Study.scan` (run in the
-background by the server, so the port answers before a large folder is read) and then answers
-every data question of the API.
+A :class:`Session` is what both front ends hold, built by :func:`open_session` from what the user
+gave (paths, an annotations CSV, filters, recursion, a cache budget). It is filled by
+:meth:`Session.scan` (run in the background by the server, so the port answers before a large
+folder is read), then answers every data question of the API, and :meth:`Session.close` ends
+what it started.
 
 The modules that need pydicom (discovery, frames, render, tags) are imported where they are
-first used, not here: the server creates its Study before it answers its first request, and
+first used, not here: the server creates its Session before it answers its first request, and
 pydicom's import (~150 ms) then happens in the scan thread instead of delaying that answer.
 """
 
@@ -13,21 +15,20 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from . import annotations as ann
 from .cache import ByteLRU
 from .errors import DcmviewError, NotFound, PixelDecodeFailed
 from .filters import Filter
-from .model import DiscoveryEntry, FileRecord, WindowRequest
+from .model import DiscoveryEntry, DisplayEntry, FileRecord, RawEntry, WindowRequest
 from .transfer_syntaxes import syntax_name
 
 if TYPE_CHECKING:
@@ -36,6 +37,17 @@ if TYPE_CHECKING:
 DEFAULT_DISPLAY_BUDGET = 256 * 1024 * 1024
 DEFAULT_RAW_BUDGET = 384 * 1024 * 1024
 _HEADER_CACHE_SIZE = 16
+EXIT_OK = 0
+EXIT_NO_FILES = 1
+EXIT_USAGE = 2
+
+
+class SessionError(ValueError):
+    """A problem that ends a session before it serves; ``exit_code`` says how a CLI exits."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class NotReady(DcmviewError):
@@ -47,10 +59,38 @@ class ScanCancelled(Exception):
     """The session ended before the scan did."""
 
 
-RawEntry = tuple[bytes, dict[str, str]]
+def open_session(
+    paths: Sequence[str],
+    *,
+    annotations: str | os.PathLike[str] | None = None,
+    filters: Iterable[Filter] = (),
+    recursive: bool = True,
+    cache_budget: int | None = None,
+) -> Session:
+    """The one way a front end makes a session from the user's inputs (not scanned yet).
+
+    Raises :class:`SessionError` (exit code 2) when the annotations CSV cannot be read or parsed.
+    """
+    document = None
+    if annotations is not None:
+        try:
+            document = ann.read_csv(annotations)
+        except ann.CsvError as exc:
+            raise SessionError(f"invalid annotations CSV: {exc}", EXIT_USAGE) from exc
+        except OSError as exc:
+            raise SessionError(
+                f"cannot read annotations CSV {os.fspath(annotations)}: {exc.strerror}", EXIT_USAGE
+            ) from exc
+    return Session(
+        paths,
+        recursive=recursive,
+        filters=filters,
+        annotations=document,
+        cache_budget=cache_budget,
+    )
 
 
-class Study:
+class Session:
     """Files, caches and annotations of one dcmview session (in memory only)."""
 
     def __init__(
@@ -70,7 +110,7 @@ class Study:
         self.cwd = cwd
         self.server_start_ms = int(time.time() * 1000)
         display_budget, raw_budget = split_budget(cache_budget)
-        self.display_cache: ByteLRU[RawEntry] = ByteLRU(display_budget)
+        self.display_cache: ByteLRU[DisplayEntry] = ByteLRU(display_budget)
         self.raw_cache: ByteLRU[RawEntry] = ByteLRU(raw_budget)
         self.files: list[FileRecord] = []
         # ``files`` and ``discovery`` as JSON text, set with them when the scan completes.
@@ -88,12 +128,18 @@ class Study:
         """Stop a scan in progress (the session is ending); it raises ScanCancelled."""
         self._cancelled.set()
 
+    def close(self) -> None:
+        """End what this session started: a scan in progress, its hold on the decode workers."""
+        self.cancel()
+        if "dcmview.core.workers" in sys.modules:  # imported when a frame was decoded
+            sys.modules["dcmview.core.workers"].shutdown()
+
     # -- discovery ------------------------------------------------------------------------
     def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Read every header, then publish the ordered registry and its annotation store.
 
-        Raises ``annotations.CsvError`` when a matched CSV row is invalid; nothing is published
-        then.
+        Raises :class:`SessionError` (exit code 2) when a matched CSV row is invalid; nothing is
+        published then.
         """
 
         def tick(scanned: int, loaded: int) -> None:
@@ -116,7 +162,10 @@ class Study:
         loaded = [
             ann.LoadedFile(index=i, path=r.path, shape=_shape(r)) for i, r in enumerate(records)
         ]
-        store = ann.AnnotationStore(loaded, self.document, cwd=self.cwd)
+        try:
+            store = ann.AnnotationStore(loaded, self.document, cwd=self.cwd)
+        except ann.CsvError as exc:
+            raise SessionError(f"invalid annotations CSV: {exc}", EXIT_USAGE) from exc
         # The file list never changes once published: encoded here, in the scan's thread, it
         # costs /api/files nothing (10,000 files are ~8 MB of JSON, ~150 ms to encode).
         listing = _json([_summary(i, r) for i, r in enumerate(records)])
@@ -153,6 +202,24 @@ class Study:
         """Current ROIs of every file that has some, keyed by file path (for Python callers)."""
         store = self.annotation_store()
         return {self.files[i].path: payload for i, payload in store.all_payloads().items()}
+
+    def set_annotations(self, rois: Mapping[str | int, Mapping[str, Any]]) -> None:
+        """Replace the ROIs of some files: ``{path or index: payload}``, all or nothing.
+
+        Raises ValueError naming the first unknown file or invalid payload; nothing changes then.
+        """
+        store = self.annotation_store()
+        by_path = {r.path: i for i, r in enumerate(self.files)}
+        targets: dict[int, Mapping[str, Any]] = {}
+        for key, payload in rois.items():
+            index = key if isinstance(key, int) else by_path.get(os.path.abspath(key))
+            if index is None or not 0 <= index < len(self.files):
+                raise ValueError(f"no loaded file {key!r}")
+            targets[index] = payload
+        try:
+            store.put_many(targets)
+        except DcmviewError as exc:
+            raise ValueError(exc.message) from None
 
     def write_export(self, path: str | os.PathLike[str]) -> Path:
         """Write the annotations export CSV to ``path`` (chosen by the user) and return it."""
@@ -194,18 +261,19 @@ class Study:
         return tag_tree(self.header(index), self.record(index).pixel_data_length)
 
     # -- frames ---------------------------------------------------------------------------
-    def raw(self, index: int, frame: int) -> tuple[bytes, dict[str, str], bool]:
-        """``/raw``: decoded samples and their headers, through the raw cache."""
+    def raw(self, index: int, frame: int) -> tuple[RawEntry, bool]:
+        """``/raw``: decoded samples and what they are, through the raw cache; and whether it
+        was a cache hit."""
         from . import workers
         from .frames import check_frame
 
         record = self.record(index)
         check_frame(record, frame)
-        (body, headers), hit = self.raw_cache.get_or_compute(
+        entry, hit = self.raw_cache.get_or_compute(
             (index, frame), lambda: workers.decode(record, frame), _entry_size
         )
         self._read_ahead(index, record, frame)
-        return body, headers, hit
+        return entry, hit
 
     def _read_ahead(self, index: int, record: FileRecord, frame: int) -> None:
         """Start decoding the next frames of a compressed file (in the worker processes, or a
@@ -224,27 +292,23 @@ class Study:
                 return
             self.raw_cache.adopt(key, future, _entry_size)
 
-    def display(
-        self, index: int, frame: int, request: WindowRequest
-    ) -> tuple[bytes, dict[str, str], bool]:
-        """The display PNG and its window headers, through the display cache."""
+    def display(self, index: int, frame: int, request: WindowRequest) -> tuple[DisplayEntry, bool]:
+        """The display PNG and how it was windowed, through the display cache; and whether it
+        was a cache hit."""
         from .frames import check_frame
         from .render import display_frame
 
         record = self.record(index)
         check_frame(record, frame)
 
-        def compute() -> RawEntry:
-            body, headers, _ = self.raw(index, frame)
-            arr = _array_from_raw(body, headers)
+        def compute() -> DisplayEntry:
+            (body, description), _ = self.raw(index, frame)
+            arr = description.array(body)
             return display_frame(record, arr, lambda: self.header(index), request)
 
-        (body, headers), hit = self.display_cache.get_or_compute(
-            (index, frame, request.key), compute, _entry_size
-        )
-        return body, headers, hit
+        return self.display_cache.get_or_compute((index, frame, request.key), compute, _entry_size)
 
-    def cached_raw(self, index: int, frame: int) -> tuple[bytes, dict[str, str]] | None:
+    def cached_raw(self, index: int, frame: int) -> RawEntry | None:
         """``/raw`` from the cache only (None on a miss): cheap enough for the event loop.
 
         A hit on a compressed file reads ahead too (handing work to the workers is cheap)."""
@@ -253,9 +317,7 @@ class Study:
             self._read_ahead(index, self.files[index], frame)
         return entry
 
-    def cached_display(
-        self, index: int, frame: int, request: WindowRequest
-    ) -> tuple[bytes, dict[str, str]] | None:
+    def cached_display(self, index: int, frame: int, request: WindowRequest) -> DisplayEntry | None:
         """The display PNG from the cache only (None on a miss)."""
         return self.display_cache.peek((index, frame, request.key))
 
@@ -322,16 +384,5 @@ def _shape(record: FileRecord) -> ann.ImageShape | None:
     return ann.ImageShape(rows=layout.rows, columns=layout.columns, frame_count=layout.frame_count)
 
 
-def _entry_size(entry: RawEntry) -> int:
+def _entry_size(entry: RawEntry | DisplayEntry) -> int:
     return len(entry[0]) + 512
-
-
-def _array_from_raw(body: bytes, headers: dict[str, str]) -> np.ndarray:
-    rows = int(headers["X-Frame-Rows"])
-    cols = int(headers["X-Frame-Columns"])
-    spp = int(headers["X-Frame-Samples-Per-Pixel"])
-    bits = int(headers["X-Frame-Bits-Allocated"])
-    signed = headers["X-Frame-Pixel-Representation"] == "1"
-    dtype = np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
-    arr = np.frombuffer(body, dtype=dtype)
-    return arr.reshape((rows, cols, spp) if spp > 1 else (rows, cols))
