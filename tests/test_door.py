@@ -85,9 +85,7 @@ def test_a_large_body_to_a_page_path_is_refused_before_it_is_sent(
     open_server: DcmviewProcess,
 ) -> None:
     # Nothing of the body is sent: a server that waited to buffer it would never answer.
-    head = (
-        f"POST / HTTP/1.1\nHost: 127.0.0.1:{open_server.port}\nContent-Length: {1024 * 1024}"
-    )
+    head = f"POST / HTTP/1.1\nHost: 127.0.0.1:{open_server.port}\nContent-Length: {1024 * 1024}"
     reply = raw_exchange(open_server, head, timeout=10)
     assert reply.status == 400
     assert reply.header("X-Content-Type-Options") == "nosniff"
