@@ -76,3 +76,24 @@ def test_mammography_size_frame(encoded) -> None:
     image = Image.open(io.BytesIO(png.body))
     assert image.size == (2500, 3000) and image.mode == "L"
     assert np.asarray(image).std() > 10
+
+
+@pytest.mark.parametrize("syntax", SUPPORTED, ids=lambda s: s.name)
+def test_the_table_says_how_pixel_data_is_stored_as_pydicom_does(syntax) -> None:
+    from pydicom.uid import UID
+
+    from dcmview.core.transfer_syntaxes import is_deflated, is_encapsulated, native_byte_order
+
+    uid = UID(syntax.uid)
+    assert is_encapsulated(syntax.uid) == uid.is_encapsulated
+    assert is_deflated(syntax.uid) == uid.is_deflated
+    expected_order = (
+        None if uid.is_encapsulated or uid.is_deflated else "<>"[not uid.is_little_endian]
+    )
+    assert native_byte_order(syntax.uid) == expected_order
+
+
+def test_an_unknown_syntax_is_taken_as_encapsulated() -> None:
+    from dcmview.core.transfer_syntaxes import is_encapsulated, native_byte_order
+
+    assert is_encapsulated("1.2.3.4") and native_byte_order("1.2.3.4") is None

@@ -19,12 +19,12 @@ from .errors import DcmviewError
 from .filters import Filter, text_of
 from .header_values import header_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
+from .transfer_syntaxes import is_deflated, is_encapsulated
 
 # Filter names of the original program, mapped to DICOM keywords.
 _DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 _PIXEL_VRS = (b"OB", b"OW", b"OF", b"OD", b"UN")
-_DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
 def iter_candidate_paths(paths: Sequence[str], recursive: bool) -> Iterator[tuple[str, str | None]]:
@@ -100,7 +100,7 @@ def _inspect(
     layout, pixel_problem = None, None
     tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
     extent: tuple[int | None, int] | None
-    if tsuid == _DEFLATED:
+    if is_deflated(tsuid):
         # The parse position is inside the inflated stream, not the file: trust the header.
         extent = (None, os.path.getsize(path)) if "Rows" in ds else None
     else:
@@ -108,7 +108,7 @@ def _inspect(
     try:
         if extent is not None:
             layout = pixel_layout(ds)
-            if not layout.encapsulated and tsuid != _DEFLATED:
+            if not layout.encapsulated and not is_deflated(tsuid):
                 _check_native_length(layout, extent[1])
     except Exception as exc:
         layout, pixel_problem = None, f"unusable pixel description: {_reason(exc)}"
@@ -202,13 +202,7 @@ def pixel_layout(ds: Dataset) -> PixelLayout:
         pixel_representation=_int(header_value(ds, "PixelRepresentation"), 0) or 0,
         photometric=photometric,
         planar_configuration=_int(header_value(ds, "PlanarConfiguration"), 0) or 0,
-        encapsulated=tsuid
-        not in (
-            "1.2.840.10008.1.2",
-            "1.2.840.10008.1.2.1",
-            "1.2.840.10008.1.2.2",
-            "1.2.840.10008.1.2.1.99",
-        ),
+        encapsulated=is_encapsulated(tsuid),
         rescale_slope=_float(header_value(ds, "RescaleSlope"), 1.0) or 1.0,
         rescale_intercept=_float(header_value(ds, "RescaleIntercept"), 0.0),
         has_modality_lut="ModalityLUTSequence" in ds,

@@ -23,25 +23,24 @@ from .errors import (
     UnsupportedTransferSyntax,
 )
 from .model import FileRecord
-from .transfer_syntaxes import GIL_HOLDING_DECODERS, decoder_of, is_supported, syntax_name
+from .transfer_syntaxes import (
+    GIL_HOLDING_DECODERS,
+    decoder_of,
+    is_deflated,
+    is_supported,
+    native_byte_order,
+    syntax_name,
+)
 
 # Largest decoded frame we accept (bytes): far above any real modality (a 4096² RGB 16-bit frame
 # is 96 MiB) and low enough that a forged header cannot make us allocate gigabytes.
 MAX_FRAME_BYTES = 512 * 1024 * 1024
-DEFLATED = "1.2.840.10008.1.2.1.99"
-# RLE decoders size their output from Rows and Columns, not from the encoded data.
-RLE = "1.2.840.10008.1.2.5"
 # pydicom would pick pylibjpeg-libjpeg for JPEG-LS; CharLS (pyjpegls) is ~4x faster.
 _PLUGIN = {"pyjpegls": "pyjpegls"}
 # GIL-holding decoders never run in parallel in threads anyway; four at once starved every other
 # thread (the event loop answering /api/health waited seconds). One at a time, the others wait
 # here with the GIL released.
 _GIL_HOLDING_DECODE = threading.Lock()
-_NATIVE_BYTE_ORDER = {
-    "1.2.840.10008.1.2": "<",
-    "1.2.840.10008.1.2.1": "<",
-    "1.2.840.10008.1.2.2": ">",
-}
 _PLAIN_PHOTOMETRICS = frozenset({"MONOCHROME1", "MONOCHROME2", "RGB", "PALETTE COLOR"})
 
 
@@ -81,7 +80,8 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     encoded = None
     if layout.encapsulated and record.pixel_data_offset is not None:
         encoded = _encoded_frame(record, frame)
-        if record.transfer_syntax_uid != RLE:
+        # RLE decoders size their output from Rows and Columns, not from the encoded data.
+        if decoder_of(record.transfer_syntax_uid) != "pylibjpeg-rle":
             _check_declared_shape(record, frame, encoded)
     try:
         with warnings.catch_warnings():
@@ -153,14 +153,19 @@ def _decode(record: FileRecord, frame: int, encoded: bytes | None) -> np.ndarray
     native = _native_frame(record, frame)
     if native is not None:
         return native
-    if record.transfer_syntax_uid != DEFLATED:
+    if is_deflated(record.transfer_syntax_uid):
+        return pixel_array(pydicom.dcmread(record.path), index=frame, decoding_plugin=plugin)
+    try:
+        return pixel_array(record.path, index=frame, decoding_plugin=plugin)
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as first:
+        # Some files pydicom reads only when given the whole data set; if that fails too, the
+        # first error is the one that says what is wrong with the file.
         try:
-            return pixel_array(record.path, index=frame, decoding_plugin=plugin)
-        except (MemoryError, RecursionError):
-            raise
+            return pixel_array(pydicom.dcmread(record.path), index=frame, decoding_plugin=plugin)
         except Exception:
-            pass
-    return pixel_array(pydicom.dcmread(record.path), index=frame, decoding_plugin=plugin)
+            raise first from None
 
 
 def _native_frame(record: FileRecord, frame: int) -> np.ndarray | None:
@@ -173,14 +178,14 @@ def _native_frame(record: FileRecord, frame: int) -> np.ndarray | None:
         layout is None
         or offset is None
         or layout.encapsulated
-        or record.transfer_syntax_uid not in _NATIVE_BYTE_ORDER
+        or native_byte_order(record.transfer_syntax_uid) is None
         or layout.bits_allocated not in (8, 16, 32)
         or layout.photometric not in _PLAIN_PHOTOMETRICS
         or layout.samples_per_pixel not in (1, 3)
     ):
         return None
     kind = "i" if layout.pixel_representation == 1 else "u"
-    order = _NATIVE_BYTE_ORDER[record.transfer_syntax_uid]
+    order = native_byte_order(record.transfer_syntax_uid)
     if order == ">" and layout.bits_allocated == 8:
         return None  # big-endian 8-bit data may sit in swapped 16-bit words (VR OW)
     dtype = np.dtype(f"{order}{kind}{layout.bits_allocated // 8}")

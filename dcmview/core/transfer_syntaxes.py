@@ -1,4 +1,4 @@
-"""The one table of transfer syntaxes: what dcmview decodes and how; the README reads it too."""
+"""The one table of transfer syntaxes: how each is stored, what decodes it; the README reads it."""
 
 from __future__ import annotations
 
@@ -10,13 +10,22 @@ class SyntaxSupport:
     uid: str
     name: str
     decoder: str  # "native", or the plugin that decodes it (pydicom's name after the dash)
+    # How Pixel Data is stored: "<" or ">" for native samples at a known offset, "deflate" for
+    # native samples inside one zlib stream (no offset), "" for encapsulated fragments.
+    storage: str = ""
+
+    @property
+    def encapsulated(self) -> bool:
+        return self.storage == ""
 
 
 SUPPORTED: tuple[SyntaxSupport, ...] = (
-    SyntaxSupport("1.2.840.10008.1.2", "Implicit VR Little Endian", "native"),
-    SyntaxSupport("1.2.840.10008.1.2.1", "Explicit VR Little Endian", "native"),
-    SyntaxSupport("1.2.840.10008.1.2.1.99", "Deflated Explicit VR Little Endian", "native"),
-    SyntaxSupport("1.2.840.10008.1.2.2", "Explicit VR Big Endian", "native"),
+    SyntaxSupport("1.2.840.10008.1.2", "Implicit VR Little Endian", "native", "<"),
+    SyntaxSupport("1.2.840.10008.1.2.1", "Explicit VR Little Endian", "native", "<"),
+    SyntaxSupport(
+        "1.2.840.10008.1.2.1.99", "Deflated Explicit VR Little Endian", "native", "deflate"
+    ),
+    SyntaxSupport("1.2.840.10008.1.2.2", "Explicit VR Big Endian", "native", ">"),
     SyntaxSupport("1.2.840.10008.1.2.5", "RLE Lossless", "pylibjpeg-rle"),
     SyntaxSupport("1.2.840.10008.1.2.4.50", "JPEG Baseline (Process 1)", "pylibjpeg-libjpeg"),
     SyntaxSupport("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 and 4)", "pylibjpeg-libjpeg"),
@@ -50,6 +59,24 @@ def syntax_name(uid: str) -> str:
 
     name = UID(uid).name if uid else ""
     return name if name and name != uid else (uid or "unknown")
+
+
+def is_encapsulated(uid: str) -> bool:
+    """True when Pixel Data of this syntax is in fragments (unknown syntaxes are assumed to be)."""
+    known = _BY_UID.get(uid)
+    return known is None or known.encapsulated
+
+
+def is_deflated(uid: str) -> bool:
+    """True for the deflated syntax: the whole data set is one zlib stream, with no offsets."""
+    known = _BY_UID.get(uid)
+    return known is not None and known.storage == "deflate"
+
+
+def native_byte_order(uid: str) -> str | None:
+    """``"<"`` or ``">"`` for native samples that can be read at their offset, else None."""
+    known = _BY_UID.get(uid)
+    return known.storage if known is not None and known.storage in ("<", ">") else None
 
 
 def decoder_of(uid: str) -> str | None:
