@@ -1,4 +1,9 @@
-"""The HTTP contract of SPEC §3 on generated files, through the real server."""
+"""The API contract of SPEC §3 on generated files, through each of its doors.
+
+Every data test runs three times: through the real server over HTTP, through the notebook
+widget's message pump, and through the router (``Api.handle``). Tests of what only HTTP has
+(the token) use the HTTP server alone.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,13 @@ import pydicom
 import pytest
 from PIL import Image
 
+import dcmview
+from dcmview.api import Api
+from dcmview.core.session import open_session
+
 from . import dicomgen as gen
 from .harness import DcmviewProcess
+from .transports import RouterClient, WidgetClient
 
 SUMMARY_KEYS = {
     "index",
@@ -70,11 +80,28 @@ def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _inputs(study_dir: Path) -> list[str]:
+    return [str(study_dir), str(study_dir / "cine.dcm")]
+
+
 @pytest.fixture(scope="module")
-def server(study_dir: Path):
-    with DcmviewProcess("--port", "0", str(study_dir), str(study_dir / "cine.dcm")) as proc:
+def http_server(study_dir: Path):
+    with DcmviewProcess("--port", "0", *_inputs(study_dir)) as proc:
         proc.wait_scan()
         yield proc
+
+
+@pytest.fixture(scope="module", params=["http", "widget", "router"])
+def server(request: pytest.FixtureRequest, study_dir: Path):
+    """The API through one of its doors (each with a session of its own)."""
+    if request.param == "http":
+        yield request.getfixturevalue("http_server")
+    elif request.param == "widget":
+        yield WidgetClient(dcmview.Viewer(_inputs(study_dir)))
+    else:
+        session = open_session(_inputs(study_dir))
+        session.scan()
+        yield RouterClient(Api(session))
 
 
 @pytest.fixture(scope="module")
@@ -378,7 +405,8 @@ def test_unsupported_transfer_syntax_is_named(server: DcmviewProcess, index_of) 
     )
 
 
-def test_api_needs_the_token(server: DcmviewProcess) -> None:
+def test_api_needs_the_token(http_server: DcmviewProcess) -> None:
+    server = http_server
     for path in (
         "api/files",
         "api/file/0/info",

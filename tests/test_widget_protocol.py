@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -14,55 +13,7 @@ import dcmview
 from dcmview.widget import MAX_PART_BYTES
 
 from . import dicomgen as gen
-
-
-class Captured:
-    """Collects what the widget sends, as the front end would receive it."""
-
-    def __init__(self, viewer) -> None:
-        self.messages: list[tuple[dict, list[bytes]]] = []
-        self.event = threading.Event()
-        viewer.send = self.send
-
-    def send(self, content, buffers=None) -> None:
-        self.messages.append((content, [bytes(b) for b in buffers or []]))
-        self.event.set()
-
-    def answer(
-        self,
-        viewer,
-        path: str,
-        *,
-        method: str = "GET",
-        body=None,
-        headers=None,
-        request_id: int = 1,
-    ) -> tuple[int, dict, bytes]:
-        self.messages.clear()
-        viewer._on_message(
-            viewer,
-            {
-                "type": "dcmview:request",
-                "id": request_id,
-                "method": method,
-                "path": path,
-                "body": body,
-                "headers": headers or {},
-            },
-            [],
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            done = [m for m, _ in self.messages if m["id"] == request_id]
-            if done and len(done) == done[0]["parts"]:
-                break
-            time.sleep(0.01)
-        parts = sorted(
-            (m for m in self.messages if m[0]["id"] == request_id), key=lambda m: m[0]["part"]
-        )
-        assert parts, "no answer"
-        head = parts[0][0]
-        return head["status"], head["headers"], b"".join(p[1][0] for p in parts)
+from .transports import Captured
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,131 @@
+"""The two non-HTTP doors of the API, with the same calls as the HTTP test client.
+
+The contract tests run through all three: the real server over HTTP (:class:`DcmviewProcess`),
+the notebook widget's message pump (:class:`WidgetClient`: requests in as widget messages,
+answers out as messages with binary parts, exactly as the front end receives them) and the
+router itself (:class:`RouterClient`: ``Api.handle``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from dcmview.api import Api, ApiRequest
+
+from .harness import Reply
+
+
+class Captured:
+    """Collects what a widget sends, as the front end would receive it."""
+
+    def __init__(self, viewer: Any) -> None:
+        self.messages: list[tuple[dict, list[bytes]]] = []
+        self.event = threading.Event()
+        viewer.send = self.send
+
+    def send(self, content: dict, buffers: list[Any] | None = None) -> None:
+        self.messages.append((content, [bytes(b) for b in buffers or []]))
+        self.event.set()
+
+    def answer(
+        self,
+        viewer: Any,
+        path: str,
+        *,
+        method: str = "GET",
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+        request_id: int = 1,
+    ) -> tuple[int, dict, bytes]:
+        """Send one request message and wait for every part of its answer."""
+        self.messages.clear()
+        viewer._on_message(
+            viewer,
+            {
+                "type": "dcmview:request",
+                "id": request_id,
+                "method": method,
+                "path": path,
+                "body": body,
+                "headers": headers or {},
+            },
+            [],
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            done = [m for m, _ in self.messages if m["id"] == request_id]
+            if done and len(done) == done[0]["parts"]:
+                break
+            time.sleep(0.01)
+        parts = sorted(
+            (m for m in self.messages if m[0]["id"] == request_id), key=lambda m: m[0]["part"]
+        )
+        assert parts, "no answer"
+        head = parts[0][0]
+        return head["status"], head["headers"], b"".join(p[1][0] for p in parts)
+
+
+class _Client:
+    """``request``/``get``/``put_json`` as :class:`~tests.harness.DcmviewProcess` has them."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        token: bool = True,  # no token on these doors: the kernel or the caller is trusted
+    ) -> Reply:
+        raise NotImplementedError
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("GET", path, **kwargs)
+
+    def put_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+        body = json.dumps(payload).encode()
+        return self.request(
+            "PUT", path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
+        )
+
+
+class WidgetClient(_Client):
+    def __init__(self, viewer: Any) -> None:
+        self.viewer = viewer
+        self.captured = Captured(viewer)
+        self._ids = iter(range(1, 1 << 30))
+
+    def request(self, method, path, body=None, headers=None, token=True) -> Reply:
+        status, answer_headers, data = self.captured.answer(
+            self.viewer,
+            path,
+            method=method,
+            body=body.decode("utf-8") if body is not None else None,
+            headers=headers,
+            request_id=next(self._ids),
+        )
+        return Reply(status, {k.lower(): v for k, v in answer_headers.items()}, data)
+
+
+class RouterClient(_Client):
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def request(self, method, path, body=None, headers=None, token=True) -> Reply:
+        from urllib.parse import parse_qsl
+
+        path, _, query = path.partition("?")
+        response = self.api.handle(
+            ApiRequest(
+                method=method,
+                path=path,
+                query=dict(parse_qsl(query, keep_blank_values=True)),
+                headers={k.lower(): v for k, v in (headers or {}).items()},
+                body=body or b"",
+            )
+        )
+        return Reply(
+            response.status, {k.lower(): v for k, v in response.headers.items()}, response.body
+        )
