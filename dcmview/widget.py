@@ -101,6 +101,11 @@ class Viewer(anywidget.AnyWidget):
         """Write every ROI as an EMBED CSV to ``path``; returns the path written."""
         return self._session.write_export(path)
 
+    def close(self) -> None:
+        """Close the widget and end its session (the decode workers stop with the last one)."""
+        self._session.close()
+        super().close()
+
     def __repr__(self) -> str:
         n = len(self._session.files)
         return f"dcmview.Viewer({n} DICOM file(s)) — shown by JupyterLab, Notebook 7 or VS Code"

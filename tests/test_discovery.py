@@ -95,13 +95,15 @@ def _mixed_folder(root: Path) -> list[str]:
 
 @pytest.fixture
 def parallel_scan(monkeypatch: pytest.MonkeyPatch):
-    from dcmview.core import discovery, workers
+    from dcmview.core import discovery
+    from dcmview.core.jobs import POOL
 
     monkeypatch.setattr(discovery, "PARALLEL_MIN_FILES", 10)
     monkeypatch.setattr(discovery, "_CHUNK", 7)
-    assert workers.wait_ready(60)
-    yield workers
-    workers.shutdown()
+    POOL.start()
+    assert POOL.wait_ready(60)
+    yield POOL
+    POOL.shutdown()
 
 
 def test_a_parallel_scan_finds_exactly_what_a_serial_one_does(
@@ -130,6 +132,6 @@ def test_a_parallel_scan_survives_its_workers_dying(tmp_path: Path, parallel_sca
 
     inputs = _mixed_folder(tmp_path)
     serial = scan(inputs)
-    for pid in parallel_scan.worker_pids():
+    for pid in parallel_scan.pids():
         os.kill(pid, signal.SIGKILL)
     assert scan(inputs) == serial

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dcmview.core import workers
+from dcmview.core import decoding, pool
 from dcmview.core.discovery import read_record
 from dcmview.core.errors import PixelDecodeFailed
 from dcmview.core.frames import decode_frame
+from dcmview.core.jobs import POOL
 from dcmview.core.model import FrameDescription
 from dcmview.core.session import Session
 
@@ -28,11 +29,16 @@ J2K = "1.2.840.10008.1.2.4.90"
 RLE = "1.2.840.10008.1.2.5"
 
 
+def _ready(timeout: float) -> bool:
+    POOL.start()
+    return POOL.wait_ready(timeout)
+
+
 @pytest.fixture
-def pool():
-    assert workers.wait_ready(60), "no worker process became ready"
+def workers():
+    assert _ready(60), "no worker process became ready"
     yield
-    workers.shutdown()
+    decoding.shutdown()
 
 
 def _record(path: Path):
@@ -53,30 +59,30 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("syntax", [JPEG_LS, J2K])
 def test_a_worker_decodes_exactly_what_this_process_decodes(
-    tmp_path: Path, pool: None, syntax: str
+    tmp_path: Path, workers: None, syntax: str
 ) -> None:
     written = gen.write_syntax(tmp_path, syntax, kind="signed16", frames=3, size=(64, 48))
     record = _record(written.path)
-    assert workers.wanted(record)
+    assert decoding.wanted(record)
     for frame in range(3):
-        future = workers.submit(record, frame)
+        future = decoding.submit(record, frame)
         assert future is not None
-        body, description = workers.result(future, frame)
+        body, description = decoding.result(future, frame)
         assert np.array_equal(description.array(body), decode_frame(record, frame))
         assert np.array_equal(description.array(body), written.pixels[frame])
 
 
-def test_uncompressed_and_rle_frames_stay_in_this_process(tmp_path: Path, pool: None) -> None:
+def test_uncompressed_and_rle_frames_stay_in_this_process(tmp_path: Path, workers: None) -> None:
     native = _record(gen.write_syntax(tmp_path, "1.2.840.10008.1.2.1", frames=2).path)
     rle = _record(gen.write_syntax(tmp_path, RLE, frames=2).path)
-    assert not workers.wanted(native) and not workers.wanted(rle)
-    assert workers.read_ahead_depth(native) == 0
-    assert workers.read_ahead_depth(rle) == 1
-    assert workers.submit(native, 1) is None
+    assert not decoding.wanted(native) and not decoding.wanted(rle)
+    assert decoding.read_ahead_depth(native) == 0
+    assert decoding.read_ahead_depth(rle) == 1
+    assert decoding.submit(native, 1) is None
 
 
 def test_a_damaged_frame_is_refused_by_the_worker_and_the_next_one_decodes(
-    tmp_path: Path, pool: None
+    tmp_path: Path, workers: None
 ) -> None:
     written = gen.write_syntax(tmp_path, JPEG_LS, frames=2, size=(40, 40))
     data = bytearray(written.path.read_bytes())
@@ -84,18 +90,18 @@ def test_a_damaged_frame_is_refused_by_the_worker_and_the_next_one_decodes(
     data[start + 60 : start + 400] = b"\xff" * 340
     written.path.write_bytes(bytes(data))
     record = _record(written.path)
-    future = workers.submit(record, 0)
+    future = decoding.submit(record, 0)
     assert future is not None
     with pytest.raises(PixelDecodeFailed):
-        workers.result(future, 0)
-    body, description = workers.decode(record, 1)
+        decoding.result(future, 0)
+    body, description = decoding.decode(record, 1)
     assert np.array_equal(description.array(body), written.pixels[1])
 
 
-def test_a_dead_worker_fails_one_frame_and_is_replaced(tmp_path: Path, pool: None) -> None:
+def test_a_dead_worker_fails_one_frame_and_is_replaced(tmp_path: Path, workers: None) -> None:
     written = gen.write_syntax(tmp_path, JPEG_LS, frames=2)
     record = _record(written.path)
-    pids = workers.worker_pids()
+    pids = POOL.pids()
     assert pids
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
@@ -104,21 +110,21 @@ def test_a_dead_worker_fails_one_frame_and_is_replaced(tmp_path: Path, pool: Non
             time.sleep(0.01)
     failures = 0
     for _ in pids:  # each dead worker fails the one task it is handed, then is replaced
-        future = workers.submit(record, 0)
+        future = decoding.submit(record, 0)
         assert future is not None
         try:
-            workers.result(future, 0)
+            decoding.result(future, 0)
         except PixelDecodeFailed as exc:
             assert "crashed" in str(exc)
             failures += 1
     assert failures >= 1
-    assert workers.wait_ready(60)
-    body, description = workers.decode(record, 1)
+    assert _ready(60)
+    body, description = decoding.decode(record, 1)
     assert np.array_equal(description.array(body), written.pixels[1])
-    assert set(workers.worker_pids()).isdisjoint(pids)
+    assert set(POOL.pids()).isdisjoint(pids)
 
 
-def test_the_next_frames_are_decoded_ahead(tmp_path: Path, pool: None) -> None:
+def test_the_next_frames_are_decoded_ahead(tmp_path: Path, workers: None) -> None:
     gen.write_syntax(tmp_path, JPEG_LS, frames=6, name="cine.dcm")
     study = Session([str(tmp_path)])
     study.scan()
@@ -135,11 +141,11 @@ def test_the_next_frames_are_decoded_ahead(tmp_path: Path, pool: None) -> None:
 
 
 def test_shutdown_stops_every_worker_process(tmp_path: Path) -> None:
-    assert workers.wait_ready(60)
-    pids = workers.worker_pids()
+    assert _ready(60)
+    pids = POOL.pids()
     assert pids and all(_alive(pid) for pid in pids)
-    workers.shutdown()
-    assert not workers.running()
+    decoding.shutdown()
+    assert not POOL.running
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
@@ -151,13 +157,15 @@ def test_workers_start_from_a_script_read_on_stdin(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import numpy as np
-        from dcmview.core import workers
+        from dcmview.core import decoding
+        from dcmview.core.jobs import POOL
         from dcmview.core.discovery import read_record
         record = read_record({str(written.path)!r})[0]
-        assert workers.wait_ready(60)
-        body, description = workers.decode(record, 1)
-        print(workers.worker_pids()[0] != __import__("os").getpid(), len(body))
-        workers.shutdown()
+        POOL.start()
+        assert POOL.wait_ready(60)
+        body, description = decoding.decode(record, 1)
+        print(POOL.pids()[0] != __import__("os").getpid(), len(body))
+        decoding.shutdown()
         """
     )
     done = subprocess.run(
@@ -200,42 +208,42 @@ def test_ctrl_c_stops_the_server_and_its_workers(tmp_path: Path) -> None:
 def test_idle_workers_exit_and_come_back_when_needed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workers, "IDLE_EXIT_SECONDS", 0.5)
+    monkeypatch.setattr(pool, "IDLE_EXIT_SECONDS", 0.5)
     written = gen.write_syntax(tmp_path, JPEG_LS, frames=2)
     record = _record(written.path)
-    assert workers.wait_ready(60)
-    pids = workers.worker_pids()
+    assert _ready(60)
+    pids = POOL.pids()
     deadline = time.monotonic() + 30
-    while workers.running() and time.monotonic() < deadline:
+    while POOL.running and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not workers.running()
+    assert not POOL.running
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)  # retired first, then its process is ended
     assert not any(_alive(pid) for pid in pids)
-    body, description = workers.decode(record, 1)  # here, while the workers start again
+    body, description = decoding.decode(record, 1)  # here, while the workers start again
     assert np.array_equal(description.array(body), written.pixels[1])
-    assert workers.wait_ready(60)
-    future = workers.submit(record, 0)
+    assert _ready(60)
+    future = decoding.submit(record, 0)
     assert future is not None
-    assert np.array_equal(_array(workers.result(future, 0)), written.pixels[0])
-    workers.shutdown()
+    assert np.array_equal(_array(decoding.result(future, 0)), written.pixels[0])
+    decoding.shutdown()
 
 
 def test_released_workers_exit_once_idle_and_start_again(tmp_path: Path) -> None:
     written = gen.write_syntax(tmp_path, JPEG_LS, frames=2)
     record = _record(written.path)
-    assert workers.wait_ready(60)
-    busy = workers.submit(record, 1)  # a task already queued is still done
-    workers.release()
+    assert _ready(60)
+    busy = decoding.submit(record, 1)  # a task already queued is still done
+    POOL.release()
     assert busy is not None
-    assert np.array_equal(_array(workers.result(busy, 1)), written.pixels[1])
+    assert np.array_equal(_array(decoding.result(busy, 1)), written.pixels[1])
     deadline = time.monotonic() + 30
-    while workers.running() and time.monotonic() < deadline:
+    while POOL.running and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not workers.running()
-    workers.decode(record, 0)
-    assert workers.wait_ready(60)
-    workers.shutdown()
+    assert not POOL.running
+    decoding.decode(record, 0)
+    assert _ready(60)
+    decoding.shutdown()
 
 
 def test_a_large_scan_of_uncompressed_files_lets_the_workers_go(
@@ -246,14 +254,14 @@ def test_a_large_scan_of_uncompressed_files_lets_the_workers_go(
     monkeypatch.setattr(discovery, "PARALLEL_MIN_FILES", 10)
     monkeypatch.setattr(discovery, "_CHUNK", 5)
     gen.write_tiny_series(tmp_path, count=60)
-    assert workers.wait_ready(60)
+    assert _ready(60)
     study = Session([str(tmp_path)])
     study.scan()
     assert len(study.files) == 60
     deadline = time.monotonic() + 30
-    while workers.running() and time.monotonic() < deadline:
+    while POOL.running and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not workers.running()
+    assert not POOL.running
 
 
 def test_workers_ignore_what_the_interpreter_prints(tmp_path: Path) -> None:
@@ -268,14 +276,16 @@ def test_workers_ignore_what_the_interpreter_prints(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import numpy as np
-        from dcmview.core import workers
+        from dcmview.core import decoding
+        from dcmview.core.jobs import POOL
         from dcmview.core.discovery import read_record
         record = read_record({str(written.path)!r})[0]
-        assert workers.wait_ready(60), "no worker became ready"
-        future = workers.submit(record, 1)
-        body, description = workers.result(future, 1)
+        POOL.start()
+        assert POOL.wait_ready(60), "no worker became ready"
+        future = decoding.submit(record, 1)
+        body, description = decoding.result(future, 1)
         print("decoded", len(body))
-        workers.shutdown()
+        decoding.shutdown()
         """
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.getcwd()])}
@@ -289,3 +299,36 @@ def test_workers_ignore_what_the_interpreter_prints(tmp_path: Path) -> None:
 def _array(entry: tuple[bytes, FrameDescription]) -> np.ndarray:
     body, description = entry
     return description.array(body)
+
+
+def test_the_pool_stays_while_another_session_holds_it(tmp_path: Path) -> None:
+    # A server stopped inside a notebook kernel must not stop the decodes of its viewers. In a
+    # process of its own: sessions of other tests would still hold this one's pool.
+    written = gen.write_syntax(tmp_path, JPEG_LS, frames=2)
+    script = textwrap.dedent(
+        f"""
+        import numpy as np
+        from dcmview.core import decoding
+        from dcmview.core.jobs import POOL
+        from dcmview.core.session import Session
+        first, second = Session([{str(tmp_path)!r}]), Session([{str(tmp_path)!r}])
+        first.scan()
+        second.scan()
+        first.raw(0, 0)
+        POOL.start()
+        assert POOL.wait_ready(60), "no worker became ready"
+        first.close()
+        assert POOL.running, "one session's close stopped the pool of the other"
+        future = decoding.submit(second.files[0], 1)
+        assert future is not None, "no worker took the frame"
+        body, description = decoding.result(future, 1)
+        print("decoded", len(body))
+        second.close()
+        assert not POOL.running, "the last session's close left the workers running"
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, text=True, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["decoded", str(written.pixels[1].nbytes)]

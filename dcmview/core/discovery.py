@@ -8,14 +8,12 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from .errors import DcmviewError
 from .filters import Filter, text_of
 from .header_values import header_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
@@ -308,7 +306,10 @@ def scan(
             progress(counts[0], counts[1])
 
     if len(candidates) >= PARALLEL_MIN_FILES:
-        _read_in_parallel(chunks, filters, done)
+        from .jobs import POOL
+        from .pool import in_parallel
+
+        in_parallel(POOL, "headers", [(chunk, filters) for chunk in chunks], read_chunk, done)
     else:
         for index, chunk in enumerate(chunks):
             done(index, read_chunk(chunk, filters))
@@ -343,47 +344,6 @@ def read_chunk(
         entry = DiscoveryEntry(path, "skipped", problem) if problem is not None else None
         outcomes.append((record, entry))
     return outcomes
-
-
-def _read_in_parallel(
-    chunks: list[list[tuple[str, str | None]]],
-    filters: list[Filter],
-    done: Callable[[int, list[Outcome]], None],
-) -> None:
-    """Read ``chunks`` here and in the worker processes at once, each chunk once.
-
-    This thread takes chunks from the front; as soon as workers are up, each is handed the
-    next chunk whenever it has none. ``done`` is called in this thread only.
-    """
-    from . import workers
-
-    workers.start()
-    pending: dict[int, Future[Any]] = {}
-    following = 0
-    try:
-        while following < len(chunks) or pending:
-            for index, future in list(pending.items()):
-                if future.done():
-                    del pending[index]
-                    try:
-                        chunk_outcomes = future.result()
-                    except (DcmviewError, CancelledError):  # its worker died or stopped
-                        chunk_outcomes = read_chunk(chunks[index], filters)
-                    done(index, chunk_outcomes)
-            while following < len(chunks) and len(pending) < workers.ready_workers():
-                handed = workers.read_headers(chunks[following], filters)
-                if handed is None:
-                    break
-                pending[following] = handed
-                following += 1
-            if following < len(chunks):
-                done(following, read_chunk(chunks[following], filters))
-                following += 1
-            elif pending:
-                wait(list(pending.values()), return_when=FIRST_COMPLETED)
-    finally:
-        for future in pending.values():
-            future.cancel()
 
 
 def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:

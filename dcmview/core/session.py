@@ -28,6 +28,7 @@ from . import annotations as ann
 from .cache import ByteLRU
 from .errors import DcmviewError, NotFound, PixelDecodeFailed
 from .filters import Filter
+from .jobs import POOL
 from .model import DiscoveryEntry, DisplayEntry, FileRecord, RawEntry, WindowRequest
 from .transfer_syntaxes import syntax_name
 
@@ -123,16 +124,21 @@ class Session:
         self._headers: OrderedDict[int, Dataset] = OrderedDict()
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
+        self._closed = False
+        POOL.hold()  # the decode workers stay while any session is open
 
     def cancel(self) -> None:
         """Stop a scan in progress (the session is ending); it raises ScanCancelled."""
         self._cancelled.set()
 
     def close(self) -> None:
-        """End what this session started: a scan in progress, its hold on the decode workers."""
+        """End what this session started: a scan in progress, its hold on the decode workers
+        (they stop with the last open session of the process)."""
         self.cancel()
-        if "dcmview.core.workers" in sys.modules:  # imported when a frame was decoded
-            sys.modules["dcmview.core.workers"].shutdown()
+        with self._lock:
+            closed, self._closed = self._closed, True
+        if not closed and POOL.let_go() and "dcmview.core.decoding" in sys.modules:
+            sys.modules["dcmview.core.decoding"].shutdown()  # imported by the first decode
 
     # -- discovery ------------------------------------------------------------------------
     def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
@@ -151,14 +157,14 @@ class Session:
 
         # Load the pixel modules now, in this background thread, so the first frame request
         # does not pay for their import.
-        from . import encapsulated, frames, render, tags, workers  # noqa: F401
+        from . import decoding, encapsulated, frames, render, tags  # noqa: F401
         from .discovery import scan
 
         records, entries, scanned = scan(
             self.paths, recursive=self.recursive, filters=self.filters, progress=tick
         )
-        if workers.running() and not any(workers.wanted(r) for r in records):
-            workers.release()  # a large scan started them; no frame here will need them
+        if POOL.running and not any(decoding.wanted(r) for r in records):
+            POOL.release()  # a large scan started them; no frame here will need them
         loaded = [
             ann.LoadedFile(index=i, path=r.path, shape=_shape(r)) for i, r in enumerate(records)
         ]
@@ -264,13 +270,13 @@ class Session:
     def raw(self, index: int, frame: int) -> tuple[RawEntry, bool]:
         """``/raw``: decoded samples and what they are, through the raw cache; and whether it
         was a cache hit."""
-        from . import workers
+        from . import decoding
         from .frames import check_frame
 
         record = self.record(index)
         check_frame(record, frame)
         entry, hit = self.raw_cache.get_or_compute(
-            (index, frame), lambda: workers.decode(record, frame), _entry_size
+            (index, frame), lambda: decoding.decode(record, frame), _entry_size
         )
         self._read_ahead(index, record, frame)
         return entry, hit
@@ -280,14 +286,14 @@ class Session:
         thread for fast decoders), so that scrolling or playing forward finds them decoded."""
         if record.layout is None or not record.layout.encapsulated:
             return
-        from . import workers
+        from . import decoding
 
-        depth = workers.read_ahead_depth(record)
+        depth = decoding.read_ahead_depth(record)
         for ahead in range(frame + 1, min(frame + 1 + depth, record.frame_count)):
             key = (index, ahead)
             if self.raw_cache.known(key):
                 continue
-            future = workers.submit(record, ahead)
+            future = decoding.submit(record, ahead)
             if future is None:
                 return
             self.raw_cache.adopt(key, future, _entry_size)

@@ -45,7 +45,7 @@ _BY_UID = {s.uid: s for s in SUPPORTED}
 
 # Plugins that keep the GIL for the whole of a frame's decode, long enough to matter (10 ms for a
 # 512² JPEG-LS frame to over a second for tomosynthesis): decoded in the worker processes
-# (workers.py), and one at a time when decoded in a thread (frames.py). RLE keeps it too, for
+# (decoding.py), and one at a time when decoded in a thread (frames.py). RLE keeps it too, for
 # ~1 ms a frame: not worth either.
 GIL_HOLDING_DECODERS = frozenset({"pylibjpeg-openjpeg", "pylibjpeg-libjpeg", "pyjpegls"})
 

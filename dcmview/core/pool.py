@@ -1,28 +1,21 @@
-"""Compressed frames decoded in worker processes, and the next frames read ahead.
-
-The JPEG, JPEG-LS and JPEG 2000 decoders keep the GIL for a whole frame (10 ms for a 512²
-JPEG-LS frame, 60 ms for JPEG 2000, over a second for a tomosynthesis frame). In a thread that
-froze everything else of the process: the server's event loop, cache hits, the tag panel, the
-notebook kernel. In a worker process it freezes nothing, two frames decode at once on two cores,
-and a decoder that crashes on damaged data costs one answer (a 422), not the session.
+"""A pool of worker processes that run named jobs: generic, it knows no job of its own.
 
 The workers are plain child processes (``python -c ...`` reading pickled tasks on stdin and
 writing their results on a pipe of their own), not :mod:`multiprocessing`: that re-imports the
 parent's main module in every child (a notebook kernel's, or a script read from stdin, which then
 fails) and needs POSIX semaphores that some containers lack. A worker exits when its stdin
-closes, so none outlives its parent. They also read the headers of large folders (see
-``discovery.scan``).
+closes, so none outlives its parent; a worker whose process dies (a decoder crashing on damaged
+data) fails its one task with :class:`WorkerCrashed` and is replaced.
 
-One pool serves the whole process (every Session, every notebook Viewer). It is started by the
-first compressed frame, which is decoded in the calling thread meanwhile (a worker takes about
-half a second to import its decoders); until a worker says it is ready, frames are decoded in the
-calling thread as before. Idle workers exit; :func:`shutdown` stops them at once (the server
-calls it when it stops).
+What a worker may run is a job table: a module with ``JOBS`` (name -> ``"module:function"``) and
+``PRELOAD`` (modules imported before the worker says it is ready). Only those names run; nothing
+is pickled as code. :func:`in_parallel` spreads a list of chunks over this process and the pool.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import pickle
 import queue
@@ -30,60 +23,37 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
+from typing import IO, Any, TypeVar
 
 from .errors import DcmviewError, PixelDecodeFailed
-from .model import FileRecord, RawEntry
-from .transfer_syntaxes import GIL_HOLDING_DECODERS, decoder_of
 
-# RLE (~1 ms a frame, less than the trip to a worker and back) stays in the process; its next
-# frame is read ahead in a thread instead, while the client is busy with the current one.
-_AHEAD_IN_THREAD = frozenset({"pylibjpeg-rle"})
 _LENGTH = struct.Struct("<Q")
 # A worker with nothing to do for this long exits; they start again when needed.
 IDLE_EXIT_SECONDS = 300.0
 _READY = b"dcmview-worker-ready"
+R = TypeVar("R")
 
 
-def wanted(record: FileRecord) -> bool:
-    """True when ``record``'s frames are better decoded in a worker process."""
-    layout = record.layout
-    return (
-        layout is not None
-        and layout.encapsulated
-        and record.pixel_data_offset is not None
-        and decoder_of(record.transfer_syntax_uid) in GIL_HOLDING_DECODERS
-    )
+class WorkerCrashed(PixelDecodeFailed):
+    """The worker process died under a task (its data crashed a decoder)."""
 
-
-def read_ahead_depth(record: FileRecord) -> int:
-    """How many frames past the one asked for are worth decoding ahead for ``record``."""
-    if wanted(record):
-        return 2  # one per worker
-    layout = record.layout
-    if layout is not None and decoder_of(record.transfer_syntax_uid) in _AHEAD_IN_THREAD:
-        return 1
-    return 0
-
-
-def raw_entry(record: FileRecord, frame: int) -> RawEntry:
-    """Decode ``frame`` and describe it (``/raw``'s body and what it is)."""
-    from .frames import decode_frame
-    from .render import raw_frame
-
-    return raw_frame(record, decode_frame(record, frame))
+    def __init__(self, name: str, args: tuple[Any, ...]) -> None:
+        what = f"frame {args[1]} could not be decoded" if name == "frame" else name
+        super().__init__(f"{what}: the worker crashed on its data")
 
 
 # -- the worker's side -------------------------------------------------------------------------
-def serve(source: IO[bytes], sink: IO[bytes]) -> None:
+def serve(source: IO[bytes], sink: IO[bytes], table: str) -> None:
     """A worker's loop: ``(name, args)`` in, ``(True, result)`` or ``(False, error)`` out."""
     import signal
     import warnings
 
-    from . import encapsulated, frames, render  # noqa: F401  (imported before "ready")
-
+    jobs_module = importlib.import_module(table)
+    jobs = {name: _resolve(target) for name, target in jobs_module.JOBS.items()}
+    for module in jobs_module.PRELOAD:  # imported before "ready": the first task pays nothing
+        importlib.import_module(module)
     # Ctrl+C in a terminal reaches the whole process group: the parent stops its workers in
     # order (closing their stdin) instead of having them die under a task.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -95,7 +65,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
             return
         name, args = pickle.loads(message)
         try:
-            reply: tuple[bool, Any] = (True, _CALLS[name](*args))
+            reply: tuple[bool, Any] = (True, jobs[name](*args))
         except DcmviewError as exc:
             reply = (False, exc)
         except Exception as exc:
@@ -103,14 +73,9 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         _send(sink, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _read_headers(candidates: list[tuple[str, str | None]], filters: list[Any]) -> list[Any]:
-    from .discovery import read_chunk
-
-    return read_chunk(candidates, filters)
-
-
-# What a worker may be asked to run (by name: only these, nothing pickled as code).
-_CALLS: dict[str, Callable[..., Any]] = {"frame": raw_entry, "headers": _read_headers}
+def _resolve(target: str) -> Callable[..., Any]:
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def _send(sink: IO[bytes], data: bytes) -> None:
@@ -128,7 +93,6 @@ def _receive(source: IO[bytes]) -> bytes | None:
     return data if len(data) == length else None
 
 
-# -- the parent's side -------------------------------------------------------------------------
 _Task = tuple[str, tuple[Any, ...], "Future[Any]"] | str
 # Put on the task queue: the worker taking it exits unless tasks are waiting.
 _RETIRE = "retire"
@@ -140,11 +104,13 @@ class _Worker(threading.Thread):
 
     def __init__(
         self,
+        table: str,
         tasks: queue.Queue[_Task | None],
         on_ready: threading.Event,
         retire: Callable[[_Worker], bool],
     ) -> None:
         super().__init__(name="dcmview-worker", daemon=True)
+        self.table = table
         self.tasks = tasks
         self.on_ready = on_ready
         self.retire = retire
@@ -164,8 +130,8 @@ class _Worker(threading.Thread):
         reply_read, reply_write = os.pipe()
         code = (
             f"import os, sys; sys.path.insert(0, {package_root!r}); "
-            "from dcmview.core.workers import serve; "
-            f"serve(sys.stdin.buffer, os.fdopen({reply_write}, 'wb'))"
+            "from dcmview.core.pool import serve; "
+            f"serve(sys.stdin.buffer, os.fdopen({reply_write}, 'wb'), {self.table!r})"
         )
         try:
             self.process = subprocess.Popen(
@@ -215,8 +181,7 @@ class _Worker(threading.Thread):
             except OSError:
                 reply = None
             if reply is None:
-                what = f"frame {args[1]} could not be decoded" if name == "frame" else name
-                future.set_exception(PixelDecodeFailed(f"{what}: the worker crashed on its data"))
+                future.set_exception(WorkerCrashed(name, args))
                 self._end_process()
                 return True
             ok, value = pickle.loads(reply)
@@ -247,15 +212,26 @@ def _has_tasks(tasks: queue.Queue[_Task | None]) -> bool:
         return any(task is not _RETIRE for task in tasks.queue)
 
 
-class _Pool:
-    def __init__(self) -> None:
+class ProcessPool:
+    """Worker processes that run the jobs of one job table (see :func:`serve`).
+
+    Started on demand (:meth:`start` returns at once; :meth:`submit` answers None until a
+    worker is ready, so callers work in their own thread meanwhile). Idle workers exit after
+    :data:`IDLE_EXIT_SECONDS`; :meth:`release` lets them go once idle; the sessions using the
+    pool :meth:`hold` it and :meth:`let_go` of it, and the last to let go stops it.
+    """
+
+    def __init__(self, table: str, size: int | None = None) -> None:
+        self.table = table
+        self._size = size or max(1, min(2, os.cpu_count() or 1))
+        self._holders = 0
         self._lock = threading.Lock()
         self._tasks: queue.Queue[_Task | None] | None = None
         self._workers: list[_Worker] = []
         self._ready = threading.Event()
 
     def submit(self, name: str, *args: Any) -> Future[Any] | None:
-        """``_CALLS[name](*args)`` in a worker; None while no worker is ready."""
+        """Run job ``name`` of the table with ``args`` in a worker; None while none is ready."""
         with self._lock:
             if self._tasks is None or not self._ready.is_set():
                 return None
@@ -267,8 +243,13 @@ class _Pool:
 
     @property
     def size(self) -> int:
+        """How many worker processes are running."""
         with self._lock:
             return sum(1 for worker in self._workers if worker.is_alive())
+
+    def ready_workers(self) -> int:
+        """How many workers can take tasks now (0 until the first is ready)."""
+        return self.size if self.wait_ready(0) else 0
 
     def start(self) -> None:
         """Start the workers (if not started); returns at once."""
@@ -277,8 +258,10 @@ class _Pool:
                 return
             self._tasks = queue.Queue()
             self._ready = threading.Event()
-            count = max(1, min(2, os.cpu_count() or 1))
-            self._workers = [_Worker(self._tasks, self._ready, self._retire) for _ in range(count)]
+            self._workers = [
+                _Worker(self.table, self._tasks, self._ready, self._retire)
+                for _ in range(self._size)
+            ]
             for worker in self._workers:
                 worker.start()
 
@@ -303,7 +286,22 @@ class _Pool:
                 for _ in self._workers:
                     self._tasks.put(_RETIRE)
 
+    def hold(self) -> None:
+        """A session uses the pool (it may start it later); see :meth:`let_go`."""
+        with self._lock:
+            self._holders += 1
+
+    def let_go(self) -> bool:
+        """A session is done with the pool; when none holds it any more, it stops (True)."""
+        with self._lock:
+            self._holders = max(0, self._holders - 1)
+            last = self._holders == 0
+        if last:
+            self.shutdown()
+        return last
+
     def shutdown(self) -> None:
+        """Stop the workers now; queued tasks are cancelled (they start again when needed)."""
         with self._lock:
             tasks, workers = self._tasks, self._workers
             self._tasks, self._workers = None, []
@@ -323,10 +321,12 @@ class _Pool:
 
     @property
     def running(self) -> bool:
+        """True when worker processes are running (or starting)."""
         with self._lock:
             return any(worker.is_alive() for worker in self._workers)
 
     def wait_ready(self, timeout: float) -> bool:
+        """Wait until a worker can take tasks (the pool must be started); False on timeout."""
         with self._lock:
             ready = self._ready
         return ready.wait(timeout)
@@ -337,109 +337,44 @@ class _Pool:
         return [process.pid for process in processes if process is not None]
 
 
-class _Thread:
-    """One thread for reading ahead frames that decode fast in this process."""
+def in_parallel(
+    pool: ProcessPool,
+    job: str,
+    chunks: Sequence[tuple[Any, ...]],
+    here: Callable[..., R],
+    done: Callable[[int, R], None],
+) -> None:
+    """Run ``here(*chunk)`` for every chunk (a tuple of arguments), in this thread and in the
+    pool's workers at once (job ``job`` of the table, with the same arguments), each chunk once.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
-
-    def submit(self, record: FileRecord, frame: int) -> Future[RawEntry]:
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="dcmview-ahead")
-            return self._executor.submit(raw_entry, record, frame)
-
-    def shutdown(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-
-
-_POOL = _Pool()
-_THREAD = _Thread()
-
-
-def decode(record: FileRecord, frame: int) -> RawEntry:
-    """``raw_entry(record, frame)``: in a worker when ``wanted(record)`` and one is ready."""
-    if not wanted(record):
-        return raw_entry(record, frame)
-    future = _POOL.submit("frame", record, frame)
-    if future is not None:
-        return result(future, frame)
-    try:
-        return raw_entry(record, frame)
-    finally:
-        _POOL.start()
-
-
-def submit(record: FileRecord, frame: int) -> Future[RawEntry] | None:
-    """Start decoding ``frame`` ahead, in a worker or the read-ahead thread; None when there
-    is nothing to do it (see :func:`read_ahead_depth`) or no worker is ready yet.
-
-    The future fails only with a DcmviewError (or is cancelled when the session ends).
+    This thread takes chunks from the front; as soon as workers are up, each is handed the next
+    chunk whenever it has none. A chunk whose worker died or stopped is done here instead.
+    ``done(index, result)`` is called in this thread only.
     """
-    if wanted(record):
-        return _POOL.submit("frame", record, frame)
-    if read_ahead_depth(record):
-        return _THREAD.submit(record, frame)
-    return None
-
-
-def start() -> None:
-    """Start the workers if they are not running (returns at once)."""
-    _POOL.start()
-
-
-def read_headers(
-    candidates: list[tuple[str, str | None]], filters: list[Any]
-) -> Future[Any] | None:
-    """``discovery.read_chunk(candidates, filters)`` in a worker; None when none is ready."""
-    return _POOL.submit("headers", candidates, filters)
-
-
-def ready_workers() -> int:
-    """How many worker processes are running."""
-    return _POOL.size if _POOL.wait_ready(0) else 0
-
-
-def result(future: Future[RawEntry], frame: int) -> RawEntry:
-    """Wait for a worker's answer."""
+    pool.start()
+    pending: dict[int, Future[Any]] = {}
+    following = 0
     try:
-        return future.result()
-    except DcmviewError:
-        raise
-    except BaseException:
-        if future.cancelled():
-            raise PixelDecodeFailed(
-                f"frame {frame} was not decoded: the session is ending"
-            ) from None
-        raise
-
-
-def running() -> bool:
-    """True when worker processes are running (or starting)."""
-    return _POOL.running
-
-
-def wait_ready(timeout: float) -> bool:
-    """Start the workers if needed and wait until one can take frames; False on timeout."""
-    _POOL.start()
-    return _POOL.wait_ready(timeout)
-
-
-def worker_pids() -> list[int]:
-    """Process ids of the running workers (for diagnostics)."""
-    return _POOL.pids()
-
-
-def release() -> None:
-    """Let the workers exit once idle: after a parallel scan found no compressed file, say."""
-    _POOL.release()
-
-
-def shutdown() -> None:
-    """Stop the workers and the read-ahead thread (they start again when needed)."""
-    _POOL.shutdown()
-    _THREAD.shutdown()
+        while following < len(chunks) or pending:
+            for index, future in list(pending.items()):
+                if future.done():
+                    del pending[index]
+                    try:
+                        result = future.result()
+                    except (DcmviewError, CancelledError):
+                        result = here(*chunks[index])
+                    done(index, result)
+            while following < len(chunks) and len(pending) < pool.ready_workers():
+                handed = pool.submit(job, *chunks[following])
+                if handed is None:
+                    break
+                pending[following] = handed
+                following += 1
+            if following < len(chunks):
+                done(following, here(*chunks[following]))
+                following += 1
+            elif pending:
+                wait(list(pending.values()), return_when=FIRST_COMPLETED)
+    finally:
+        for future in pending.values():
+            future.cancel()
