@@ -7,6 +7,8 @@ import contextlib
 import os
 import signal
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -56,6 +58,34 @@ def test_sighup_stops_in_order_and_saves_unexported_edits(folder: Path, tmp_path
     paths = saved_paths(proc)
     assert len(paths) == 1 and paths[0].is_relative_to(cache), proc.output
     assert "[[1,1,5,5]]" in paths[0].read_text()
+
+
+def _ignored_signals(pid: int) -> int:
+    """The mask of signals a process ignores (SigIgn in /proc/PID/status)."""
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("SigIgn:"))
+    return int(line.split()[1], 16)
+
+
+def test_sighup_is_left_alone_under_nohup(folder: Path) -> None:
+    # nohup (or `trap '' HUP`) asks for the server to outlive the terminal: it must keep
+    # ignoring SIGHUP rather than put its stop handler in place.
+    script = 'trap "" HUP; exec "$0" -m dcmview --no-browser --port 0 "$1"'
+    proc = subprocess.Popen(
+        ["sh", "-c", script, sys.executable, str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        next(line for line in proc.stdout if "server running at " in line)  # handlers are set
+        sighup_bit = 1 << (signal.SIGHUP - 1)
+        assert _ignored_signals(proc.pid) & sighup_bit
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0
 
 
 def test_sigterm_with_a_read_blocked_on_a_fifo_saves_edits_and_exits(

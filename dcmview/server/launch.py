@@ -249,6 +249,8 @@ class Server:
             return
         loop = asyncio.get_running_loop()
         for sig in STOP_SIGNALS:
+            if sig == getattr(signal, "SIGHUP", None) and signal.getsignal(sig) == signal.SIG_IGN:
+                continue  # nohup: the user asked to outlive the terminal
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop, EXIT_OK)
 
