@@ -183,6 +183,7 @@ def test_when_no_folder_takes_the_edits_they_are_printed_to_stderr(
         assert proc.stop() == 0
     assert saved_paths(proc) == []
     err = "\n".join(proc.stderr)
+    assert err.count("no folder takes the recovery file") == 1
     begin, end = err.index("----- begin"), err.index("----- end")
     csv_text = err[begin:end].split("\n", 1)[1]
     assert csv_text.startswith("anon_dicom_path,num_ROI,ROI_coords,ROI_frames")
@@ -197,8 +198,10 @@ def test_recovery_file_follows_the_edits_and_goes_when_they_are_exported(tmp_pat
     broken.write_text("x")
     good = tmp_path / "good"
     said: list[Path] = []
+    warned: list[object] = []
+    folders = [broken / "sub", good]
     recovery = RecoveryFile(
-        lambda: state["csv"], announce=said.append, folders=lambda: [broken / "sub", good]
+        lambda: state["csv"], announce=said.append, warn=warned.append, folders=lambda: folders
     )
     path = recovery.sync()
     assert path is not None and path.parent == good and path.read_bytes() == b"a,b\r\n"
@@ -206,4 +209,8 @@ def test_recovery_file_follows_the_edits_and_goes_when_they_are_exported(tmp_pat
     assert recovery.sync() == path and path.read_bytes() == b"a,b\r\nc,d\r\n"
     state["csv"] = None  # exported
     assert recovery.sync() is None and not path.exists()
-    assert said == [path]
+    assert said == [path] and warned == []
+    state["csv"] = b"e,f\r\n"
+    folders = [broken / "sub"]  # nowhere to write: warned once, however often it tries
+    assert recovery.sync() is None and recovery.sync() is None
+    assert len(warned) == 1 and recovery.failures

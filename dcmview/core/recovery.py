@@ -104,8 +104,9 @@ class RecoveryFile:
     ``snapshot`` returns the CSV bytes of the unexported edits, or None when there are none
     (nothing edited, or everything exported). :meth:`changed` is called after every edit or
     export; the file is then rewritten (or removed) at most ``delay`` seconds later, in a timer
-    thread. ``announce`` is told each new path once; ``folders`` gives the places to try (the
-    default, :func:`candidate_directories`, is read at each write).
+    thread. ``announce`` is told each new path once, ``warn`` the reasons once when no folder
+    takes the edits (until one does again); ``folders`` gives the places to try (the default,
+    :func:`candidate_directories`, is read at each write).
     """
 
     def __init__(
@@ -113,11 +114,13 @@ class RecoveryFile:
         snapshot: Callable[[], bytes | None],
         *,
         announce: Callable[[pathlib.Path], None] | None = None,
+        warn: Callable[[Sequence[str]], None] | None = None,
         folders: Callable[[], Sequence[pathlib.Path]] = candidate_directories,
         delay: float = DEBOUNCE_SECONDS,
     ) -> None:
         self._snapshot = snapshot
         self._announce = announce
+        self._warn = warn
         self._folders = folders
         self._delay = delay
         self._name = file_name()
@@ -160,15 +163,17 @@ class RecoveryFile:
                 folders.remove(self.path.parent)
                 folders.insert(0, self.path.parent)
             written, failures = save(data, self._name, folders)
+            warn = written is None and not self.failures
             self.failures = failures if written is None else []
-            if written is None:
-                return None
-            if self.path is not None and self.path != written:
+            fresh = written is not None and written != self.path
+            if fresh and self.path is not None:
                 with contextlib.suppress(OSError):
-                    self.path.unlink()
-            fresh = written != self.path
-            self.path = written
-        if fresh and self._announce is not None:
+                    self.path.unlink()  # the edits moved to another folder
+            if written is not None:
+                self.path = written
+        if warn and self._warn is not None:
+            self._warn(failures)
+        if fresh and written is not None and self._announce is not None:
             self._announce(written)
         return written
 

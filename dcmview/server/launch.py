@@ -28,6 +28,7 @@ from typing import TextIO
 from tornado.netutil import bind_sockets, bind_unix_socket
 
 from ..api import Api, ServerInfo
+from ..core.annotations import AnnotationStore
 from ..core.filters import Filter
 from ..core.recovery import RecoveryFile
 from ..core.session import (
@@ -291,13 +292,25 @@ class Server:
         store = self.session.store
         if store is None or self._stopping:
             return
-        self.recovery = RecoveryFile(store.recovery_bytes, announce=self._announce_recovery)
+        self.recovery = self._recovery_file(store)
         store.subscribe(self.recovery.changed)
         if store.dirty:
             self.recovery.changed()
 
+    def _recovery_file(self, store: AnnotationStore) -> RecoveryFile:
+        return RecoveryFile(
+            store.recovery_bytes, announce=self._announce_recovery, warn=self._warn_recovery
+        )
+
     def _announce_recovery(self, path: os.PathLike[str]) -> None:
         self._say(f"unexported ROI edits were saved to {os.fspath(path)}", err=True)
+
+    def _warn_recovery(self, failures: Sequence[str]) -> None:
+        self._say(
+            f"warning: no folder takes the recovery file of your ROI edits ({'; '.join(failures)});"
+            " export them, or they are printed here when dcmview stops",
+            err=True,
+        )
 
     def _start_tunnel(self) -> None:
         o = self.options
@@ -373,7 +386,7 @@ class Server:
             return
         recovery = self.recovery
         if recovery is None:  # stopped before the watch began (it starts after the scan)
-            recovery = RecoveryFile(store.recovery_bytes, announce=self._announce_recovery)
+            recovery = self._recovery_file(store)
         if recovery.final() is not None or not store.dirty:
             return
         data = store.recovery_bytes()
@@ -403,8 +416,13 @@ class Server:
         stream = self.err if err else self.out
         # The terminal may be gone (SIGHUP after an SSH session closed): the work that
         # follows, such as saving edits, must not fail for a message nobody can read.
+        line = f"dcmview: {text}"
         with contextlib.suppress(OSError, ValueError):
-            print(f"dcmview: {text}", file=stream, flush=True)
+            try:
+                print(line, file=stream, flush=True)
+            except UnicodeEncodeError:  # a path that is not UTF-8, on a strict stream
+                safe = line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                print(safe, file=stream, flush=True)
 
 
 class _Progress:
