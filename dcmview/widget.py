@@ -108,7 +108,7 @@ class Viewer(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         n = len(self._session.files)
-        return f"dcmview.Viewer({n} DICOM file(s)) — shown by JupyterLab, Notebook 7 or VS Code"
+        return f"dcmview.Viewer({n} DICOM file(s)) — a notebook widget: show it as a cell's output"
 
     # -- the message pump ------------------------------------------------------------------
     def _on_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:

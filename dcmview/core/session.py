@@ -125,6 +125,7 @@ class Session:
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
         self._closed = False
+        self._scan_ended = threading.Event()
         POOL.hold()  # the decode workers stay while any session is open
 
     def cancel(self) -> None:
@@ -141,12 +142,23 @@ class Session:
             sys.modules["dcmview.core.decoding"].shutdown()  # imported by the first decode
 
     # -- discovery ------------------------------------------------------------------------
+    def wait_scan(self, timeout: float | None = None) -> bool:
+        """Wait until the scan has ended (complete, failed or cancelled); True when complete."""
+        self._scan_ended.wait(timeout)
+        return self.scan_complete
+
     def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Read every header, then publish the ordered registry and its annotation store.
 
         Raises :class:`SessionError` (exit code 2) when a matched CSV row is invalid; nothing is
         published then.
         """
+        try:
+            self._scan(progress)
+        finally:
+            self._scan_ended.set()
+
+    def _scan(self, progress: Callable[[int, int], None] | None) -> None:
 
         def tick(scanned: int, loaded: int) -> None:
             if self._cancelled.is_set():
@@ -262,9 +274,19 @@ class Session:
         }
 
     def tags(self, index: int) -> list[dict[str, Any]]:
-        from .tags import tag_tree
+        from .tags import pixel_data_vr, tag_tree
 
-        return tag_tree(self.header(index), self.record(index).pixel_data_length)
+        record = self.record(index)
+        head = b""
+        if record.pixel_data_offset is not None and record.pixel_data_offset >= 12:
+            try:
+                with open(record.path, "rb") as fp:
+                    fp.seek(record.pixel_data_offset - 12)
+                    head = fp.read(12)
+            except OSError:
+                head = b""
+        bits = record.layout.bits_allocated if record.layout else 16
+        return tag_tree(self.header(index), record.pixel_data_length, pixel_data_vr(head, bits))
 
     # -- frames ---------------------------------------------------------------------------
     def raw(self, index: int, frame: int) -> tuple[RawEntry, bool]:
