@@ -81,6 +81,7 @@ class Api:
         self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = [
             ("GET", _p(r"api/health"), self._health, False),
             ("GET", _p(r"api/files"), self._files, False),
+            ("GET", _p(r"api/series"), self._series, False),
             ("GET", _p(r"api/file/([^/]*)/info"), self._info, False),
             ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)"), self._frame, True),
             ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)/raw"), self._raw, True),
@@ -176,6 +177,11 @@ class Api:
         middle, tail = rest.split(_SPLICE_DISCOVERY_JSON, 1)
         response.body = b"".join((head, listing.encode(), middle, found.encode(), tail))
         return response
+
+    def _series(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        complete = self.study.scan_complete  # read first: the list is published with it
+        body = f'{{"series":{self.study.series_json},"scan_complete":{json.dumps(complete)}}}'
+        return ApiResponse(200, {"Content-Type": JSON_TYPE}, body.encode())
 
     def _info(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         return json_response(self.study.info(params[0]))

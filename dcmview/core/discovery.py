@@ -17,6 +17,7 @@ from pydicom.errors import InvalidDicomError
 
 from .errors import DcmviewError
 from .filters import Filter, text_of
+from .geometry import read_geometry
 from .header_values import header_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
 
@@ -250,6 +251,7 @@ def _record(
     }
     parts = [fields["patient_id"], fields["modality"], fields["study_date"]]
     label = " · ".join(p for p in parts if p) or os.path.basename(path)
+    geometry, layout = read_geometry(ds, layout)
     sort_key = (
         fields["study_date"],
         fields["study_instance_uid"],
@@ -269,6 +271,7 @@ def _record(
         pixel_data_length=extent[1] if extent else None,
         pixel_data_offset=extent[0] if extent else None,
         extended_offsets=_extended_offsets(ds),
+        geometry=geometry,
     )
 
 

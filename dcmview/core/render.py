@@ -13,6 +13,7 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut
 
 from .errors import PixelDecodeFailed
+from .geometry import frame_layout
 from .model import FileRecord, PixelLayout, WindowRequest
 from .png import encode_png
 from .windowing import (
@@ -27,9 +28,9 @@ from .windowing import (
 )
 
 
-def raw_frame(record: FileRecord, arr: np.ndarray) -> tuple[bytes, dict[str, str]]:
-    """Decoded samples as little-endian interleaved bytes, and the X-Frame-* headers."""
-    layout = _layout(record)
+def raw_frame(record: FileRecord, arr: np.ndarray, frame: int) -> tuple[bytes, dict[str, str]]:
+    """Decoded samples of ``frame``, little-endian and interleaved, and the X-Frame-* headers."""
+    layout = frame_layout(record, frame)
     data = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("<"), copy=False))
     spp = data.shape[2] if data.ndim == 3 else 1
     photometric = "RGB" if spp == 3 else layout.photometric
@@ -56,9 +57,10 @@ def display_frame(
     arr: np.ndarray,
     header: Callable[[], Dataset],
     request: WindowRequest,
+    frame: int,
 ) -> tuple[bytes, dict[str, str]]:
-    """The frame as a PNG a browser can show (8-bit grey or RGB) and the window headers."""
-    layout = _layout(record)
+    """``frame`` as a PNG a browser can show (8-bit grey or RGB) and the window headers."""
+    layout = frame_layout(record, frame)
     headers: dict[str, str] = {}
     if arr.ndim == 3:
         image = colour_to_uint8(arr, layout.bits_stored)
@@ -137,11 +139,6 @@ def _palette_to_rgb(arr: np.ndarray, ds: Dataset) -> np.ndarray:
     if rgb.dtype != np.uint8:
         rgb = (rgb.astype(np.uint32) >> 8).astype(np.uint8)
     return np.ascontiguousarray(rgb)
-
-
-def _layout(record: FileRecord) -> PixelLayout:
-    assert record.layout is not None
-    return record.layout
 
 
 def _num(value: float) -> str:

@@ -75,6 +75,8 @@ class Study:
         self.files: list[FileRecord] = []
         # ``files`` and ``discovery`` as JSON text, set with them when the scan completes.
         self.listing_json: tuple[str, str] = ("[]", "[]")
+        # The series and stacks of ``files`` (SPEC §9) as JSON text, set with them.
+        self.series_json = "[]"
         self.discovery: list[DiscoveryEntry] = []
         self.scanned = 0
         self.scan_complete = False
@@ -107,6 +109,7 @@ class Study:
         # does not pay for their import.
         from . import encapsulated, frames, render, tags, workers  # noqa: F401
         from .discovery import scan
+        from .series import series_list
 
         records, entries, scanned = scan(
             self.paths, recursive=self.recursive, filters=self.filters, progress=tick
@@ -121,12 +124,14 @@ class Study:
         # costs /api/files nothing (10,000 files are ~8 MB of JSON, ~150 ms to encode).
         listing = _json([_summary(i, r) for i, r in enumerate(records)])
         found = _json([e.as_json() for e in entries])
+        series = _json(series_list(records))
         with self._lock:
             self.files = records
             self.discovery = entries
             self.scanned = scanned
             self.store = store
             self.listing_json = (listing, found)
+            self.series_json = series
             self.scan_complete = True
 
     @property
@@ -237,7 +242,7 @@ class Study:
         def compute() -> RawEntry:
             body, headers, _ = self.raw(index, frame)
             arr = _array_from_raw(body, headers)
-            return display_frame(record, arr, lambda: self.header(index), request)
+            return display_frame(record, arr, lambda: self.header(index), request, frame)
 
         (body, headers), hit = self.display_cache.get_or_compute(
             (index, frame, request.key), compute, _entry_size

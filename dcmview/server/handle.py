@@ -7,6 +7,7 @@ from a plain script and from inside a running asyncio loop (a Jupyter kernel).
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import threading
 import weakref
@@ -82,6 +83,10 @@ class ViewHandle:
             return None
         _LIVE.discard(self)
         return self._exit_code
+
+    def series(self) -> list[dict[str, Any]]:
+        """The series and their stacks, as ``/api/series`` lists them (empty while scanning)."""
+        return json.loads(self._server.study.series_json)
 
     def annotations(self) -> dict[str, dict[str, Any]]:
         """Current in-memory ROIs: ``{file path: {"num_roi", "roi_coords", "roi_frames"}}``."""
