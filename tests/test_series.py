@@ -148,6 +148,24 @@ def test_orientations_within_tolerance_share_a_stack(tmp_path: Path) -> None:
     assert sorted(stacks) == [["a.dcm", "b.dcm"], ["c.dcm"]]
 
 
+def test_many_orientations_in_one_series_each_make_a_stack(tmp_path: Path) -> None:
+    # Radial-like: 20 planes rotated about the z axis, two slices each; the second slice's
+    # orientation is off by less than the tolerance, so it joins its plane's stack.
+    slices = []
+    for k in range(20):
+        a = math.radians(9 * k)
+        orientation = (math.cos(a), math.sin(a), 0.0, 0.0, 0.0, -1.0)
+        nudged = (*orientation[:3], -0.00004, 0.0, -1.0)  # in the next grid cell
+        for j, o in enumerate((orientation, nudged)):
+            slices.append(
+                {"name": f"r{k:02d}_{j}.dcm", "position": (0, 0, 3.0 * j), "orientation": o}
+            )
+    _write_series(tmp_path, slices)
+    records, series = _scan(tmp_path)
+    stacks = sorted(sorted(_names(records, s)) for s in series[0]["stacks"])
+    assert stacks == [[f"r{k:02d}_0.dcm", f"r{k:02d}_1.dcm"] for k in range(20)]
+
+
 def test_frame_of_reference_and_matrix_size_split_stacks(tmp_path: Path) -> None:
     for_a, for_b = generate_uid(), generate_uid()
     slices = [

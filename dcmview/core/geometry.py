@@ -35,7 +35,7 @@ Orientation = tuple[float, float, float, float, float, float]
 Position = tuple[float, float, float]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class FrameGroups:
     """Functional-group values that differ between the frames of an enhanced file.
 
@@ -51,7 +51,7 @@ class FrameGroups:
     windows: FloatArray | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Geometry:
     """The patient geometry of one file (None fields: the header does not say)."""
 

@@ -189,35 +189,38 @@ class _Clusters:
     """Stacks of one series keyed by orientation, matched within the tolerance.
 
     A file joins the earliest stack whose first orientation is within the tolerance of its own.
-    Exact repeats (the usual case) are a dict hit; otherwise candidates come from a grid of
-    tolerance-sized cells (a match differs by at most one cell per component), so a series of
-    many distinct orientations is not compared pairwise.
+    Exact repeats (the usual case) are a dict hit; otherwise a few stacks are compared one by
+    one, and many (a series of many distinct orientations) through a grid of tolerance-sized
+    cells (a match differs by at most one cell per component), never pairwise.
     """
+
+    _GRID_FROM = 16
 
     def __init__(self) -> None:
         self.exact: dict[Orientation | None, _Stack] = {}
-        self.order: dict[int, int] = {}
+        self.stacks: list[_Stack] = []
+        self.rank: dict[int, int] = {}  # id(stack) -> creation order
         self.cells: dict[tuple[int, ...], list[_Stack]] = {}
 
     def find(self, orientation: Orientation | None) -> _Stack | None:
         stack = self.exact.get(orientation)
         if stack is not None or orientation is None:
             return stack
-        candidates = [
-            s
-            for cell in _neighbours(_cell(orientation))
-            for s in self.cells.get(cell, ())
-            if _close(s.orientation, orientation)
-        ]
-        if not candidates:
+        if len(self.stacks) < self._GRID_FROM:
+            candidates = self.stacks
+        else:
+            candidates = [s for c in _neighbours(_cell(orientation)) for s in self.cells.get(c, ())]
+        matches = [s for s in candidates if _close(s.orientation, orientation)]
+        if not matches:
             return None
-        stack = min(candidates, key=lambda s: self.order[id(s)])
+        stack = min(matches, key=lambda s: self.rank[id(s)])
         self.exact[orientation] = stack
         return stack
 
     def add(self, orientation: Orientation | None, stack: _Stack) -> None:
         self.exact[orientation] = stack
-        self.order[id(stack)] = len(self.order)
+        self.rank[id(stack)] = len(self.stacks)
+        self.stacks.append(stack)
         if orientation is not None:
             self.cells.setdefault(_cell(orientation), []).append(stack)
 
