@@ -337,3 +337,20 @@ def test_real_enhanced_ct_frames_are_ordered_along_its_normal() -> None:
     got = [f["position_along_normal_mm"] for f in stack["frames"]]
     assert got == pytest.approx(sorted(expected))
     assert one["frame_of_reference_uids"] == ["1.3.6.1.4.1.5962.1.4.10.1.1166562673.14401"]
+
+
+def test_damaged_functional_groups_leave_the_file_loaded(tmp_path: Path) -> None:
+    written = gen.write_enhanced_ct(
+        tmp_path, positions=[(0, 0, 2), (0, 0, 1), (0, 0, 0)], windows=(40, 400)
+    )
+    ds = pydicom.dcmread(written.path)
+    ds.PerFrameFunctionalGroupsSequence[1].PlanePositionSequence[0].ImagePositionPatient = [1, 2]
+    ds.SharedFunctionalGroupsSequence[0].FrameVOILUTSequence[0].WindowWidth = -5
+    ds.save_as(written.path)
+    records, series = _scan(tmp_path)
+    (record,) = records
+    assert record.layout is not None and record.layout.default_window is None
+    (stack,) = series[0]["stacks"]
+    # One frame has no usable position: the frames keep their file order.
+    assert [f["frame_index"] for f in stack["frames"]] == [0, 1, 2]
+    assert [f["position_along_normal_mm"] for f in stack["frames"]] == [2.0, None, 0.0]
