@@ -9,6 +9,7 @@ synced both ways: which file, which frame, the window and the tool.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Mapping
@@ -81,6 +82,11 @@ class Viewer(anywidget.AnyWidget):
     def files(self) -> list[dict[str, Any]]:
         """The loaded files, as ``/api/files`` lists them."""
         return [self._session.summary(i) for i in range(len(self._session.files))]
+
+    @property
+    def series(self) -> list[dict[str, Any]]:
+        """The series and their stacks, as ``/api/series`` lists them."""
+        return json.loads(self._session.series_json)
 
     @property
     def annotations(self) -> dict[str, dict[str, Any]]:

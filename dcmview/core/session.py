@@ -116,6 +116,8 @@ class Session:
         self.files: list[FileRecord] = []
         # ``files`` and ``discovery`` as JSON text, set with them when the scan completes.
         self.listing_json: tuple[str, str] = ("[]", "[]")
+        # The series and stacks of ``files`` (SPEC §9) as JSON text, set with them.
+        self.series_json = "[]"
         self.discovery: list[DiscoveryEntry] = []
         self.scanned = 0
         self.scan_complete = False
@@ -171,6 +173,7 @@ class Session:
         # does not pay for their import.
         from . import decoding, encapsulated, frames, render, tags  # noqa: F401
         from .discovery import scan
+        from .series import series_list
 
         records, entries, scanned = scan(
             self.paths, recursive=self.recursive, filters=self.filters, progress=tick
@@ -188,12 +191,14 @@ class Session:
         # costs /api/files nothing (10,000 files are ~8 MB of JSON, ~150 ms to encode).
         listing = _json([_summary(i, r) for i, r in enumerate(records)])
         found = _json([e.as_json() for e in entries])
+        series = _json(series_list(records))
         with self._lock:
             self.files = records
             self.discovery = entries
             self.scanned = scanned
             self.store = store
             self.listing_json = (listing, found)
+            self.series_json = series
             self.scan_complete = True
 
     @property
@@ -332,7 +337,7 @@ class Session:
         def compute() -> DisplayEntry:
             (body, description), _ = self.raw(index, frame)
             arr = description.array(body)
-            return display_frame(record, arr, lambda: self.header(index), request)
+            return display_frame(record, arr, lambda: self.header(index), request, frame)
 
         return self.display_cache.get_or_compute((index, frame, request.key), compute, _entry_size)
 

@@ -7,6 +7,7 @@ from a plain script and from inside a running asyncio loop (a Jupyter kernel).
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import threading
 import weakref
@@ -88,6 +89,14 @@ class ViewHandle:
         """Wait until the files are read (the server answers at once, the scan runs behind it);
         True when they are, False when ``timeout`` seconds passed or the scan failed."""
         return self._server.session.wait_scan(timeout)
+
+    def series(self, timeout: float = 30) -> list[dict[str, Any]]:
+        """The series and their stacks, as ``/api/series`` lists them.
+
+        Waits up to ``timeout`` seconds for the scan first (see :meth:`wait_ready`).
+        """
+        self._ready(timeout)
+        return json.loads(self._server.session.series_json)
 
     def annotations(self, timeout: float = 30) -> dict[str, dict[str, Any]]:
         """Current in-memory ROIs: ``{file path: {"num_roi", "roi_coords", "roi_frames"}}``.
