@@ -44,7 +44,10 @@ def _names(records: list[FileRecord], stack: dict[str, Any]) -> list[str]:
 def _write_series(folder: Path, slices: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
     """Write each slice (keys: name, position, orientation, instance_number, ...) into one series;
     returns the shared UIDs."""
-    uids = {"study_uid": generate_uid(), "series_uid": generate_uid()}
+    uids = {
+        "study_uid": meta.pop("study_uid", None) or generate_uid(),
+        "series_uid": generate_uid(),
+    }
     for i, s in enumerate(slices):
         spec = {"seed": i, **uids, **meta, **s}
         name = spec.pop("name")
@@ -272,11 +275,13 @@ def test_enhanced_multiframe_without_positions_keeps_file_order(tmp_path: Path) 
 
 
 def test_series_and_stacks_follow_the_file_order_with_unique_ids(tmp_path: Path) -> None:
+    study = generate_uid()
     for n in (2, 1):
         uids = _write_series(
             tmp_path,
             [{"name": f"x{n}_{i}.dcm", "position": (0, 0, i)} for i in range(2)],
             series_number=n,
+            study_uid=study,
         )
         gen.write_multiframe(
             tmp_path, frames=2, rows=8, columns=8, name=f"m{n}.dcm", series_number=n, **uids
