@@ -134,7 +134,7 @@ describe("frame cache", () => {
       1e9,
       3,
     );
-    cache.prefetch(0, [1, 2, 3, 4, 5, 6, 7]);
+    cache.prefetch([1, 2, 3, 4, 5, 6, 7].map((frame) => ({ file: 0, frame })));
     expect(inFlight).toBe(3);
     await vi.runAllTimersAsync();
     expect(peak).toBe(3);
