@@ -4,7 +4,8 @@ The widget runs the same viewer bundle as the server page. Its requests arrive a
 messages and are answered by the same API router (:mod:`dcmview.api`); response bodies travel as
 binary buffers, split into parts of at most :data:`MAX_PART_BYTES`. Pixel data, files and tag
 trees never go through traitlets, so a saved notebook stays small. Only small view state is
-synced both ways: which file, which frame, the window and the tool.
+synced both ways: which file, which frame, the window and the tool. The message protocol is
+documented once, beside its JS side: ``js/src/transport/widget.ts``.
 """
 
 from __future__ import annotations
