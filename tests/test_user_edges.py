@@ -65,3 +65,24 @@ def test_the_viewer_names_no_host_it_was_not_tested_in(folder: Path) -> None:
     assert text.startswith("dcmview.Viewer(3 DICOM file(s))")
     assert "VS Code" not in text
     viewer.close()
+
+
+def test_a_start_where_no_browser_opens_says_so_with_the_url(folder: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    # BROWSER names the command webbrowser runs; `false` fails as a headless machine's would.
+    env = {**os.environ, "BROWSER": "false", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dcmview", "--timeout", "3", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    url = next(line for line in out.splitlines() if "server running at" in line).split()[-1]
+    assert f"no web browser could be opened here; open {url} yourself" in err
