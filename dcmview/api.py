@@ -102,6 +102,7 @@ class Api:
         self._routes: list[tuple[str, re.Pattern[str], Handler, bool, str | None]] = [
             ("GET", _p(r"api/health"), self._health, False, None),
             ("GET", _p(r"api/files"), self._files, False, None),
+            ("GET", _p(r"api/series"), self._series, False, None),
             ("GET", _p(r"api/file/([^/]*)/info"), self._info, False, None),
             ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)"), self._frame, True, "png"),
             ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)/raw"), self._raw, True, "raw"),
@@ -201,6 +202,11 @@ class Api:
         middle, tail = rest.split(_SPLICE_DISCOVERY_JSON, 1)
         response.body = b"".join((head, listing.encode(), middle, found.encode(), tail))
         return response
+
+    def _series(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        complete = self.session.scan_complete  # read first: the list is published with it
+        body = f'{{"series":{self.session.series_json},"scan_complete":{json.dumps(complete)}}}'
+        return ApiResponse(200, {"Content-Type": JSON_TYPE}, body.encode())
 
     def _info(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         return json_response(self.session.info(params[0]))

@@ -35,7 +35,8 @@ DEMO_VERSION = 1
 
 ANNOTATIONS_NAME = "demo_annotations.csv"
 MARKER_NAME = ".dcmview-demo-complete"
-_CONTENT = {"ct", "cine", "colour", "mg", ANNOTATIONS_NAME, MARKER_NAME}
+_IMAGE_FOLDERS = ("ct", "cine", "colour", "mg")
+_CONTENT = {*_IMAGE_FOLDERS, ANNOTATIONS_NAME, MARKER_NAME}
 _STAGING_INFIX = ".partial-"
 _STALE_AFTER_S = 600.0
 
@@ -46,10 +47,16 @@ _MG_ROWS, _MG_COLS = 3000, 2500
 
 @dataclass(frozen=True)
 class DemoStudy:
-    """A generated demo: serve `root`, load ROIs from `annotations`."""
+    """A generated demo: serve `inputs`, load ROIs from `annotations`."""
 
     root: Path
     annotations: Path
+
+    @property
+    def inputs(self) -> list[Path]:
+        """The folders holding the images (not `root`: its CSV and marker are no DICOM files,
+        and a scan of `root` would report them as skipped)."""
+        return [self.root / name for name in _IMAGE_FOLDERS]
 
 
 def default_directory() -> Path:

@@ -4,11 +4,13 @@ The widget runs the same viewer bundle as the server page. Its requests arrive a
 messages and are answered by the same API router (:mod:`dcmview.api`); response bodies travel as
 binary buffers, split into parts of at most :data:`MAX_PART_BYTES`. Pixel data, files and tag
 trees never go through traitlets, so a saved notebook stays small. Only small view state is
-synced both ways: which file, which frame, the window and the tool.
+synced both ways: which file, which frame, the window and the tool. The message protocol is
+documented once, beside its JS side: ``js/src/transport/widget.ts``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Mapping
@@ -83,6 +85,11 @@ class Viewer(anywidget.AnyWidget):
         return [self._session.summary(i) for i in range(len(self._session.files))]
 
     @property
+    def series(self) -> list[dict[str, Any]]:
+        """The series and their stacks, as ``/api/series`` lists them."""
+        return json.loads(self._session.series_json)
+
+    @property
     def annotations(self) -> dict[str, dict[str, Any]]:
         """Current ROIs of every file that has some: ``{path: {"num_roi", "roi_coords",
         "roi_frames"}}`` (live: reflects edits made in the viewer)."""
@@ -108,7 +115,7 @@ class Viewer(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         n = len(self._session.files)
-        return f"dcmview.Viewer({n} DICOM file(s)) — shown by JupyterLab, Notebook 7 or VS Code"
+        return f"dcmview.Viewer({n} DICOM file(s)) — a notebook widget: show it as a cell's output"
 
     # -- the message pump ------------------------------------------------------------------
     def _on_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:

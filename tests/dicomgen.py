@@ -78,6 +78,7 @@ _SOP_CLASSES = {
 }
 _SOP_US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"
 _SOP_SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+_SOP_ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"
 
 _META_DEFAULTS: dict[str, Any] = {
     "patient_id": "DCMGEN-001",
@@ -762,6 +763,119 @@ def write_tiny_series(folder: PathLike, *, count: int, size: int = 8, **meta: An
         path = _save(ds, Path(folder) / f"i{i + 1:04d}.dcm", ExplicitVRLittleEndian)
         written.append(Written(path, pixels))
     return written
+
+
+def write_positioned_slice(
+    path: PathLike,
+    *,
+    position: Sequence[float] | None,
+    orientation: Sequence[float] | None = (1, 0, 0, 0, 1, 0),
+    frame_of_reference_uid: str | None = None,
+    rows: int = 16,
+    columns: int = 16,
+    seed: int = 0,
+    **meta: Any,
+) -> Written:
+    """One single-frame 16-bit CT slice at `path` with the given Image Position/Orientation
+    (Patient) and Frame of Reference (each left out when None). Pass ``study_uid`` and
+    ``series_uid`` to put slices in one series; the pixels differ by `seed`."""
+    pixels = phantom(rows, columns, bits_stored=12, seed=seed)
+    extra: dict[str, Any] = {"PixelSpacing": [0.5, 0.5]}
+    if position is not None:
+        extra["ImagePositionPatient"] = [float(v) for v in position]
+    if orientation is not None:
+        extra["ImageOrientationPatient"] = [float(v) for v in orientation]
+    if frame_of_reference_uid is not None:
+        extra["FrameOfReferenceUID"] = frame_of_reference_uid
+    written = write_image(
+        path,
+        pixels,
+        bits_stored=12,
+        rescale=(1.0, -1024.0),
+        extra=extra,
+        **{"modality": "CT", **meta},
+    )
+    return Written(written, pixels)
+
+
+def write_enhanced_ct(
+    folder: PathLike,
+    *,
+    positions: Sequence[Sequence[float]] | None,
+    orientation: Sequence[float] | None = (1, 0, 0, 0, 1, 0),
+    rescales: Sequence[tuple[float, float]] | tuple[float, float] | None = None,
+    windows: Sequence[tuple[float, float]] | tuple[float, float] | None = None,
+    rows: int = 16,
+    columns: int = 16,
+    name: str = "enhanced_ct.dcm",
+    frame_of_reference_uid: str | None = None,
+    **meta: Any,
+) -> Written:
+    """An Enhanced CT-like multi-frame file (one frame per entry of `positions`, or 3 when
+    None) whose geometry and pixel values live in functional groups only, as PS3.3 C.7.6.16
+    puts them: Plane Orientation in the shared group, Plane Position per frame, and Pixel Value
+    Transformation / Frame VOI LUT shared when given one ``(slope, intercept)`` /
+    ``(center, width)`` pair, per frame when given a list. Frame i's stored values are a
+    phantom with a bright row at row i."""
+    count = len(positions) if positions is not None else 3
+    stack = phantom(rows, columns, frames=count, bits_stored=12)
+    for i in range(count):
+        stack[i, i % rows, :] = 4000
+
+    def group(sequence: str, **values: Any) -> Dataset:
+        inner = Dataset()
+        for keyword, value in values.items():
+            setattr(inner, keyword, value)
+        item = Dataset()
+        setattr(item, sequence, DicomSequence([inner]))
+        return item
+
+    def merged(*items: Dataset) -> Dataset:
+        out = Dataset()
+        for item in items:
+            out.update(item)
+        return out
+
+    shared: list[Dataset] = []
+    per_frame: list[list[Dataset]] = [[] for _ in range(count)]
+    if orientation is not None:
+        shared.append(
+            group(
+                "PlaneOrientationSequence", ImageOrientationPatient=[float(v) for v in orientation]
+            )
+        )
+    for i, pos in enumerate(positions or []):
+        per_frame[i].append(
+            group("PlanePositionSequence", ImagePositionPatient=[float(v) for v in pos])
+        )
+    for values, sequence, keys in (
+        (rescales, "PixelValueTransformationSequence", ("RescaleSlope", "RescaleIntercept")),
+        (windows, "FrameVOILUTSequence", ("WindowCenter", "WindowWidth")),
+    ):
+        if values is None:
+            continue
+        extra_keys = {"RescaleType": "HU"} if sequence.startswith("PixelValue") else {}
+        if isinstance(values[0], (int, float)):
+            shared.append(group(sequence, **dict(zip(keys, values, strict=True)), **extra_keys))
+        else:
+            for i, pair in enumerate(values):
+                per_frame[i].append(
+                    group(sequence, **dict(zip(keys, pair, strict=True)), **extra_keys)
+                )
+    extra: dict[str, Any] = {
+        "SharedFunctionalGroupsSequence": DicomSequence([merged(*shared)]),
+        "PerFrameFunctionalGroupsSequence": DicomSequence([merged(*items) for items in per_frame]),
+    }
+    if frame_of_reference_uid is not None:
+        extra["FrameOfReferenceUID"] = frame_of_reference_uid
+    path = write_image(
+        Path(folder) / name,
+        stack,
+        bits_stored=12,
+        extra=extra,
+        **{"modality": "CT", "sop_class_uid": _SOP_ENHANCED_CT, **meta},
+    )
+    return Written(path, stack)
 
 
 def write_no_pixels(folder: PathLike, *, name: str = "report_sr.dcm", **meta: Any) -> Written:

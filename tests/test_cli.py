@@ -228,7 +228,10 @@ def test_unix_socket_is_private_and_serves(folder: Path, tmp_path: Path) -> None
 
 def test_demo_serves_the_generated_study_with_its_rois(tmp_path: Path, serve) -> None:
     proc = serve("--port", "0", "--demo", env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
-    files = proc.get("api/files").json()["files"]
+    listing = proc.get("api/files").json()
+    # Its own CSV and marker file are not reported as skipped files.
+    assert listing["skipped"] == 0 and listing["discovery"] == []
+    files = listing["files"]
     modalities = {f["modality"] for f in files}
     assert {"CT", "MG"} <= modalities and len(files) >= 40
     assert any(f["frame_count"] >= 60 for f in files)

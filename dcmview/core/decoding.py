@@ -54,7 +54,7 @@ def raw_entry(record: FileRecord, frame: int) -> RawEntry:
     from .frames import decode_frame
     from .render import raw_frame
 
-    return raw_frame(record, decode_frame(record, frame))
+    return raw_frame(record, decode_frame(record, frame), frame)
 
 
 def decode(record: FileRecord, frame: int) -> RawEntry:

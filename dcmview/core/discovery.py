@@ -15,6 +15,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from .filters import Filter, text_of
+from .geometry import read_geometry
 from .header_values import header_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
 from .transfer_syntaxes import is_deflated, is_encapsulated
@@ -242,6 +243,7 @@ def _record(
     }
     parts = [fields["patient_id"], fields["modality"], fields["study_date"]]
     label = " · ".join(p for p in parts if p) or os.path.basename(path)
+    geometry, layout = read_geometry(ds, layout)
     sort_key = (
         fields["study_date"],
         fields["study_instance_uid"],
@@ -261,6 +263,7 @@ def _record(
         pixel_data_length=extent[1] if extent else None,
         pixel_data_offset=extent[0] if extent else None,
         extended_offsets=_extended_offsets(ds),
+        geometry=geometry,
     )
 
 

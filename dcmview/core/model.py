@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .geometry import Geometry
 
 import numpy as np
 
@@ -66,6 +69,8 @@ class FileRecord:
     # Table when there is one: what reading one encapsulated frame's own header needs.
     pixel_data_offset: int | None = None
     extended_offsets: tuple[bytes, bytes] | None = None
+    # Frame of Reference, orientation, position and per-frame functional groups (None: none).
+    geometry: Geometry | None = field(compare=False, default=None)
 
     @property
     def has_pixels(self) -> bool:

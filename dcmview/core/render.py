@@ -14,6 +14,7 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut
 
 from .errors import PixelDecodeFailed
+from .geometry import frame_layout
 from .model import (
     AppliedWindow,
     DisplayEntry,
@@ -36,9 +37,10 @@ from .windowing import (
 )
 
 
-def raw_frame(record: FileRecord, arr: np.ndarray) -> RawEntry:
-    """Decoded samples as little-endian interleaved bytes, and what they are."""
-    layout = _layout(record)
+def raw_frame(record: FileRecord, arr: np.ndarray, frame: int) -> RawEntry:
+    """Decoded samples of ``frame``, little-endian and interleaved, and what they are (an
+    enhanced multi-frame file's per-frame rescale and window included)."""
+    layout = frame_layout(record, frame)
     data = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("<"), copy=False))
     spp = data.shape[2] if data.ndim == 3 else 1
     bits = data.dtype.itemsize * 8
@@ -62,9 +64,10 @@ def display_frame(
     arr: np.ndarray,
     header: Callable[[], Dataset],
     request: WindowRequest,
+    frame: int,
 ) -> DisplayEntry:
-    """The frame as a PNG a browser can show (8-bit grey or RGB) and how it was windowed."""
-    layout = _layout(record)
+    """``frame`` as a PNG a browser can show (8-bit grey or RGB) and how it was windowed."""
+    layout = frame_layout(record, frame)
     applied = AppliedWindow()
     if arr.ndim == 3:
         image = colour_to_uint8(arr, layout.bits_stored)
@@ -139,8 +142,3 @@ def _palette_to_rgb(arr: np.ndarray, ds: Dataset) -> np.ndarray:
     if rgb.dtype != np.uint8:
         rgb = (rgb.astype(np.uint32) >> 8).astype(np.uint8)
     return np.ascontiguousarray(rgb)
-
-
-def _layout(record: FileRecord) -> PixelLayout:
-    assert record.layout is not None
-    return record.layout

@@ -116,6 +116,8 @@ class Session:
         self.files: list[FileRecord] = []
         # ``files`` and ``discovery`` as JSON text, set with them when the scan completes.
         self.listing_json: tuple[str, str] = ("[]", "[]")
+        # The series and stacks of ``files`` (SPEC §9) as JSON text, set with them.
+        self.series_json = "[]"
         self.discovery: list[DiscoveryEntry] = []
         self.scanned = 0
         self.scan_complete = False
@@ -125,6 +127,7 @@ class Session:
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
         self._closed = False
+        self._scan_ended = threading.Event()
         POOL.hold()  # the decode workers stay while any session is open
 
     def cancel(self) -> None:
@@ -141,12 +144,23 @@ class Session:
             sys.modules["dcmview.core.decoding"].shutdown()  # imported by the first decode
 
     # -- discovery ------------------------------------------------------------------------
+    def wait_scan(self, timeout: float | None = None) -> bool:
+        """Wait until the scan has ended (complete, failed or cancelled); True when complete."""
+        self._scan_ended.wait(timeout)
+        return self.scan_complete
+
     def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Read every header, then publish the ordered registry and its annotation store.
 
         Raises :class:`SessionError` (exit code 2) when a matched CSV row is invalid; nothing is
         published then.
         """
+        try:
+            self._scan(progress)
+        finally:
+            self._scan_ended.set()
+
+    def _scan(self, progress: Callable[[int, int], None] | None) -> None:
 
         def tick(scanned: int, loaded: int) -> None:
             if self._cancelled.is_set():
@@ -159,6 +173,7 @@ class Session:
         # does not pay for their import.
         from . import decoding, encapsulated, frames, render, tags  # noqa: F401
         from .discovery import scan
+        from .series import series_list
 
         records, entries, scanned = scan(
             self.paths, recursive=self.recursive, filters=self.filters, progress=tick
@@ -176,12 +191,14 @@ class Session:
         # costs /api/files nothing (10,000 files are ~8 MB of JSON, ~150 ms to encode).
         listing = _json([_summary(i, r) for i, r in enumerate(records)])
         found = _json([e.as_json() for e in entries])
+        series = _json(series_list(records))
         with self._lock:
             self.files = records
             self.discovery = entries
             self.scanned = scanned
             self.store = store
             self.listing_json = (listing, found)
+            self.series_json = series
             self.scan_complete = True
 
     @property
@@ -259,9 +276,19 @@ class Session:
         }
 
     def tags(self, index: int) -> list[dict[str, Any]]:
-        from .tags import tag_tree
+        from .tags import pixel_data_vr, tag_tree
 
-        return tag_tree(self.header(index), self.record(index).pixel_data_length)
+        record = self.record(index)
+        head = b""
+        if record.pixel_data_offset is not None and record.pixel_data_offset >= 12:
+            try:
+                with open(record.path, "rb") as fp:
+                    fp.seek(record.pixel_data_offset - 12)
+                    head = fp.read(12)
+            except OSError:
+                head = b""
+        bits = record.layout.bits_allocated if record.layout else 16
+        return tag_tree(self.header(index), record.pixel_data_length, pixel_data_vr(head, bits))
 
     # -- frames ---------------------------------------------------------------------------
     def raw(self, index: int, frame: int) -> tuple[RawEntry, bool]:
@@ -307,7 +334,7 @@ class Session:
         def compute() -> DisplayEntry:
             (body, description), _ = self.raw(index, frame)
             arr = description.array(body)
-            return display_frame(record, arr, lambda: self.header(index), request)
+            return display_frame(record, arr, lambda: self.header(index), request, frame)
 
         return self.display_cache.get_or_compute((index, frame, request.key), compute, _entry_size)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +46,51 @@ _FULL_400 = (
     + b"Content-Length: 0\r\nConnection: close\r\n\r\n"
 )
 _JSON = "application/json; charset=utf-8"
+# JSON answers at least this large go gzipped to clients that accept it (/api/files of 500 files:
+# 459 KB -> ~30 KB); above _GZIP_OFF_LOOP the compression runs off the event loop.
+_GZIP_MIN = 1024
+_GZIP_OFF_LOOP = 64 * 1024
+
+
+class GzipCache:
+    """Gzip of JSON answers, remembering the last large one: ``/api/files`` answers the same
+    bytes to every poll once the scan is complete (10,000 files: 8 MB, ~100 ms to compress)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: tuple[bytes, bytes] = (b"", b"")
+
+    def compress(self, body: bytes) -> bytes:
+        with self._lock:
+            plain, packed = self._last
+        if body == plain:
+            return packed
+        packed = _gzip(body)
+        if len(body) >= _GZIP_OFF_LOOP:
+            with self._lock:
+                self._last = (body, packed)
+        return packed
+
+
+def _gzip(body: bytes) -> bytes:
+    try:
+        from isal import igzip  # ISA-L: several times faster than zlib at the same ratio
+
+        return igzip.compress(body, compresslevel=1)
+    except ImportError:  # no wheel for this platform
+        import gzip
+
+        return gzip.compress(body, compresslevel=1)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """True when ``Accept-Encoding`` allows gzip (``gzip;q=0`` refuses it)."""
+    for item in accept_encoding.lower().split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
+    return False
 
 
 @dataclass
@@ -151,6 +197,7 @@ class ApiHandler(_Base):
         super().initialize(guard, activity)
         self.api: Api = kwargs["api"]
         self.executor: ThreadPoolExecutor = kwargs["executor"]
+        self.gzip: GzipCache = kwargs["gzip"]
         self._body = bytearray()
         self._body_size = 0
 
@@ -216,6 +263,12 @@ class ApiHandler(_Base):
             )
         else:
             response = self.api.answer(route, request)
+        if (
+            len(response.body) >= _GZIP_MIN
+            and response.headers.get("Content-Type") == _JSON
+            and accepts_gzip(request.headers.get("accept-encoding", ""))
+        ):
+            response = await self._gzipped(response)
         if method == "HEAD":
             response = ApiResponse(response.status, response.headers, b"")
         if await self._stream_response(response) and response.delivered and self._user_fetch():
@@ -230,6 +283,16 @@ class ApiHandler(_Base):
         """
         site = self.request.headers.get("Sec-Fetch-Site")
         return site is None or site in ("same-origin", "none")
+
+    async def _gzipped(self, response: ApiResponse) -> ApiResponse:
+        if len(response.body) < _GZIP_OFF_LOOP:
+            body = self.gzip.compress(response.body)
+        else:
+            body = await IOLoop.current().run_in_executor(
+                self.executor, self.gzip.compress, response.body
+            )
+        headers = {**response.headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        return ApiResponse(response.status, headers, body)
 
     async def get(self, path: str) -> None:
         await self._dispatch(path)
@@ -345,7 +408,11 @@ def make_app(
             (r"/", PageHandler, common),
             (r"/index\.html", PageHandler, common),
             (r"/assets/(.*)", assets, {"path": STATIC_DIR}),
-            (r"/api/(.*)", ApiHandler, {"api": api, "executor": executor, **common}),
+            (
+                r"/api/(.*)",
+                ApiHandler,
+                {"api": api, "executor": executor, "gzip": GzipCache(), **common},
+            ),
         ],
         default_handler_class=NotFoundHandler,
         default_handler_args=common,

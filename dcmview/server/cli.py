@@ -194,7 +194,7 @@ def options_from_args(argv: Sequence[str] | None = None) -> Options:
         from ..demo import demo_study
 
         demo = demo_study(progress=lambda m: print(f"dcmview: {m}", file=sys.stderr, flush=True))
-        paths.append(str(demo.root))
+        paths.extend(str(folder) for folder in demo.inputs)
         annotations = annotations or str(demo.annotations)
     if not paths:
         parser.error("give at least one DICOM file or folder (or --demo)")

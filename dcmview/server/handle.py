@@ -7,6 +7,7 @@ from a plain script and from inside a running asyncio loop (a Jupyter kernel).
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import threading
 import weakref
@@ -84,13 +85,47 @@ class ViewHandle:
         _LIVE.discard(self)
         return self._exit_code
 
-    def annotations(self) -> dict[str, dict[str, Any]]:
-        """Current in-memory ROIs: ``{file path: {"num_roi", "roi_coords", "roi_frames"}}``."""
+    def wait_ready(self, timeout: float | None = 60) -> bool:
+        """Wait until the files are read (the server answers at once, the scan runs behind it);
+        True when they are, False when ``timeout`` seconds passed or the scan failed."""
+        return self._server.session.wait_scan(timeout)
+
+    def series(self, timeout: float = 30) -> list[dict[str, Any]]:
+        """The series and their stacks, as ``/api/series`` lists them.
+
+        Waits up to ``timeout`` seconds for the scan first (see :meth:`wait_ready`).
+        """
+        self._ready(timeout)
+        return json.loads(self._server.session.series_json)
+
+    def annotations(self, timeout: float = 30) -> dict[str, dict[str, Any]]:
+        """Current in-memory ROIs: ``{file path: {"num_roi", "roi_coords", "roi_frames"}}``.
+
+        Waits up to ``timeout`` seconds for the scan first (see :meth:`wait_ready`).
+        """
+        self._ready(timeout)
         return self._server.session.annotations_by_path()
 
-    def export_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write the ROIs as an EMBED CSV to ``path`` (counts as an export: no recovery file)."""
+    def export_csv(self, path: str | os.PathLike[str], timeout: float = 30) -> Path:
+        """Write the ROIs as an EMBED CSV to ``path`` (counts as an export: no recovery file).
+
+        Waits up to ``timeout`` seconds for the scan first (see :meth:`wait_ready`).
+        """
+        self._ready(timeout)
         return self._server.session.write_export(path)
+
+    def _ready(self, timeout: float) -> None:
+        session = self._server.session
+        if session.wait_scan(timeout):
+            return
+        if session.scan_error:
+            raise RuntimeError(f"dcmview could not read the files: {session.scan_error}")
+        if not self.running:
+            raise RuntimeError("this dcmview server has stopped before its files were read")
+        raise TimeoutError(
+            f"the files are still being read after {timeout:g} s: wait with "
+            "handle.wait_ready(timeout=...) or pass a longer timeout"
+        )
 
     def __enter__(self) -> ViewHandle:
         return self

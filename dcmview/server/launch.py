@@ -351,7 +351,19 @@ class Server:
             return
         self._say(f"loaded {n} DICOM file(s) from {s.scanned} scanned{filtered}{skipped}")
         if self.options.browser and not self.options.unix_socket:
-            threading.Thread(target=webbrowser.open, args=(self.url,), daemon=True).start()
+            threading.Thread(target=self._open_browser, name="dcmview-browser", daemon=True).start()
+
+    def _open_browser(self) -> None:
+        try:
+            opened = webbrowser.open(self.url)
+        except Exception:  # a broken browser registration is no reason to stop serving
+            opened = False
+        if not opened:
+            self._say(
+                f"no web browser could be opened here; open {self.url} yourself "
+                "(on a remote machine, see the ssh -L line above; --no-browser skips this)",
+                err=True,
+            )
 
     def _announce(self) -> None:
         o = self.options

@@ -5,6 +5,7 @@
 
 import type { Api } from "./api";
 import { fromPayload, type Roi, toPayload } from "./rois";
+import { Signal } from "./signal";
 import { ApiError } from "./transport/types";
 
 export type SaveState = "loading" | "saved" | "saving" | "unsaved" | "failed";
@@ -21,19 +22,19 @@ interface Entry {
 
 export class AnnotationStore {
   private readonly entries = new Map<number, Entry>();
-  private readonly listeners = new Set<(file: number) => void>();
+  private readonly changed = new Signal<number>();
   /** A one-line notice for the user (e.g. after a 412 reload); cleared by the reader. */
   notice: string | null = null;
 
   constructor(private readonly api: Api) {}
 
+  /** Call `cb` with the file whose ROIs or save state changed; returns the unsubscribe. */
   onChange(cb: (file: number) => void): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
+    return this.changed.subscribe(cb);
   }
 
   private emit(file: number): void {
-    for (const cb of this.listeners) cb(file);
+    this.changed.emit(file);
   }
 
   private entry(file: number): Entry {

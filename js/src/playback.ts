@@ -4,14 +4,15 @@
 
 import { CineClock, type CineMode, DEFAULT_FPS, nextFrame, upcomingFrames } from "./cine";
 
+/** What playback walks: positions 0..length-1 of the sequence shown (a file's frames today). */
 export interface PlaybackHost {
-  file(): number | null;
-  frame(): number;
-  frameCount(): number;
-  /** Is the frame decoded and ready to show? */
-  ready(file: number, frame: number): boolean;
-  show(frame: number): void;
-  prefetch(file: number, frames: number[]): void;
+  /** How many positions there are (0 when nothing is shown). */
+  length(): number;
+  position(): number;
+  /** Is the frame at this position decoded and ready to show? */
+  ready(position: number): boolean;
+  show(position: number): void;
+  prefetch(positions: number[]): void;
   changed(): void;
 }
 
@@ -39,7 +40,7 @@ export class Playback {
   }
 
   play(): void {
-    if (this.playing || this.host.frameCount() < 2 || this.host.file() === null) return;
+    if (this.playing || this.host.length() < 2) return;
     this.playing = true;
     this.dir = 1;
     this.clock = new CineClock(this.fps, performance.now());
@@ -68,24 +69,23 @@ export class Playback {
   }
 
   private refill(): void {
-    const file = this.host.file();
-    if (file === null) return;
-    const n = this.host.frameCount();
-    const ahead = upcomingFrames(this.host.frame(), this.dir, n, this.mode, lookahead(this.fps, n));
-    this.host.prefetch(file, ahead);
+    const n = this.host.length();
+    if (n === 0) return;
+    const at = this.host.position();
+    this.host.prefetch(upcomingFrames(at, this.dir, n, this.mode, lookahead(this.fps, n)));
   }
 
   private tick(now: number): void {
     if (!this.playing || !this.clock) return;
-    const file = this.host.file();
-    if (file === null) {
+    const n = this.host.length();
+    if (n === 0) {
       this.stop();
       return;
     }
     // Half a display refresh of slack: a frame goes out on the refresh closest to its tick.
     if (this.clock.due(now, 8)) {
-      const step = nextFrame(this.host.frame(), this.dir, this.host.frameCount(), this.mode);
-      if (this.host.ready(file, step.frame)) {
+      const step = nextFrame(this.host.position(), this.dir, n, this.mode);
+      if (this.host.ready(step.frame)) {
         this.stalled = false;
         this.dir = step.dir;
         this.host.show(step.frame);

@@ -1,15 +1,26 @@
-// The viewer of the open files: loads frames through the cache, keeps each tab's state, draws the
-// active one into the viewport and serves the tools (it is their ToolHost).
+// The viewer of the open files: the tabs and their state, the one `navigate()` every change of
+// file or frame goes through, cine playback, the view commands, the painting of the active tab,
+// and the tools' host. It announces its own changes on `changes`.
 
 import type { AnnotationStore } from "./annotations";
-import { type Api, ApiError } from "./api";
-import { type Doc, effectiveWindow, frameCount, isGreyInfo, modalityRange, newDoc } from "./doc";
-import { FrameCache } from "./frames/cache";
-import type { FrameImage } from "./frames/image";
+import type { Api } from "./api";
+import { type Doc, effectiveWindow, frameCount, modalityRange, newDoc } from "./doc";
+import { DocLoader } from "./doc-loader";
 import type { ToolId } from "./keys";
+import {
+  type Cause,
+  clampPosition,
+  fileFrames,
+  type Move,
+  nearby,
+  placesAt,
+  type Sequence,
+} from "./navigation";
 import { overlayLines, publishState, readout } from "./overlay";
+import { Playback } from "./playback";
 import { type PresetId, presetById } from "./presets";
 import { type Roi, scopeFrames } from "./rois";
+import { Signal } from "./signal";
 import type { ToolHost } from "./tools/types";
 import type { FileSummary } from "./types";
 import {
@@ -22,192 +33,145 @@ import {
   type ViewState,
 } from "./viewport/transform";
 import type { Scene, Viewport } from "./viewport/viewport";
-import { dragUnit, fullDynamicWindow, initialWindow, type Window } from "./windowing";
+import { dragUnit, type Window } from "./windowing";
 
 export class Viewer implements ToolHost {
   readonly docs: Doc[] = [];
   active: Doc | null = null;
   tool: ToolId = "wl";
   scope: "frame" | "all" = "all";
-  readonly cache: FrameCache;
+  /** Fired after every change the chrome (toolbar, tabs, frame bar) or a host may show. */
+  readonly changes = new Signal();
+  readonly playback: Playback;
+  private readonly loader: DocLoader;
   private draft: [number, number, number, number] | null = null;
   private hoverPoint: [number, number] | null = null;
-  /** Called after any state change the chrome (toolbar, tabs, frame bar) may show. */
-  onChange: () => void = () => {};
 
   constructor(
-    private readonly api: Api,
+    api: Api,
     readonly store: AnnotationStore,
     readonly viewport: Viewport,
     private readonly stateEl: HTMLElement,
   ) {
-    this.cache = new FrameCache(
-      (file, frame, signal) => this.load(file, frame, signal),
-      undefined,
-      api.transport.parallel,
-    );
+    this.loader = new DocLoader(api, store, {
+      isActive: (doc) => this.active === doc,
+      redraw: (now) => this.redraw(now),
+      message: (title, detail) => this.viewport.showMessage(title, detail ?? ""),
+      reshow: (doc) => {
+        if (this.active === doc) this.go(doc.frame, false, true);
+        this.changes.emit();
+      },
+      changed: () => this.changes.emit(),
+    });
+    this.playback = new Playback({
+      length: () => this.length(),
+      position: () => this.position(),
+      ready: (i) => {
+        const p = this.sequence()?.at(i);
+        return !!p && this.loader.cache.has(p.file, p.frame);
+      },
+      show: (i) => this.navigate({ kind: "to", position: i }, "cine"),
+      prefetch: (positions) => {
+        const seq = this.sequence();
+        if (seq) this.loader.cache.prefetch(placesAt(seq, positions));
+      },
+      changed: () => this.changes.emit(),
+    });
     this.viewport.onResize = () => this.redraw();
     store.onChange((file) => {
       if (this.active?.file.index === file) this.redraw();
     });
   }
 
-  private load(file: number, frame: number, signal: AbortSignal): Promise<FrameImage> {
-    const doc = this.docs.find((d) => d.file.index === file);
-    if (doc?.mode === "picture") return this.api.png(file, frame, true, { signal });
-    return this.api.raw(file, frame, signal);
+  // ---- navigation: every change of file or frame ----
+
+  /** Go somewhere: a person's move stops cine first (once, here, whatever the move). */
+  navigate(move: Move, cause: Cause = "user"): void {
+    if (cause === "user") this.playback.stop();
+    switch (move.kind) {
+      case "open":
+        this.activate(this.docFor(move.file));
+        break;
+      case "tab":
+        this.activate(move.doc);
+        break;
+      case "close":
+        this.close(move.doc);
+        break;
+      case "step":
+        this.go(this.position() + move.delta, false, true);
+        break;
+      case "to":
+        this.go(move.position, true, cause !== "cine");
+        break;
+    }
+    this.changes.emit();
   }
 
-  /** Open a file in a tab (or switch to its tab). */
-  open(file: FileSummary): Doc {
+  /** The places the frame moves walk in the active tab (null without one). */
+  private sequence(): Sequence | null {
+    return this.active ? fileFrames(this.active.file.index, frameCount(this.active)) : null;
+  }
+
+  /** Position in the active sequence (a file's frames: the frame number). */
+  position(): number {
+    return this.active?.frame ?? 0;
+  }
+
+  length(): number {
+    return this.sequence()?.length ?? 0;
+  }
+
+  /**
+   * Show position i (clamped) of the active sequence. Before the file's info arrives there is
+   * nothing to show; a position asked for (`remember`) is kept and shown when it comes.
+   */
+  private go(i: number, remember: boolean, prefetch: boolean): void {
+    const doc = this.active;
+    const seq = this.sequence();
+    if (!doc || !seq) return;
+    if (!doc.info) {
+      if (remember) doc.frame = Math.max(0, i);
+      return;
+    }
+    const at = clampPosition(seq, i);
+    this.loader.show(doc, seq.at(at).frame, prefetch ? nearby(seq, at) : null);
+  }
+
+  private docFor(file: FileSummary): Doc {
     let doc = this.docs.find((d) => d.file.index === file.index);
     if (!doc) {
       doc = newDoc(file);
       this.docs.push(doc);
-      void this.start(doc);
+      void this.loader.start(doc);
     }
-    this.activate(doc);
     return doc;
   }
 
-  close(doc: Doc): void {
-    const i = this.docs.indexOf(doc);
-    if (i < 0) return;
-    this.docs.splice(i, 1);
-    this.cache.dropFile(doc.file.index);
-    if (this.active === doc) {
-      const next = this.docs[Math.min(i, this.docs.length - 1)] ?? null;
-      if (next) this.activate(next);
-      else {
-        this.active = null;
-        this.viewport.showMessage("No file open", "Choose a file in the explorer.");
-        this.redraw();
-      }
-    }
-    this.onChange();
-  }
-
-  activate(doc: Doc): void {
+  private activate(doc: Doc): void {
     this.active = doc;
     this.viewport.resetRenderer();
     this.viewport.showMessage(doc.error?.title ?? null, doc.error?.detail ?? "");
     this.redraw();
-    this.onChange();
-    if (doc.info) this.showFrame(doc.frame);
+    if (doc.info) this.go(doc.frame, false, true);
   }
 
-  private async start(doc: Doc): Promise<void> {
-    const i = doc.file.index;
-    void this.store.load(i).catch((e: unknown) => this.fail(doc, "ROIs could not be loaded", e));
-    try {
-      doc.info = await this.api.info(i);
-    } catch (e) {
-      this.fail(doc, "This file cannot be shown", e);
-      return;
-    }
-    if (!doc.info.has_pixels) {
-      this.fail(
-        doc,
-        "No pixel data",
-        new Error("This DICOM file holds no image; its tags are on the right."),
-      );
-      return;
-    }
-    doc.mode = isGreyInfo(doc.info) ? "raw" : "picture";
-    if (doc.info.default_window) doc.baseWindow = { ...doc.info.default_window };
-    if (doc.mode === "raw") {
-      // First paint from the display PNG while the raw samples travel; its headers also carry
-      // the server's window for files without one of their own.
-      const f = doc.frame;
-      const png = this.api.png(i, f, false).catch(() => null);
-      doc.serverWindow = png.then((p) => (p?.kind === "picture" ? p.window : null));
-      void png.then((p) => {
-        if (p && !doc.image && doc.frame === f) this.present(doc, p, f);
-      });
-    }
-    this.onChange();
-    if (this.active === doc) this.showFrame(doc.frame);
-  }
-
-  private fail(doc: Doc, title: string, e: unknown): void {
-    const detail =
-      e instanceof ApiError
-        ? `${e.message} (${e.code})`
-        : e instanceof Error
-          ? e.message
-          : String(e);
-    doc.error = { title, detail };
-    doc.loading = false;
-    if (this.active === doc) {
-      this.viewport.showMessage(title, detail);
-      this.redraw();
-    }
-    this.onChange();
-  }
-
-  /** Show frame f of the active file (from the cache when it is there). */
-  showFrame(f: number, prefetch = true): void {
-    const doc = this.active;
-    if (!doc?.info) return;
-    const n = frameCount(doc);
-    const frame = Math.min(n - 1, Math.max(0, f));
-    doc.frame = frame;
-    const img = this.cache.peek(doc.file.index, frame);
-    if (img) this.present(doc, img, frame);
+  private close(doc: Doc): void {
+    const i = this.docs.indexOf(doc);
+    if (i < 0) return;
+    this.docs.splice(i, 1);
+    this.loader.drop(doc);
+    if (this.active !== doc) return;
+    const next = this.docs[Math.min(i, this.docs.length - 1)] ?? null;
+    if (next) this.activate(next);
     else {
-      doc.loading = true;
+      this.active = null;
+      this.viewport.showMessage("No file open", "Choose a file in the explorer.");
       this.redraw();
-      this.cache.get(doc.file.index, frame).then(
-        (im) => {
-          if (doc.frame === frame) this.present(doc, im, frame);
-        },
-        (e: unknown) => this.frameFailed(doc, frame, e),
-      );
     }
-    if (prefetch) {
-      const near = [frame + 1, frame + 2, frame - 1].filter((x) => x >= 0 && x < n);
-      this.cache.prefetch(doc.file.index, near);
-    }
-    this.onChange();
   }
 
-  private frameFailed(doc: Doc, frame: number, e: unknown): void {
-    if (e instanceof DOMException && e.name === "AbortError") return;
-    if (doc.mode === "raw" && !(e instanceof ApiError)) {
-      // Samples the browser cannot window (an unusual layout): fall back to display PNGs.
-      doc.mode = "picture";
-      this.cache.dropFile(doc.file.index);
-      if (doc.frame === frame && this.active === doc) this.showFrame(frame);
-      return;
-    }
-    if (doc.frame === frame) this.fail(doc, `Frame ${frame + 1} cannot be shown`, e);
-  }
-
-  private present(doc: Doc, img: FrameImage, frame: number): void {
-    if (img.kind === "grey" && !doc.baseWindow) {
-      if (img.defaultWindow) {
-        doc.baseWindow = img.defaultWindow;
-      } else {
-        void (doc.serverWindow ?? Promise.resolve(null)).then((server) => {
-          doc.baseWindow ??= initialWindow(null, server, () =>
-            fullDynamicWindow(img.min, img.max, img.slope, img.intercept),
-          );
-          if (doc.frame === frame) this.present(doc, img, frame);
-        });
-        return;
-      }
-    }
-    const first = doc.image === null || doc.image.kind !== img.kind;
-    doc.image = img;
-    doc.imageFrame = frame;
-    doc.loading = false;
-    if (doc.error) {
-      doc.error = null;
-      if (this.active === doc) this.viewport.showMessage(null);
-    }
-    if (this.active === doc) this.redraw(true);
-    if (first) this.onChange();
-  }
+  // ---- painting ----
 
   /** Repaint the active doc (`now` paints synchronously, for cine). */
   redraw(now = false): void {
@@ -240,22 +204,15 @@ export class Viewer implements ToolHost {
       el.state = "empty";
       return;
     }
-    const img = doc.image;
-    const w = effectiveWindow(doc, img);
-    const scale = img ? this.imageScale() : 1;
+    const w = effectiveWindow(doc, doc.image);
+    const scale = doc.image ? this.imageScale() : 1;
     const lines = overlayLines(doc, w, scale, this.viewport.rendererKind);
     this.viewport.setCorner("tl", lines.tl);
     this.viewport.setCorner("tr", lines.tr);
     this.viewport.setCorner("br", lines.br);
     this.viewport.setCorner("bl", this.readoutLines());
-    publishState(
-      el,
-      doc,
-      w,
-      scale,
-      this.viewport.rendererKind,
-      this.store.rois(doc.file.index).length,
-    );
+    const rois = this.store.rois(doc.file.index).length;
+    publishState(el, doc, w, scale, this.viewport.rendererKind, rois);
   }
 
   private readoutLines(): string[] {
@@ -270,24 +227,38 @@ export class Viewer implements ToolHost {
     this.viewport.setCorner("bl", this.readoutLines());
   }
 
-  // ---- view commands (toolbar, keys) ----
+  // ---- view commands (toolbar, keys, host) ----
+
+  /** Change the active doc, repaint it and announce the change. */
+  private edit(change: (doc: Doc) => void): void {
+    const doc = this.active;
+    if (!doc) return;
+    change(doc);
+    this.redraw();
+    this.changes.emit();
+  }
+
+  setTool(tool: ToolId): void {
+    this.tool = tool;
+    this.changes.emit();
+  }
 
   setPreset(id: PresetId): void {
-    const doc = this.active;
     const p = presetById(id);
-    if (!doc || !p) return;
-    doc.preset = id;
-    doc.manual =
-      p.center !== undefined && p.width !== undefined ? { center: p.center, width: p.width } : null;
-    this.redraw();
-    this.onChange();
+    if (!p) return;
+    this.edit((doc) => {
+      doc.preset = id;
+      doc.manual =
+        p.center !== undefined && p.width !== undefined
+          ? { center: p.center, width: p.width }
+          : null;
+    });
   }
 
   toggleInvert(): void {
-    if (!this.active) return;
-    this.active.invert = !this.active.invert;
-    this.redraw();
-    this.onChange();
+    this.edit((doc) => {
+      doc.invert = !doc.invert;
+    });
   }
 
   rotate(dir: 1 | -1): void {
@@ -300,19 +271,12 @@ export class Viewer implements ToolHost {
 
   /** Reset view, window and inversion of the active file. */
   reset(): void {
-    const doc = this.active;
-    if (!doc) return;
-    doc.view = defaultView();
-    doc.preset = "default";
-    doc.manual = null;
-    doc.invert = false;
-    this.redraw();
-    this.onChange();
-  }
-
-  step(delta: number): void {
-    const doc = this.active;
-    if (doc) this.showFrame(doc.frame + delta);
+    this.edit((doc) => {
+      doc.view = defaultView();
+      doc.preset = "default";
+      doc.manual = null;
+      doc.invert = false;
+    });
   }
 
   deleteSelected(): void {
@@ -321,7 +285,7 @@ export class Viewer implements ToolHost {
     const rois = this.store.rois(doc.file.index).filter((_, i) => i !== doc.selected);
     doc.selected = null;
     this.store.set(doc.file.index, rois);
-    this.onChange();
+    this.changes.emit();
   }
 
   setScope(scope: "frame" | "all"): void {
@@ -335,7 +299,7 @@ export class Viewer implements ToolHost {
         this.store.set(doc.file.index, rois);
       }
     }
-    this.onChange();
+    this.changes.emit();
   }
 
   // ---- ToolHost ----
@@ -353,12 +317,10 @@ export class Viewer implements ToolHost {
     return doc?.image?.kind === "grey" ? effectiveWindow(doc, doc.image) : null;
   }
   setWindow(w: Window): void {
-    const doc = this.active;
-    if (!doc) return;
-    doc.preset = "manual";
-    doc.manual = w;
-    this.redraw();
-    this.onChange();
+    this.edit((doc) => {
+      doc.preset = "manual";
+      doc.manual = w;
+    });
   }
   windowUnit(): number {
     return dragUnit(modalityRange(this.active?.image ?? null));
@@ -366,11 +328,8 @@ export class Viewer implements ToolHost {
   frame(): number {
     return this.active?.frame ?? 0;
   }
-  frameCount(): number {
-    return this.active ? frameCount(this.active) : 1;
-  }
-  setFrame(f: number): void {
-    this.showFrame(f);
+  seek(position: number): void {
+    this.navigate({ kind: "to", position }, "seek");
   }
   canvasSize() {
     return this.viewport.canvasSize();
@@ -403,10 +362,9 @@ export class Viewer implements ToolHost {
     return this.active?.selected ?? null;
   }
   select(i: number | null): void {
-    if (!this.active) return;
-    this.active.selected = i;
-    this.redraw();
-    this.onChange();
+    this.edit((doc) => {
+      doc.selected = i;
+    });
   }
   setDraft(box: [number, number, number, number] | null): void {
     this.draft = box;

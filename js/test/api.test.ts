@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Api, ApiError } from "../src/api";
 import { FrameCache } from "../src/frames/cache";
 import type { FrameImage } from "../src/frames/image";
@@ -84,6 +84,10 @@ describe("API errors", () => {
 });
 
 describe("frame cache", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   const img = (n: number): FrameImage => ({
     kind: "grey",
     rows: 1,
@@ -116,6 +120,7 @@ describe("frame cache", () => {
   });
 
   it("prefetches with a bounded number of loads in flight", async () => {
+    vi.useFakeTimers();
     let inFlight = 0;
     let peak = 0;
     const cache = new FrameCache(
@@ -129,8 +134,9 @@ describe("frame cache", () => {
       1e9,
       3,
     );
-    cache.prefetch(0, [1, 2, 3, 4, 5, 6, 7]);
-    await new Promise((r) => setTimeout(r, 60));
+    cache.prefetch([1, 2, 3, 4, 5, 6, 7].map((frame) => ({ file: 0, frame })));
+    expect(inFlight).toBe(3);
+    await vi.runAllTimersAsync();
     expect(peak).toBe(3);
     for (const f of [1, 2, 3, 4, 5, 6, 7]) expect(cache.has(0, f)).toBe(true);
   });

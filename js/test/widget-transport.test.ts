@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type MessageModel, WidgetTransport } from "../src/transport/widget";
 
 class FakeModel implements MessageModel {
@@ -18,10 +18,17 @@ class FakeModel implements MessageModel {
   }
 }
 
-/** Until the transport has sent what it batches (a few milliseconds). */
-const sent = () => new Promise((resolve) => setTimeout(resolve, 30));
+/** Until the transport has sent what it batches (a few milliseconds, on the fake clock). */
+const sent = () => vi.advanceTimersByTimeAsync(30);
 
 describe("widget transport", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("sends a request message and resolves with the matching reply and its buffer", async () => {
     const model = new FakeModel();
     const t = new WidgetTransport(model);
@@ -47,8 +54,18 @@ describe("widget transport", () => {
 
   it("times out, and rejects pending requests on dispose", async () => {
     const model = new FakeModel();
-    const t = new WidgetTransport(model, 10);
-    await expect(t.request("api/files")).rejects.toThrow(/not answering/);
+    const t = new WidgetTransport(model, 60_000);
+    let settled = false;
+    const late = expect(
+      t.request("api/files").finally(() => {
+        settled = true;
+      }),
+    ).rejects.toThrow(/not answering/);
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect(model.sent).toHaveLength(1);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await late;
     const p = t.request("api/files");
     t.dispose();
     await expect(p).rejects.toThrow(/closed/);

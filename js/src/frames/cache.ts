@@ -2,6 +2,7 @@
 // prefetch queue. The frame on screen is requested at once; prefetches wait for a free slot and
 // are dropped when playback moves elsewhere.
 
+import type { Place } from "../navigation";
 import { byteSize, type FrameImage } from "./image";
 
 export type Loader = (file: number, frame: number, signal: AbortSignal) => Promise<FrameImage>;
@@ -16,7 +17,7 @@ const key = (file: number, frame: number) => `${file}:${frame}`;
 
 export class FrameCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly queue: { file: number; frame: number }[] = [];
+  private readonly queue: Place[] = [];
   private inFlight = 0;
   private bytes = 0;
   private readonly aborts = new Map<string, AbortController>();
@@ -46,11 +47,10 @@ export class FrameCache {
     return this.start(file, frame);
   }
 
-  /** Replace the prefetch queue with these frames (in order of need). */
-  prefetch(file: number, frames: readonly number[]): void {
+  /** Replace the prefetch queue with these frames (in order of need; any files). */
+  prefetch(places: readonly Place[]): void {
     this.queue.length = 0;
-    for (const f of frames)
-      if (!this.entries.has(key(file, f))) this.queue.push({ file, frame: f });
+    for (const p of places) if (!this.entries.has(key(p.file, p.frame))) this.queue.push(p);
     this.pump();
   }
 

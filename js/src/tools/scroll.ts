@@ -1,4 +1,4 @@
-// Scroll drag: moves through the frames, one frame per few pixels of vertical travel.
+// Scroll drag: moves through the sequence shown, one position per few pixels of vertical travel.
 
 import type { Tool } from "./types";
 
@@ -12,11 +12,11 @@ export function scrollFrame(start: number, dy: number, count: number): number {
 
 export const scrollTool: Tool = {
   begin(host, _x0, y0) {
-    const start = host.frame();
+    const start = host.position();
     return {
       move(_x, y) {
-        const f = scrollFrame(start, y - y0, host.frameCount());
-        if (f !== host.frame()) host.setFrame(f);
+        const to = scrollFrame(start, y - y0, host.length());
+        if (to !== host.position()) host.seek(to);
       },
       end() {},
     };

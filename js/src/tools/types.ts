@@ -12,9 +12,13 @@ export interface ToolHost {
   setWindow(w: Window): void;
   /** Modality units per pixel of W/L drag. */
   windowUnit(): number;
+  /** The frame of the file shown (ROIs belong to file frames). */
   frame(): number;
-  frameCount(): number;
-  setFrame(f: number): void;
+  /** Position in the sequence shown and its length (what the scroll drag walks). */
+  position(): number;
+  length(): number;
+  /** Go to a position; cine, if playing, goes on from there. */
+  seek(position: number): void;
   canvasSize(): Size;
   /** Canvas (CSS px) -> image pixels, or null without an image. */
   toImage(x: number, y: number): [number, number] | null;

@@ -1,16 +1,28 @@
-// Transport over anywidget custom messages (notebook). The request is one JSON message; the
-// reply carries status and headers as JSON and the body as one binary buffer, so frames never
-// pass through traitlets. Requests are matched by id; each can time out or be aborted.
-// Requests made within BATCH_MS go in one message: the kernel publishes "busy" and "idle" for
-// every message it gets, and the notebook page handles those too.
+// Transport over anywidget custom messages (notebook). This comment is the one description of
+// the widget message protocol; the kernel side is `dcmview/widget.py` (`Viewer._on_message`,
+// `request_from_message`, `response_messages`), and the view state synced as traitlets is in
+// `../model-sync.ts`.
 //
-//   viewer -> kernel  {"type": "dcmview:request", "id": n, "method", "path", "headers", "body"}
+// A request is what the HTTP transport would fetch, so the kernel hands it to the API router
+// (`dcmview/api.py`) unchanged. The reply carries status and headers as JSON and the body as
+// binary buffers, so frames never pass through traitlets.
+//
+//   viewer -> kernel  {"type": "dcmview:request", "id": n, "method": "GET"|"PUT",
+//                      "path": "api/file/0/frame/3/raw?x=y", "headers": {...}, "body": str|null}
 //                     {"type": "dcmview:requests", "requests": [request, ...]}
-//   kernel -> viewer  {"type": "dcmview:response", "id": n, "status", "headers",
-//                      "part": k, "parts": n}, [body part k]
+//                     {"type": "dcmview:cancel", "id": n}
+//   kernel -> viewer  {"type": "dcmview:response", "id": n, "status": 200,
+//                      "headers": {"X-Frame-Rows": "512", ...}, "part": k, "parts": count}
+//                     buffers: [body part k]
 //
-// Every message stays under 4 MB, so a large body (a mammography frame) arrives in parts that
-// are joined here; "headers" comes with part 0.
+// - `path` is relative to the server root, with its query string; header names in any case.
+// - Requests made within BATCH_MS go in one "dcmview:requests" message: the kernel publishes
+//   "busy" and "idle" for every message it gets, and the notebook page handles those too.
+// - Every message stays under 4 MB, so a large body (a mammography frame) arrives in parts,
+//   in any order, joined here by `part`; "headers" come with part 0. Without "part"/"parts"
+//   the body is one buffer.
+// - Requests are matched by `id`. "dcmview:cancel" is sent for an aborted request already sent;
+//   the kernel drops it if it has not started. The viewer gives up on a request after 60 s.
 
 import type { Transport, TransportRequest, TransportResponse } from "./types";
 

@@ -1,0 +1,165 @@
+// The chrome around the viewport: toolbar, file explorer, tabs, frame bar, tag browser and status
+// bar, laid out in the root element. It turns clicks into viewer commands and shows the viewer's
+// and the ROI store's state again whenever either announces a change.
+
+import type { AnnotationStore, SaveState } from "../annotations";
+import type { Api } from "../api";
+import type { FilesResponse } from "../types";
+import { h } from "../ui/dom";
+import { FileTree } from "../ui/file-tree";
+import { FrameBar } from "../ui/frame-bar";
+import { StatusBar } from "../ui/status-bar";
+import { Tabs } from "../ui/tabs";
+import { TagsPanel } from "../ui/tags-panel";
+import { Toolbar } from "../ui/toolbar";
+import type { Viewer } from "../viewer";
+
+/** Below these root widths (CSS px) the tags / files panes start folded. */
+const NARROW_TAGS = 1000;
+const NARROW_FILES = 640;
+
+type Pane = "files" | "tags";
+
+export class Chrome {
+  readonly status: StatusBar;
+  private readonly toolbar: Toolbar;
+  private readonly tree: FileTree;
+  private readonly tabs: Tabs;
+  private readonly frameBar: FrameBar;
+  private readonly tags: TagsPanel;
+  private readonly panes = { files: true, tags: true };
+  private tabsKey = "";
+  private readonly stops: (() => void)[];
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly viewer: Viewer,
+    private readonly store: AnnotationStore,
+    api: Api,
+    server: string,
+    exportRois: () => void,
+  ) {
+    const go = viewer.navigate.bind(viewer);
+    this.status = new StatusBar(server, () => store.retry());
+    this.tags = new TagsPanel(
+      api,
+      () => this.togglePane("tags"),
+      (t) => this.status.flash(t),
+    );
+    this.tree = new FileTree(
+      (file) => go({ kind: "open", file }),
+      () => this.togglePane("files"),
+    );
+    this.tabs = new Tabs(
+      (doc) => go({ kind: "tab", doc }),
+      (doc) => go({ kind: "close", doc }),
+    );
+    const playback = viewer.playback;
+    this.frameBar = new FrameBar({
+      step: (delta) => go({ kind: "step", delta }),
+      toggleCine: () => playback.toggle(),
+      seek: (position) => go({ kind: "to", position }, "seek"),
+      fps: (f) => playback.setFps(f),
+      mode: (m) => playback.setMode(m),
+    });
+    this.toolbar = new Toolbar({
+      tool: (t) => viewer.setTool(t),
+      preset: (p) => viewer.setPreset(p),
+      flip: (hz) => viewer.flip(hz),
+      rotate: (d) => viewer.rotate(d),
+      invert: () => viewer.toggleInvert(),
+      scope: (s) => viewer.setScope(s),
+      deleteRoi: () => viewer.deleteSelected(),
+      exportRois,
+      reset: () => viewer.reset(),
+      togglePane: (w) => this.togglePane(w),
+    });
+    const center = h(
+      "section",
+      { class: "dcmv-center" },
+      this.tabs.el,
+      viewer.viewport.el,
+      this.frameBar.el,
+    );
+    root.append(
+      this.toolbar.el,
+      h("div", { class: "dcmv-main" }, this.tree.el, center, this.tags.el),
+      this.status.el,
+    );
+    this.stops = [
+      viewer.changes.subscribe(() => this.refresh()),
+      store.onChange(() => this.refresh()),
+    ];
+    // A narrow host (a notebook cell) starts with the side panes folded, leaving room for the image.
+    const width = root.getBoundingClientRect().width;
+    if (width > 0 && width < NARROW_TAGS) this.togglePane("tags");
+    if (width > 0 && width < NARROW_FILES) this.togglePane("files");
+    this.refresh();
+  }
+
+  /** A file list arrived (the scan may still be running). */
+  setFiles(r: FilesResponse): void {
+    this.status.setFiles(r);
+    this.tree.setFiles(r.files);
+  }
+
+  /** Stop following the viewer and the store. */
+  dispose(): void {
+    for (const stop of this.stops) stop();
+  }
+
+  private togglePane(which: Pane): void {
+    this.panes[which] = !this.panes[which];
+    this.root.classList.toggle(`dcmv-hide-${which}`, !this.panes[which]);
+    this.refresh();
+  }
+
+  private refresh(): void {
+    const { viewer, store, root } = this;
+    const doc = viewer.active;
+    const playback = viewer.playback;
+    this.toolbar.update({
+      tool: viewer.tool,
+      preset: doc?.preset ?? "default",
+      windowable: doc?.mode === "raw",
+      invert: doc?.invert ?? false,
+      scope: viewer.scope,
+      hasSelection: doc?.selected !== null && doc?.selected !== undefined,
+      hasFile: !!doc?.image,
+      filesOpen: this.panes.files,
+      tagsOpen: this.panes.tags,
+    });
+    this.frameBar.update(
+      viewer.position(),
+      Math.max(1, viewer.length()),
+      playback.playing,
+      playback.fps,
+      playback.mode,
+    );
+    root.dataset.playing = String(playback.playing);
+    root.dataset.cineStalls = String(playback.stalls);
+    root.dataset.tool = viewer.tool;
+    const key = `${viewer.docs.map((d) => d.file.index).join(",")}|${doc?.file.index ?? ""}`;
+    if (key !== this.tabsKey) {
+      this.tabsKey = key;
+      this.tabs.render(viewer.docs, doc);
+    }
+    this.tree.setActive(doc?.file.index ?? null);
+    if (this.panes.tags) this.tags.show(doc?.file.index ?? null);
+    const file = doc?.file.index;
+    this.status.setSave(
+      file === undefined ? store.overall() : worst(store.state(file), store.overall()),
+      file === undefined ? null : store.error(file),
+    );
+    root.dataset.save = store.overall();
+    if (store.notice) {
+      this.status.flash(store.notice, 8000);
+      store.notice = null;
+    }
+  }
+}
+
+function worst(a: SaveState, b: SaveState): SaveState {
+  const rank = { saved: 0, loading: 0, saving: 1, unsaved: 2, failed: 3 } as const;
+  return rank[a] >= rank[b] ? a : b;
+}

@@ -1,0 +1,162 @@
+// Loading what a tab shows: the file's info and ROIs, a display PNG as the first paint, then its
+// frames through the byte-budgeted cache, with the fallback from raw samples to display PNGs and
+// the error a tab shows when a file or a frame cannot be shown.
+
+import type { AnnotationStore } from "./annotations";
+import { type Api, ApiError } from "./api";
+import { type Doc, isGreyInfo } from "./doc";
+import { FrameCache } from "./frames/cache";
+import type { FrameImage } from "./frames/image";
+import type { Place } from "./navigation";
+import { fullDynamicWindow, initialWindow } from "./windowing";
+
+/** What the loader asks of the viewer that shows the docs. */
+export interface LoaderHost {
+  /** Is this doc the one on screen? */
+  isActive(doc: Doc): boolean;
+  /** Repaint the doc on screen (`now`: synchronously, for cine). */
+  redraw(now?: boolean): void;
+  /** Show a message over the viewport (null clears it). */
+  message(title: string | null, detail?: string): void;
+  /** Show the doc's current place again (its info arrived, or it switched to pictures). */
+  reshow(doc: Doc): void;
+  /** Something the chrome shows changed (an error, the first picture). */
+  changed(): void;
+}
+
+export class DocLoader {
+  readonly cache: FrameCache;
+  private readonly docs = new Map<number, Doc>();
+
+  constructor(
+    private readonly api: Api,
+    private readonly store: AnnotationStore,
+    private readonly host: LoaderHost,
+  ) {
+    this.cache = new FrameCache(
+      (file, frame, signal) => this.load(file, frame, signal),
+      undefined,
+      api.transport.parallel,
+    );
+  }
+
+  private load(file: number, frame: number, signal: AbortSignal): Promise<FrameImage> {
+    if (this.docs.get(file)?.mode === "picture") return this.api.png(file, frame, true, { signal });
+    return this.api.raw(file, frame, signal);
+  }
+
+  /** Fetch a new doc's info and ROIs; its frames can be shown once the info is there. */
+  async start(doc: Doc): Promise<void> {
+    const i = doc.file.index;
+    this.docs.set(i, doc);
+    void this.store.load(i).catch((e: unknown) => this.fail(doc, "ROIs could not be loaded", e));
+    try {
+      doc.info = await this.api.info(i);
+    } catch (e) {
+      this.fail(doc, "This file cannot be shown", e);
+      return;
+    }
+    if (!doc.info.has_pixels) {
+      this.fail(
+        doc,
+        "No pixel data",
+        new Error("This DICOM file holds no image; its tags are on the right."),
+      );
+      return;
+    }
+    doc.mode = isGreyInfo(doc.info) ? "raw" : "picture";
+    if (doc.info.default_window) doc.baseWindow = { ...doc.info.default_window };
+    if (doc.mode === "raw") {
+      // First paint from the display PNG while the raw samples travel; its headers also carry
+      // the server's window for files without one of their own.
+      const f = doc.frame;
+      const png = this.api.png(i, f, false).catch(() => null);
+      doc.serverWindow = png.then((p) => (p?.kind === "picture" ? p.window : null));
+      void png.then((p) => {
+        if (p && !doc.image && doc.frame === f) this.present(doc, p, f);
+      });
+    }
+    this.host.reshow(doc);
+  }
+
+  /** Forget a closed doc and its frames (aborting their loads). */
+  drop(doc: Doc): void {
+    this.docs.delete(doc.file.index);
+    this.cache.dropFile(doc.file.index);
+  }
+
+  /**
+   * Show `frame` of the doc (from the cache when it is there), then replace the prefetch queue
+   * with `prefetch` when given (cine prefetches for itself and passes null).
+   */
+  show(doc: Doc, frame: number, prefetch: readonly Place[] | null): void {
+    doc.frame = frame;
+    const img = this.cache.peek(doc.file.index, frame);
+    if (img) this.present(doc, img, frame);
+    else {
+      doc.loading = true;
+      this.host.redraw();
+      this.cache.get(doc.file.index, frame).then(
+        (im) => {
+          if (doc.frame === frame) this.present(doc, im, frame);
+        },
+        (e: unknown) => this.frameFailed(doc, frame, e),
+      );
+    }
+    if (prefetch) this.cache.prefetch(prefetch);
+  }
+
+  private fail(doc: Doc, title: string, e: unknown): void {
+    const detail =
+      e instanceof ApiError
+        ? `${e.message} (${e.code})`
+        : e instanceof Error
+          ? e.message
+          : String(e);
+    doc.error = { title, detail };
+    doc.loading = false;
+    if (this.host.isActive(doc)) {
+      this.host.message(title, detail);
+      this.host.redraw();
+    }
+    this.host.changed();
+  }
+
+  private frameFailed(doc: Doc, frame: number, e: unknown): void {
+    if (e instanceof DOMException && e.name === "AbortError") return;
+    if (doc.mode === "raw" && !(e instanceof ApiError)) {
+      // Samples the browser cannot window (an unusual layout): fall back to display PNGs.
+      doc.mode = "picture";
+      this.cache.dropFile(doc.file.index);
+      if (doc.frame === frame) this.host.reshow(doc);
+      return;
+    }
+    if (doc.frame === frame) this.fail(doc, `Frame ${frame + 1} cannot be shown`, e);
+  }
+
+  private present(doc: Doc, img: FrameImage, frame: number): void {
+    if (img.kind === "grey" && !doc.baseWindow) {
+      if (img.defaultWindow) {
+        doc.baseWindow = img.defaultWindow;
+      } else {
+        void (doc.serverWindow ?? Promise.resolve(null)).then((server) => {
+          doc.baseWindow ??= initialWindow(null, server, () =>
+            fullDynamicWindow(img.min, img.max, img.slope, img.intercept),
+          );
+          if (doc.frame === frame) this.present(doc, img, frame);
+        });
+        return;
+      }
+    }
+    const first = doc.image === null || doc.image.kind !== img.kind;
+    doc.image = img;
+    doc.imageFrame = frame;
+    doc.loading = false;
+    if (doc.error) {
+      doc.error = null;
+      if (this.host.isActive(doc)) this.host.message(null);
+    }
+    if (this.host.isActive(doc)) this.host.redraw(true);
+    if (first) this.host.changed();
+  }
+}

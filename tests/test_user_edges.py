@@ -1,0 +1,88 @@
+"""Rough edges a new user met: scripts that ask too early, a tag shown wrong, claims untested."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydicom
+import pytest
+
+import dcmview
+from dcmview.core.session import open_session
+
+from . import dicomgen as gen
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    gen.write_ct_series(tmp_path, count=3)
+    return tmp_path
+
+
+def test_a_script_can_ask_for_rois_right_after_starting_the_viewer(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Before: an internal NotReady while the scan ran behind the already answering server.
+    out = tmp_path_factory.mktemp("out") / "rois.csv"
+    with dcmview.view([folder], browser=False, block=False) as handle:
+        assert handle.annotations() == {}
+        assert handle.export_csv(out) == out
+        assert handle.wait_ready(timeout=30) is True
+    assert out.read_text().splitlines()[0] == "anon_dicom_path,num_ROI,ROI_coords,ROI_frames"
+
+
+def test_waiting_for_a_stopped_server_says_so(folder: Path) -> None:
+    handle = dcmview.view([folder], browser=False, block=False)
+    handle.wait_ready(30)
+    handle.stop()
+    assert handle.annotations() == {}  # the files were read: what they hold stays readable
+
+
+@pytest.mark.parametrize(
+    ("syntax", "kind", "vr"),
+    [
+        (gen.ExplicitVRLittleEndian, "grey16", "OW"),
+        (gen.ExplicitVRLittleEndian, "grey8", "OB"),
+        (gen.ImplicitVRLittleEndian, "grey16", "OW"),
+        (gen.RLELossless, "grey16", "OB"),
+    ],
+)
+def test_pixel_data_shows_its_real_vr(tmp_path: Path, syntax: str, kind: str, vr: str) -> None:
+    written = gen.write_syntax(tmp_path, syntax, kind=kind)
+    if not pydicom.uid.UID(syntax).is_implicit_VR:
+        with pydicom.dcmread(written.path) as ds:
+            assert vr == ds["PixelData"].VR  # what the file says, read by pydicom
+    session = open_session([str(tmp_path)])
+    session.scan()
+    node = next(n for n in session.tags(0) if n["keyword"] == "PixelData")
+    assert node["vr"] == vr
+    session.close()
+
+
+def test_the_viewer_names_no_host_it_was_not_tested_in(folder: Path) -> None:
+    viewer = dcmview.Viewer([folder])
+    text = repr(viewer)
+    assert text.startswith("dcmview.Viewer(3 DICOM file(s))")
+    assert "VS Code" not in text
+    viewer.close()
+
+
+def test_a_start_where_no_browser_opens_says_so_with_the_url(folder: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    # BROWSER names the command webbrowser runs; `false` fails as a headless machine's would.
+    env = {**os.environ, "BROWSER": "false", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dcmview", "--timeout", "3", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    url = next(line for line in out.splitlines() if "server running at" in line).split()[-1]
+    assert f"no web browser could be opened here; open {url} yourself" in err
