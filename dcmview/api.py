@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .core.embed_csv import csv_bytes
 from .core.errors import (
     DcmviewError,
     InvalidJson,
@@ -57,6 +58,8 @@ class ApiResponse:
     status: int
     headers: dict[str, str]
     body: bytes
+    # Called by the transport once the whole body reached the user (an export counts then).
+    delivered: Callable[[], None] | None = None
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -105,7 +108,7 @@ class Api:
             ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)/raw"), self._raw, True, "raw"),
             ("GET", _p(r"api/file/([^/]*)/tags"), self._tags, True, None),
             ("GET", _p(r"api/file/([^/]*)/annotations"), self._get_annotations, False, None),
-            ("PUT", _p(r"api/file/([^/]*)/annotations"), self._put_annotations, False, None),
+            ("PUT", _p(r"api/file/([^/]*)/annotations"), self._put_annotations, True, None),
             ("GET", _p(r"api/annotations/export\.csv"), self._export, False, None),
         ]
 
@@ -233,14 +236,16 @@ class Api:
         return json_response(payload, headers={"ETag": etag})
 
     def _export(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        text = self.session.annotation_store().export_csv()
+        store = self.session.annotation_store()
+        text, version = store.snapshot()
         return ApiResponse(
             200,
             {
                 "Content-Type": "text/csv; charset=utf-8",
                 "Content-Disposition": 'attachment; filename="dcmview-annotations.csv"',
             },
-            text.encode("utf-8"),
+            csv_bytes(text),
+            delivered=lambda: store.mark_exported(version),
         )
 
 

@@ -81,3 +81,14 @@ def serve(tmp_path: Path) -> Iterator:
     yield start
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture
+def ct_pair(tmp_path: Path) -> Path:
+    """A folder of two small CT slices (``slice_001.dcm``, ``slice_002.dcm``)."""
+    from . import dicomgen as gen
+
+    root = tmp_path / "study"
+    root.mkdir()
+    gen.write_ct_series(root, count=2)
+    return root

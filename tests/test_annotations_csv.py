@@ -254,9 +254,15 @@ def test_max_data_rows_is_accepted(tmp_path):
     assert len(parse(tmp_path, text).rows) == MAX_DATA_ROWS
 
 
-def test_non_utf8_bytes_are_rejected_with_their_line(tmp_path):
-    err = error(tmp_path, HEADER.encode() + b"a.dcm,0,[],\r\nb\xff.dcm,0,[],\r\n")
+def test_non_utf8_bytes_outside_the_path_column_are_rejected_with_their_line(tmp_path):
+    text = b"anon_dicom_path,ROI_coords,note\r\na.dcm,[],x\r\nb.dcm,[],caf\xe9\r\n"
+    err = error(tmp_path, text)
     assert err.line == 3 and "UTF-8" in err.message
+
+
+def test_non_utf8_bytes_in_the_header_are_rejected(tmp_path):
+    err = error(tmp_path, b"anon_dicom_path,ROI_coords,n\xe9\r\na.dcm,[],x\r\n")
+    assert err.line == 1 and "UTF-8" in err.message
 
 
 def test_bad_row_after_multiline_quoted_record_reports_physical_line(tmp_path):

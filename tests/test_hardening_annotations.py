@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dcmview.core import annotations as ann
+from dcmview.core import recovery
 from dcmview.core.annotations import AnnotationStore, ImageShape, LoadedFile
 from dcmview.core.embed_csv import read_csv
 
@@ -251,7 +251,8 @@ HOSTILE_INPUTS: dict[str, tuple[Callable[[], bytes], int]] = {
     ),
     "200KB-field": (lambda: (HEADER + 'a.dcm,0,[],"' + "x" * 200_000 + '"\n').encode(), 2),
     "wrong-header": (lambda: b"path,coords\r\na.dcm,[]\r\n", 1),
-    "not-utf8": (lambda: HEADER.encode() + b"a.dcm,0,[],\nb\xff\xfe.dcm,0,[],\n", 3),
+    # A path may hold any bytes (file names are bytes); the other cells must be UTF-8.
+    "not-utf8": (lambda: HEADER.encode() + b"a.dcm,0,[],\nb.dcm,0\xff\xfe,[],\n", 3),
     "bom-crlf-bad-row": (
         lambda: ("\ufeff" + HEADER + 'a.dcm,1,"[[1,2,3]]",\r\n').replace("\n", "\r\n").encode(),
         2,
@@ -293,7 +294,7 @@ def test_a_failed_recovery_write_leaves_no_file_behind(
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ann.os, failing, boom)
+    monkeypatch.setattr(recovery.os, failing, boom)
     with pytest.raises(OSError):
         store.write_recovery(folder)
     monkeypatch.undo()
@@ -306,13 +307,13 @@ def test_a_failed_rewrite_keeps_the_old_content_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "recovery.csv"
-    ann._write_private(target, b"old,complete\r\n")
+    recovery.write_private(target, b"old,complete\r\n")
 
     def boom(*args, **kwargs):
         raise OSError(5, "I/O error")
 
-    monkeypatch.setattr(ann.os, "fsync", boom)
+    monkeypatch.setattr(recovery.os, "fsync", boom)
     with pytest.raises(OSError):
-        ann._write_private(target, b"new,content\r\n" * 1000)
+        recovery.write_private(target, b"new,content\r\n" * 1000)
     assert target.read_bytes() == b"old,complete\r\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["recovery.csv"]

@@ -2,21 +2,24 @@
 
 The store is the only state users create. Every change is validated whole against the image it
 belongs to before it replaces the old value, so a rejected request changes nothing. The input CSV
-is read once and never written; edits leave the process only through :meth:`export_csv` or a
-recovery file in the user's cache directory.
+is read once and never written; edits leave the process only through an export or a recovery
+file (:mod:`dcmview.core.recovery`).
+
+An export counts (the store becomes clean) only once it was delivered: the caller takes a
+:meth:`AnnotationStore.snapshot` and calls :meth:`AnnotationStore.mark_exported` when the whole
+CSV reached the user, so a HEAD, an aborted download or a failed write keeps the edits dirty.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import hashlib
 import json
 import os
 import pathlib
-import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from dcmview.core.embed_csv import (
@@ -26,14 +29,21 @@ from dcmview.core.embed_csv import (
     CsvError,
     CsvRow,
     boxes,
+    csv_bytes,
     frame_lists,
     integer,
     read_csv,
     write_csv,
 )
-from dcmview.core.errors import InvalidAnnotation, NotFound, PreconditionFailed
+from dcmview.core.errors import InvalidAnnotation, NotFound, PayloadTooLarge, PreconditionFailed
+from dcmview.core.recovery import candidate_directories, file_name, recovery_directory, save
+
+# Far above any real reading (EMBED's busiest image has a handful of boxes); it bounds the work
+# and memory of one PUT, whose body limit alone would let ~60,000 boxes through.
+MAX_ROIS_PER_FILE = 10_000
 
 __all__ = [
+    "MAX_ROIS_PER_FILE",
     "AnnotationStore",
     "CsvDocument",
     "CsvError",
@@ -108,6 +118,12 @@ def parse_payload(body: object, shape: ImageShape) -> tuple[Roi, ...]:
         )
     if "roi_coords" not in body:
         raise InvalidAnnotation("roi_coords is missing; send [] to remove every ROI")
+    count_sent = body["roi_coords"]
+    if isinstance(count_sent, (list, tuple)) and len(count_sent) > MAX_ROIS_PER_FILE:
+        raise PayloadTooLarge(
+            f"roi_coords has {len(count_sent):,} boxes; a file holds at most"
+            f" {MAX_ROIS_PER_FILE:,} ROIs"
+        )
     try:
         coords = boxes(body["roi_coords"])
     except CellError as exc:
@@ -149,14 +165,6 @@ def etag_of(payload: dict[str, object]) -> str:
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:16] + '"'
 
 
-def recovery_directory() -> pathlib.Path:
-    """The per-user folder for recovery CSVs: ``($XDG_CACHE_HOME or ~/.cache)/dcmview/recovery``."""
-    cache = os.environ.get("XDG_CACHE_HOME", "")
-    # The XDG spec says a relative value must be ignored.
-    base = pathlib.Path(cache) if os.path.isabs(cache) else pathlib.Path.home() / ".cache"
-    return base / "dcmview" / "recovery"
-
-
 class AnnotationStore:
     """The ROIs of one session, keyed by file index; thread-safe.
 
@@ -186,7 +194,10 @@ class AnnotationStore:
         self._first_row: dict[int, int] = {}
         self._rois: dict[int, tuple[Roi, ...]] = {}
         self._origins: dict[int, tuple[int | None, ...]] = {}
-        self._dirty = False
+        # Every change bumps the version; the store is dirty until that version is exported.
+        self._version = 0
+        self._exported = 0
+        self._listeners: list[Callable[[], None]] = []
         if document is not None:
             self._load(document, os.getcwd() if cwd is None else cwd)
 
@@ -217,7 +228,11 @@ class AnnotationStore:
             )
             self._rois[index] = new
             self._origins[index] = origins
-            self._dirty = self._dirty or new != old
+            changed = new != old
+            if changed:
+                self._version += 1
+        if changed:
+            self._notify()
         payload = to_payload(new)
         return payload, etag_of(payload)
 
@@ -231,6 +246,7 @@ class AnnotationStore:
                 parsed[index] = parse_payload(body, file.shape or _NO_PIXELS)
             except InvalidAnnotation as exc:
                 raise InvalidAnnotation(f"file {index}: {exc.message}") from None
+        changed = False
         with self._lock:
             for index, new in parsed.items():
                 old = self._rois.get(index, ())
@@ -238,7 +254,11 @@ class AnnotationStore:
                     old, self._origins.get(index, ()), new, self._first_row.get(index)
                 )
                 self._rois[index] = new
-                self._dirty = self._dirty or new != old
+                changed = changed or new != old
+            if changed:
+                self._version += 1
+        if changed:
+            self._notify()
 
     def rois(self, index: int) -> tuple[Roi, ...]:
         """The current ROIs of one file."""
@@ -255,39 +275,82 @@ class AnnotationStore:
     def dirty(self) -> bool:
         """True when edits were made since the store was loaded or last exported."""
         with self._lock:
-            return self._dirty
+            return self._version != self._exported
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` (in the caller's thread) after every edit and every export."""
+        with self._lock:
+            self._listeners.append(listener)
 
     @property
     def unmatched_rows(self) -> int:
         """How many CSV rows name no loaded file (kept for export, never validated)."""
         return sum(1 for index in self._row_file if index is None)
 
-    def export_csv(self) -> str:
-        """The CSV text of every row and ROI (see :func:`write_csv`); marks the store exported."""
+    def snapshot(self) -> tuple[str, int]:
+        """The CSV text of every row and ROI (see :func:`write_csv`) and the version it shows.
+
+        Nothing is marked exported: pass the version to :meth:`mark_exported` once the text
+        was delivered.
+        """
         with self._lock:
-            text = self._export_text()
-            self._dirty = False
+            return self._export_text(), self._version
+
+    def mark_exported(self, version: int) -> None:
+        """Record that the snapshot of ``version`` reached the user; later edits stay dirty."""
+        with self._lock:
+            if version <= self._exported or version > self._version:
+                return
+            self._exported = version
+        self._notify()
+
+    def export_csv(self) -> str:
+        """The CSV text of every row and ROI, marked exported (the caller delivers it)."""
+        text, version = self.snapshot()
+        self.mark_exported(version)
         return text
+
+    def write_export(self, path: str | os.PathLike[str]) -> pathlib.Path:
+        """Write the export CSV to ``path``; the edits count as exported once it is written."""
+        target = pathlib.Path(path).expanduser()
+        text, version = self.snapshot()
+        with open(target, "wb") as stream:
+            stream.write(csv_bytes(text))
+        self.mark_exported(version)
+        return target
+
+    def recovery_bytes(self) -> bytes | None:
+        """The CSV of a recovery file, or None when every edit was exported (or none was made)."""
+        with self._lock:
+            if self._version == self._exported:
+                return None
+            return csv_bytes(self._export_text())
 
     def write_recovery(
         self, directory: str | os.PathLike[str] | None = None
     ) -> pathlib.Path | None:
         """Save unexported edits to a new timestamped CSV (mode 0600) and return its path.
 
-        Writes atomically into ``directory`` or :func:`recovery_directory`, never next to the
-        inputs. Returns None, writing nothing, when there are no unexported edits. The store
-        stays dirty: a recovery file is not an export the user asked for.
+        Writes atomically into ``directory``, or else into the first of
+        :func:`~dcmview.core.recovery.candidate_directories` that works; never next to the
+        inputs. Returns None, writing nothing, when there are no unexported edits; raises
+        OSError when no folder could be written. The store stays dirty: a recovery file is not
+        an export the user asked for.
         """
-        with self._lock:
-            if not self._dirty:
-                return None
-            text = self._export_text()
-        folder = pathlib.Path(directory) if directory is not None else recovery_directory()
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        target = folder / f"dcmview-annotations-{stamp}-{os.getpid()}.csv"
-        _write_private(target, text.encode("utf-8"))
+        data = self.recovery_bytes()
+        if data is None:
+            return None
+        folders = [pathlib.Path(directory)] if directory is not None else candidate_directories()
+        target, failures = save(data, file_name(), folders)
+        if target is None:
+            raise OSError(f"no folder could take the recovery file ({'; '.join(failures)})")
         return target
+
+    def _notify(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
 
     def _file(self, index: int) -> LoadedFile:
         file = self._files.get(index)
@@ -403,23 +466,32 @@ def _inherit_origins(
     A PUT carries no ROI identities, so: an unchanged ROI keeps its row (same position first, so
     duplicates stay put); changed ROIs take the rows of vanished ones in order (a move or resize
     stays in its row); any others are additions and go to the file's first row (``default``).
+    Linear in the number of ROIs: a PUT of thousands must not stall the server.
     """
-    free = set(range(len(old)))
+    free = [True] * len(old)
     result: list[int | None] = [None] * len(new)
     settled = [False] * len(new)
     for i, roi in enumerate(new):
-        if i in free and old[i] == roi:
-            free.discard(i)
+        if i < len(old) and old[i] == roi:
+            free[i] = False
             result[i], settled[i] = old_origins[i], True
+    # The free old positions of each ROI value, in order: the first free equal one matches.
+    unmatched: defaultdict[Roi, deque[int]] = defaultdict(deque)
+    for j, roi in enumerate(old):
+        if free[j]:
+            unmatched[roi].append(j)
     for i, roi in enumerate(new):
-        match = next((j for j in sorted(free) if old[j] == roi), None) if not settled[i] else None
-        if match is not None:
-            free.discard(match)
-            result[i], settled[i] = old_origins[match], True
-    vanished = sorted(free)
+        if settled[i] or roi not in unmatched:
+            continue
+        positions = unmatched[roi]
+        if positions:
+            j = positions.popleft()
+            free[j] = False
+            result[i], settled[i] = old_origins[j], True
+    vanished = deque(j for j in range(len(old)) if free[j])
     for i in range(len(new)):
         if not settled[i]:
-            result[i] = old_origins[vanished.pop(0)] if vanished else default
+            result[i] = old_origins[vanished.popleft()] if vanished else default
     return tuple(result)
 
 
@@ -454,20 +526,3 @@ class _PathIndex:
         # realpath costs a system call per path component and most rows of a large CSV name
         # files that are not loaded, so resolve only when a symlink could make them match.
         return os.path.basename(candidate) in self._names or os.path.islink(candidate)
-
-
-def _write_private(target: pathlib.Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically with mode 0600 (temp file, fsync, replace)."""
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=".dcmview-recovery-", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, target)
-    except BaseException:
-        pathlib.Path(temporary).unlink(missing_ok=True)
-        raise

@@ -3,6 +3,10 @@
 Nothing here knows about images: a row is checked for shape (integers, four numbers per box,
 counts that agree) but not against the file it names. :mod:`dcmview.core.annotations` matches
 rows to loaded files and checks bounds.
+
+Paths are bytes on POSIX and a file name need not be valid UTF-8. Such a name is a ``str`` with
+surrogate escapes in Python (``os.fsdecode``); the CSV holds its original bytes, and the path
+column alone may hold bytes that are not UTF-8, so ``import(export(S)) == S`` for every path.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ _BOX_FIELDS = ("ymin", "xmin", "ymax", "xmax")
 _FORMULA_STARTS = frozenset("=+-@\t\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# What surrogateescape makes of bytes that are not UTF-8.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 # A list of lists is all ROI data ever needs; deeper nesting is refused before any parser
 # sees it, so a hostile cell cannot exhaust the parser's recursion.
 _MAX_DEPTH = 2
@@ -225,20 +231,30 @@ def parse_csv(data: bytes, *, name: str, directory: str) -> CsvDocument:
 
     Raises :class:`CsvError` with the physical line where the offending record starts.
     """
-    records = _records(_decode(data, name), name)
+    text, strict_error = _decode(data)
+    records = _records(text, name)
     header = next(records, None)
     if header is None:
         raise CsvError(f"is empty; the first line must be a header with {PATH_COLUMN}", 1, name)
+    if strict_error is not None:
+        _only_paths_escaped(header[1], None, header[0], name, strict_error)
     layout, columns = _layout(header[1], header[0], name)
     rows: list[CsvRow] = []
     for line, fields in records:
         if len(rows) == MAX_DATA_ROWS:
             raise CsvError(f"more than {MAX_DATA_ROWS:,} data rows; split the file", line, name)
+        if strict_error is not None:
+            _only_paths_escaped(fields, layout.path, line, name, strict_error)
         try:
             rows.append(_row(fields, line, layout))
         except CellError as exc:
             raise CsvError(str(exc), line, name) from None
     return CsvDocument(name=name, directory=directory, columns=columns, rows=tuple(rows))
+
+
+def csv_bytes(text: str) -> bytes:
+    """CSV text as UTF-8 bytes, with paths that are not UTF-8 written back as their own bytes."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def write_csv(columns: Sequence[str], rows: Iterable[CsvRow]) -> str:
@@ -259,13 +275,24 @@ def write_csv(columns: Sequence[str], rows: Iterable[CsvRow]) -> str:
     return out.getvalue()
 
 
-def _decode(data: bytes, source: str) -> str:
+def _decode(data: bytes) -> tuple[str, str | None]:
+    """The text, and None, or (bytes that are not UTF-8) the text with surrogate escapes and
+    the message for a cell outside the path column that holds them."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        prefix = data[: exc.start].decode("utf-8-sig", errors="replace")
-        line = len(_LINE_BREAK.findall(prefix)) + 1
-        raise CsvError("is not valid UTF-8; save it as UTF-8 and try again", line, source) from None
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        message = "is not valid UTF-8; save it as UTF-8 and try again"
+        return data.decode("utf-8-sig", "surrogateescape"), message
+
+
+def _only_paths_escaped(
+    fields: Sequence[str], path: int | None, line: int, source: str, message: str
+) -> None:
+    """Refuse bytes that are not UTF-8 anywhere but in the path column (a file name is bytes;
+    other text is not, and guessing its encoding would change it)."""
+    for position, field in enumerate(fields):
+        if position != path and _ESCAPED_BYTE.search(field):
+            raise CsvError(message, line, source)
 
 
 def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
@@ -284,7 +311,7 @@ def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
         # Checked here as well as by the csv module because its limit is process-wide and
         # counts characters, not bytes.
         if max(map(len, fields)) > MAX_FIELD_BYTES // 4 and any(
-            len(f.encode()) > MAX_FIELD_BYTES for f in fields
+            len(csv_bytes(f)) > MAX_FIELD_BYTES for f in fields
         ):
             raise CsvError(_TOO_LARGE, start, source)
         yield start, fields

@@ -246,10 +246,7 @@ class Session:
 
     def write_export(self, path: str | os.PathLike[str]) -> Path:
         """Write the annotations export CSV to ``path`` (chosen by the user) and return it."""
-        target = Path(path).expanduser()
-        text = self.annotation_store().export_csv()
-        target.write_text(text, encoding="utf-8", newline="")
-        return target
+        return self.annotation_store().write_export(path)
 
     # -- JSON views -----------------------------------------------------------------------
     def summary(self, index: int) -> dict[str, Any]:

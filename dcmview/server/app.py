@@ -138,26 +138,31 @@ class _Base(tornado.web.RequestHandler):
         if response.status >= 400:  # an error on a page path is data, never cached
             self.set_header("Cache-Control", HEADERS["data"]["Cache-Control"])
 
-    async def _stream_response(self, response: ApiResponse) -> None:
-        """Send a large body in pieces, each written before the next is handed over.
+    async def _stream_response(self, response: ApiResponse) -> bool:
+        """Send a large body in pieces, each written before the next is handed over; True
+        when the whole answer was handed to the connection (the client did not leave).
 
         Given whole, Tornado copies headers and body into one buffer, and when the client
         hangs up mid-download that buffer stays in a reference cycle until the garbage
         collector runs: a burst of cancelled frame downloads held hundreds of MB.
         """
         body = response.body
-        if len(body) <= _PIECE:
-            self._write_response(response)
-            return
-        self._set_response_headers(response)
-        self.set_header("Content-Length", str(len(body)))
+        stream = getattr(self.request.connection, "stream", None)
         try:
-            for start in range(0, len(body), _PIECE):
-                self.write(body[start : start + _PIECE])
-                await self.flush()
+            if len(body) <= _PIECE:
+                self._set_response_headers(response)
+                await self.finish(body)
+            else:
+                self._set_response_headers(response)
+                self.set_header("Content-Length", str(len(body)))
+                for start in range(0, len(body), _PIECE):
+                    self.write(body[start : start + _PIECE])
+                    await self.flush()
+                await self.finish()
         except StreamClosedError:
-            return  # the client left: nobody to answer
-        self.finish()
+            return False  # the client left: nobody to answer
+        # Tornado reports a write cut short by a hang-up as done; the closed stream tells.
+        return stream is None or not stream.closed()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         # Tornado's own errors (bad request, body too large...) in our JSON shape.
@@ -265,7 +270,18 @@ class ApiHandler(_Base):
             response = await self._gzipped(response)
         if method == "HEAD":
             response = ApiResponse(response.status, response.headers, b"")
-        await self._stream_response(response)
+        if await self._stream_response(response) and response.delivered and self._user_fetch():
+            response.delivered()
+
+    def _user_fetch(self) -> bool:
+        """The request came from our page, the address bar or a script, not another site.
+
+        A page elsewhere can make the browser fetch our URLs (an <img>, a link) without ever
+        seeing the answer; such a fetch delivers nothing to the user. Browsers say where a
+        request came from in Sec-Fetch-Site; clients that do not send it are scripts.
+        """
+        site = self.request.headers.get("Sec-Fetch-Site")
+        return site is None or site in ("same-origin", "none")
 
     async def _gzipped(self, response: ApiResponse) -> ApiResponse:
         if len(response.body) < _GZIP_OFF_LOOP:

@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -27,10 +28,13 @@ from typing import TextIO
 from tornado.netutil import bind_sockets, bind_unix_socket
 
 from ..api import Api, ServerInfo
+from ..core.annotations import AnnotationStore
 from ..core.filters import Filter
+from ..core.recovery import RecoveryFile
 from ..core.session import (
     EXIT_NO_FILES,
     EXIT_OK,
+    EXIT_USAGE,
     ScanCancelled,
     SessionError,
     open_session,
@@ -39,6 +43,16 @@ from .app import Activity, make_app, make_server
 from .cached import FastFrames
 from .guard import Guard, allowed_host_set, loopback_host
 from .tunnel import Tunnel, manual_instructions
+
+# A fixed DCMVIEW_TOKEN shorter than this is refused: it could be guessed.
+MIN_TOKEN_LENGTH = 16
+# How long stopping may wait for each part (scan, connections, decodes) once the edits are safe:
+# a read blocked on a FIFO or a hung mount must not keep the process alive.
+STOP_DEADLINE = 3.0
+# The signals that end a session in order: Ctrl+C, kill, and the terminal or SSH session closing.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 @dataclass
@@ -98,16 +112,19 @@ class Server:
         self.tunnel: Tunnel | None = None
         self._scan_thread: threading.Thread | None = None
         self._stopping = False
+        self.recovery: RecoveryFile | None = None
+        # Threads still busy (a blocked read) when the stop deadline passed: see ``run``.
+        self.stuck: list[str] = []
+        self._socket_id: tuple[int, int] | None = None
 
     # -- addresses ------------------------------------------------------------------------
     def bind(self) -> None:
         """Open the listening socket now, so the URL can be printed before the scan."""
         o = self.options
         if o.unix_socket:
-            try:
-                self.sockets = [bind_unix_socket(o.unix_socket, mode=0o600)]
-            except OSError as exc:
-                raise SessionError(f"cannot listen on {o.unix_socket}: {exc.strerror}", 1) from exc
+            self.sockets = [_bind_unix(o.unix_socket)]
+            info = os.stat(o.unix_socket)
+            self._socket_id = (info.st_dev, info.st_ino)
             return
         try:
             self.sockets = bind_sockets(o.port, o.host)
@@ -153,6 +170,14 @@ class Server:
         # Real-world files trip many pydicom value warnings; they are reported per file instead.
         warnings.filterwarnings("ignore", module=r"pydicom(\..*)?")
         asyncio.run(self._main())
+        if self.stuck and threading.current_thread() is threading.main_thread():
+            # A decode thread blocked in a read (a FIFO, a hung mount) would keep Python from
+            # exiting; the edits are saved and the sockets closed, so leave without it.
+            self._say(f"stopped; a blocked read was abandoned ({', '.join(self.stuck)})", err=True)
+            with contextlib.suppress(OSError, ValueError):
+                self.out.flush()
+                self.err.flush()
+            os._exit(self.exit_code)
         return self.exit_code
 
     def stop(self, exit_code: int | None = None) -> None:
@@ -187,23 +212,46 @@ class Server:
             await self._stop.wait()
         finally:
             self._stopping = True
-            self.session.cancel()
-            if self._scan_thread is not None:
-                self._scan_thread.join(5)
-            if self.tunnel is not None:
-                self.tunnel.stop()
-            http.stop()
-            await asyncio.wait_for(http.close_all_connections(), timeout=2)
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.session.close()
-            self._remove_socket_file()
+            # The edits first: nothing below (a decode stuck on a FIFO, a hung mount) may
+            # stand between them and the disk.
             self._save_recovery()
+            self.session.cancel()
+            http.stop()
+            self._remove_socket_file()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(http.close_all_connections(), timeout=STOP_DEADLINE)
+            # On this thread, so no handler runs again: a cancelled decode is not an error.
+            self.stuck = self._stop_threads()
+            if self.recovery is not None:  # a PUT that was still running when we stopped
+                with contextlib.suppress(Exception):
+                    self.recovery.sync()
+
+    def _stop_threads(self) -> list[str]:
+        """Stop the scan and the decode threads, then the tunnel and the session's workers,
+        each part given until its deadline; the names of the threads still running after it."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        threads = list(getattr(self.executor, "_threads", ()))
+        if self._scan_thread is not None:
+            threads.append(self._scan_thread)
+        # Decodes in flight finish before their workers stop, so none of them fails.
+        _join_all(threads, time.monotonic() + STOP_DEADLINE)
+        helper = threading.Thread(target=self._stop_helpers, name="dcmview-stop", daemon=True)
+        helper.start()
+        _join_all([helper], time.monotonic() + STOP_DEADLINE)
+        return [t.name for t in (*threads, helper) if t.is_alive()]
+
+    def _stop_helpers(self) -> None:
+        if self.tunnel is not None:
+            self.tunnel.stop()
+        self.session.close()
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
+            if sig == getattr(signal, "SIGHUP", None) and signal.getsignal(sig) == signal.SIG_IGN:
+                continue  # nohup: the user asked to outlive the terminal
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop, EXIT_OK)
 
@@ -236,7 +284,33 @@ class Server:
             return
         if progress:
             progress.clear()
+        self._watch_edits()
         self._report_scan()
+
+    def _watch_edits(self) -> None:
+        """Keep unexported edits in a recovery file from now on (a kill -9 loses seconds)."""
+        store = self.session.store
+        if store is None or self._stopping:
+            return
+        self.recovery = self._recovery_file(store)
+        store.subscribe(self.recovery.changed)
+        if store.dirty:
+            self.recovery.changed()
+
+    def _recovery_file(self, store: AnnotationStore) -> RecoveryFile:
+        return RecoveryFile(
+            store.recovery_bytes, announce=self._announce_recovery, warn=self._warn_recovery
+        )
+
+    def _announce_recovery(self, path: os.PathLike[str]) -> None:
+        self._say(f"unexported ROI edits were saved to {os.fspath(path)}", err=True)
+
+    def _warn_recovery(self, failures: Sequence[str]) -> None:
+        self._say(
+            f"warning: no folder takes the recovery file of your ROI edits ({'; '.join(failures)});"
+            " export them, or they are printed here when dcmview stops",
+            err=True,
+        )
 
     def _start_tunnel(self) -> None:
         o = self.options
@@ -318,26 +392,49 @@ class Server:
             self._say("press Ctrl+C to stop")
 
     def _save_recovery(self) -> None:
+        """Write unexported edits now; when no folder takes them, print them to stderr."""
         store = self.session.store
-        if store is None or not store.dirty:
+        if store is None:
             return
-        try:
-            path = store.write_recovery()
-        except OSError as exc:
-            self._say(f"could not save unexported ROI edits: {exc}", err=True)
+        recovery = self.recovery
+        if recovery is None:  # stopped before the watch began (it starts after the scan)
+            recovery = self._recovery_file(store)
+        if recovery.final() is not None or not store.dirty:
             return
-        if path is not None:
-            self._say(f"unexported ROI edits were saved to {path}", err=True)
+        data = store.recovery_bytes()
+        if data is None:
+            return
+        self._say(
+            "could not save unexported ROI edits to a file ("
+            + "; ".join(recovery.failures)
+            + "); here they are as CSV, between the marker lines:",
+            err=True,
+        )
+        self._say("----- begin dcmview-annotations.csv -----", err=True)
+        _write_bytes(self.err, data)
+        self._say("----- end dcmview-annotations.csv -----", err=True)
 
     def _remove_socket_file(self) -> None:
+        """Remove our socket file, and only ours (never one another process put there)."""
         path = self.options.unix_socket
-        if path and os.path.exists(path):
-            with contextlib.suppress(OSError):
+        if not path or self._socket_id is None:
+            return
+        with contextlib.suppress(OSError):
+            info = os.lstat(path)
+            if stat.S_ISSOCK(info.st_mode) and (info.st_dev, info.st_ino) == self._socket_id:
                 os.unlink(path)
 
     def _say(self, text: str, err: bool = False) -> None:
         stream = self.err if err else self.out
-        print(f"dcmview: {text}", file=stream, flush=True)
+        # The terminal may be gone (SIGHUP after an SSH session closed): the work that
+        # follows, such as saving edits, must not fail for a message nobody can read.
+        line = f"dcmview: {text}"
+        with contextlib.suppress(OSError, ValueError):
+            try:
+                print(line, file=stream, flush=True)
+            except UnicodeEncodeError:  # a path that is not UTF-8, on a strict stream
+                safe = line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                print(safe, file=stream, flush=True)
 
 
 class _Progress:
@@ -365,7 +462,85 @@ def _token(enabled: bool) -> str | None:
     if not enabled:
         return None
     fixed = os.environ.get("DCMVIEW_TOKEN", "").strip()
+    if fixed and len(fixed) < MIN_TOKEN_LENGTH:
+        raise SessionError(
+            f"DCMVIEW_TOKEN is {len(fixed)} characters; use at least {MIN_TOKEN_LENGTH}"
+            " (or unset it for a random token)",
+            EXIT_USAGE,
+        )
     return fixed or secrets.token_urlsafe(32)
+
+
+def _bind_unix(path: str) -> socket.socket:
+    """Listen on a new Unix socket at ``path`` (mode 0600).
+
+    Something already there is never removed, except a socket nobody listens on (left by a
+    server that was killed): a live socket belongs to another server, and anything else
+    (a file, a folder, a symlink) is not ours to delete.
+    """
+    try:
+        info: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise SessionError(f"cannot listen on {path}: {exc.strerror}", EXIT_NO_FILES) from exc
+    if info is not None:
+        if not stat.S_ISSOCK(info.st_mode):
+            kind = (
+                "a symlink"
+                if stat.S_ISLNK(info.st_mode)
+                else "a folder"
+                if stat.S_ISDIR(info.st_mode)
+                else "a file"
+            )
+            raise SessionError(
+                f"cannot listen on {path}: it is {kind}, not a socket; choose another path",
+                EXIT_USAGE,
+            )
+        if _socket_alive(path):
+            raise SessionError(
+                f"cannot listen on {path}: another server is listening there", EXIT_NO_FILES
+            )
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # stale: its server is gone
+    try:
+        return bind_unix_socket(path, mode=0o600)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SessionError(f"cannot listen on {path}: {reason}", EXIT_NO_FILES) from exc
+
+
+def _join_all(threads: Sequence[threading.Thread], deadline: float) -> None:
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _socket_alive(path: str) -> bool:
+    """False only when nobody listens at ``path`` (refused); any other answer means in use."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.settimeout(2)
+        probe.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        return False
+    except OSError:
+        return True  # e.g. not ours to connect to: leave it alone
+    finally:
+        probe.close()
+    return True
+
+
+def _write_bytes(stream: TextIO, data: bytes) -> None:
+    """Write CSV bytes (paths may not be UTF-8) to a text stream, through its byte buffer."""
+    with contextlib.suppress(OSError, ValueError):
+        stream.flush()
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:
+            stream.write(data.decode("utf-8", "surrogateescape"))
+            stream.flush()
 
 
 def _is_tty(stream: TextIO) -> bool:
