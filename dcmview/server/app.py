@@ -1,8 +1,8 @@
 """Tornado plumbing: hand API requests to the router, serve the viewer page and its assets.
 
 Everything about DICOM lives in the core and the router. This module keeps the door: every
-handler asks the one guard of :mod:`.guard` in ``prepare`` and takes its headers from the one
-table there; decoding runs off the event loop.
+handler asks the one guard of :mod:`.guard` (the Host in ``prepare``; the API its token too, once
+the body is in) and takes its headers from the one table there; decoding runs off the event loop.
 """
 
 from __future__ import annotations
@@ -121,18 +121,9 @@ class _Base(tornado.web.RequestHandler):
         # Tornado would hash every body (SHA1 of multi-megabyte frames); our data is no-store.
         return None
 
-    def needs_token(self) -> bool:
-        return False
-
     def prepare(self) -> None:
         self.activity.touch()
-        headers = self.request.headers
-        refusal = self.guard.refusal(
-            self.request.host or "",
-            headers.get("Authorization", ""),
-            headers.get("X-Dcmview-Token", ""),
-            data=self.needs_token(),
-        )
+        refusal = self.guard.refusal(self.request.host or "", data=False)
         if refusal is not None:
             self._write_response(error_response(refusal))
 
@@ -201,9 +192,6 @@ class ApiHandler(_Base):
         self._body = bytearray()
         self._body_size = 0
 
-    def needs_token(self) -> bool:
-        return self.path_args[:1] != ["health"]
-
     def prepare(self) -> None:
         connection = self.request.connection
         if isinstance(connection, HTTP1Connection):
@@ -213,15 +201,7 @@ class ApiHandler(_Base):
         super().prepare()
         if self._finished:
             return
-        headers = self.request.headers
-        if self.request.method not in ("GET", "HEAD") and not same_origin(
-            self.request.host or "", headers.get("Origin"), headers.get("Sec-Fetch-Site")
-        ):
-            self._write_response(
-                error_response(Forbidden("cross-origin requests may not change anything"))
-            )
-            return
-        declared = headers.get("Content-Length", "").strip()
+        declared = self.request.headers.get("Content-Length", "").strip()
         if declared.isdigit() and int(declared) > MAX_HTTP_BODY:
             self._refuse_body()
 
@@ -244,15 +224,34 @@ class ApiHandler(_Base):
     async def _dispatch(self, path: str) -> None:
         if self._finished:
             return
-        if self._body_size > MAX_BODY_BYTES:
-            self._write_response(error_response(_too_large()))
-            return
+        # The token is checked once the body is in (read and dropped when too large), so that
+        # a client without one gets its 401 rather than a connection closed under its upload.
+        headers = self.request.headers
+        refusal = self.guard.refusal(
+            self.request.host or "",
+            headers.get("Authorization", ""),
+            headers.get("X-Dcmview-Token", ""),
+            data=path != "health",
+        )
         method = self.request.method or "GET"
+        if (
+            refusal is None
+            and method not in ("GET", "HEAD")
+            and not same_origin(
+                self.request.host or "", headers.get("Origin"), headers.get("Sec-Fetch-Site")
+            )
+        ):
+            refusal = Forbidden("cross-origin requests may not change anything")
+        if refusal is None and self._body_size > MAX_BODY_BYTES:
+            refusal = _too_large()
+        if refusal is not None:
+            self._write_response(error_response(refusal))
+            return
         request = ApiRequest(
             method="GET" if method == "HEAD" else method,
             path="api/" + path,
             query={k: self.get_query_argument(k) for k in self.request.query_arguments},
-            headers={k.lower(): v for k, v in self.request.headers.items()},
+            headers={k.lower(): v for k, v in headers.items()},
             body=bytes(self._body),
         )
         # Matched once. Cache hits of plain frame GETs were answered in front (cached.py).
