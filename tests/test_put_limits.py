@@ -142,3 +142,11 @@ def test_the_readme_states_the_roi_limit() -> None:
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert f"{MAX_ROIS_PER_FILE:,} ROIs" in readme
+
+
+def test_a_batch_over_the_roi_limit_names_the_file_and_changes_nothing() -> None:
+    store = AnnotationStore([LoadedFile(0, "/x/a.dcm", SHAPE), LoadedFile(1, "/x/b.dcm", SHAPE)])
+    with pytest.raises(PayloadTooLarge) as info:
+        store.put_many({0: {"roi_coords": [[1, 1, 5, 5]]}, 1: {"roi_coords": boxes(10_001)}})
+    assert info.value.message.startswith("file 1: ")
+    assert store.rois(0) == () and store.rois(1) == ()

@@ -244,8 +244,8 @@ class AnnotationStore:
             file = self._file(index)
             try:
                 parsed[index] = parse_payload(body, file.shape or _NO_PIXELS)
-            except InvalidAnnotation as exc:
-                raise InvalidAnnotation(f"file {index}: {exc.message}") from None
+            except (InvalidAnnotation, PayloadTooLarge) as exc:
+                raise type(exc)(f"file {index}: {exc.message}") from None
         changed = False
         with self._lock:
             for index, new in parsed.items():

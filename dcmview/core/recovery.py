@@ -33,10 +33,14 @@ def recovery_directory() -> pathlib.Path:
 
 def candidate_directories() -> list[pathlib.Path]:
     """Where a recovery CSV may go, best first: the user cache, the temp dir, the working dir."""
-    folders = [recovery_directory()]
+    folders = []
+    # Each may be unknowable: no HOME, no usable temp dir, a working directory since removed.
+    with contextlib.suppress(OSError, RuntimeError, KeyError):
+        folders.append(recovery_directory())
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    folders.append(pathlib.Path(tempfile.gettempdir()) / f"dcmview-recovery-{uid}")
-    with contextlib.suppress(OSError):  # the working directory may have been removed
+    with contextlib.suppress(OSError):
+        folders.append(pathlib.Path(tempfile.gettempdir()) / f"dcmview-recovery-{uid}")
+    with contextlib.suppress(OSError):
         folders.append(pathlib.Path(os.getcwd()))
     return folders
 

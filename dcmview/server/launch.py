@@ -214,7 +214,10 @@ class Server:
             self._stopping = True
             # The edits first: nothing below (a decode stuck on a FIFO, a hung mount) may
             # stand between them and the disk.
-            self._save_recovery()
+            try:
+                self._save_recovery()
+            except Exception as exc:  # the stop goes on; say what happened to the edits
+                self._say(f"could not save unexported ROI edits: {exc!r}", err=True)
             self.session.cancel()
             http.stop()
             self._remove_socket_file()
