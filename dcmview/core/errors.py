@@ -89,3 +89,10 @@ class FrameTooLarge(DcmviewError):
 
     code = "frame_too_large"
     status = 422
+
+
+class FileChanged(DcmviewError):
+    """A loaded file is no longer what discovery read (rewritten, replaced or removed)."""
+
+    code = "file_changed"
+    status = 409

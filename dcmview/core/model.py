@@ -64,6 +64,10 @@ class FileRecord:
     # Table when there is one: what reading one encapsulated frame's own header needs.
     pixel_data_offset: int | None = None
     extended_offsets: tuple[bytes, bytes] | None = None
+    # The file's size and modification time when discovery read it: a file changed since is
+    # refused (409) rather than served as a mix of two versions. None: not checked.
+    size: int | None = None
+    mtime_ns: int | None = None
 
     @property
     def has_pixels(self) -> bool:

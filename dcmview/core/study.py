@@ -268,11 +268,16 @@ class Study:
                 return ds
         import pydicom
 
+        from .fileio import open_record
+
         record = self.record(index)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ds = pydicom.dcmread(record.path, stop_before_pixels=True)
+                with open_record(record) as fp:
+                    ds = pydicom.dcmread(fp, stop_before_pixels=True)
+        except DcmviewError:
+            raise
         except Exception as exc:
             raise PixelDecodeFailed(
                 f"the header can no longer be read: {type(exc).__name__}"
