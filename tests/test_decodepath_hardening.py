@@ -10,15 +10,20 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import pydicom
 import pytest
+from pydicom.encaps import encapsulate, generate_frames
+from pydicom.uid import JPEGLSLossless
 
 from dcmview.api import Api, ApiRequest, ApiResponse
 from dcmview.core import workers
+from dcmview.core.cache import ByteLRU
 from dcmview.core.discovery import scan
+from dcmview.core.errors import PixelDecodeFailed, is_lasting
 from dcmview.core.study import Study
 
 from . import dicomgen as gen
@@ -89,11 +94,25 @@ def test_scan_reads_a_folder_nested_1100_deep(tmp_path: Path) -> None:
     for _ in range(1100):  # one level at a time: os.makedirs and Path.mkdir recurse too
         deep += "/d"
         os.mkdir(deep)
-    gen.write_ct_series(deep, count=1, size=16)
-    records, entries, scanned = scan([str(tmp_path)])
-    assert scanned == 2
-    assert [r.path for r in records if "/d/d/" in r.path] == [f"{deep}/slice_001.dcm"]
-    assert entries == []
+    try:
+        gen.write_ct_series(deep, count=1, size=16)
+        records, entries, scanned = scan([str(tmp_path)])
+        assert scanned == 2
+        assert [r.path for r in records if "/d/d/" in r.path] == [f"{deep}/slice_001.dcm"]
+        assert entries == []
+    finally:
+        _remove_deep(deep, str(tmp_path))
+
+
+def _remove_deep(deepest: str, top: str) -> None:
+    """Remove a deep chain of folders bottom up (shutil.rmtree, as pytest's clean-up uses it,
+    recurses and fails on it)."""
+    folder = deepest
+    while folder != top:
+        for name in os.listdir(folder):
+            os.remove(os.path.join(folder, name))
+        os.rmdir(folder)
+        folder = os.path.dirname(folder)
 
 
 def test_scan_order_is_each_folders_files_then_its_subfolders_by_name(tmp_path: Path) -> None:
@@ -190,3 +209,74 @@ def test_an_unchanged_compressed_file_still_decodes(tmp_path: Path) -> None:
     _, api = _study(*written)
     statuses = {_get(api, f"api/file/{i}/frame/0/raw").status for i in range(len(written))}
     assert statuses == {200}
+
+
+# -- a damaged frame is decoded once per session -----------------------------------------------
+def _damaged_jpeg_ls(folder: Path) -> Path:
+    """A JPEG-LS file whose scan data is damaged (every 7th byte flipped): its decoder fails."""
+    written = gen.write_syntax(folder, JPEGLSLossless, kind="grey16", name="damaged_jls.dcm")
+    ds = pydicom.dcmread(written.path)
+    frame = bytearray(next(generate_frames(ds.PixelData, number_of_frames=1)))
+    for at in range(40, len(frame) - 2, 7):
+        frame[at] ^= 0x5A
+    ds.PixelData = encapsulate([bytes(frame)], has_bot=True)
+    ds["PixelData"].is_undefined_length = True
+    ds.save_as(written.path)
+    return written.path
+
+
+@pytest.fixture
+def decode_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every frame decode the session starts (in this process or a worker), as (file, frame)."""
+    calls: list[tuple[str, int]] = []
+    real = workers.decode
+
+    def counted(record: Any, frame: int) -> Any:
+        calls.append((os.path.basename(record.path), frame))
+        return real(record, frame)
+
+    monkeypatch.setattr(workers, "decode", counted)
+    return calls
+
+
+@pytest.mark.parametrize("write", [_damaged_jpeg_ls, malformed.rle_overrun], ids=["jls", "rle"])
+def test_a_damaged_frame_is_decoded_once_and_answers_the_same_422_after(
+    tmp_path: Path, write: Callable[[Path], Path], decode_calls: list[tuple[str, int]]
+) -> None:
+    path = write(tmp_path)
+    _, api = _study(tmp_path)
+    replies = [_get(api, route) for route in ["api/file/0/frame/0/raw"] * 3]
+    full_dynamic = ApiRequest("GET", "api/file/0/frame/0", {"mode": "full_dynamic"})
+    replies += [_get(api, "api/file/0/frame/0"), api.handle(full_dynamic)]
+    assert decode_calls == [(path.name, 0)]
+    assert {(r.status, r.body) for r in replies} == {(422, replies[0].body)}
+    assert replies[0].json()["code"] == "pixel_decode_failed"
+
+
+def test_failures_that_may_pass_are_computed_again() -> None:
+    cache: ByteLRU[bytes] = ByteLRU(100, is_lasting)
+    calls: list[int] = []
+
+    def busy() -> bytes:
+        calls.append(1)
+        raise TimeoutError("busy")
+
+    for _ in range(2):
+        with pytest.raises(TimeoutError):
+            cache.get_or_compute("k", busy, len)
+    assert len(calls) == 2 and not cache.known("k")
+
+
+def test_a_remembered_failure_is_raised_afresh_to_each_caller() -> None:
+    cache: ByteLRU[bytes] = ByteLRU(100, is_lasting)
+
+    def broken() -> bytes:
+        raise PixelDecodeFailed("frame 0 could not be decoded: damaged")
+
+    raised = []
+    for _ in range(3):
+        with pytest.raises(PixelDecodeFailed, match="damaged") as info:
+            cache.get_or_compute("k", broken, len)
+        raised.append(info.value)
+    assert cache.known("k") and not cache.adopt("k", Future(), len)
+    assert len({id(e) for e in raised}) == 3

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import annotations as ann
 from .cache import ByteLRU
-from .errors import DcmviewError, NotFound, PixelDecodeFailed
+from .errors import DcmviewError, NotFound, PixelDecodeFailed, is_lasting
 from .filters import Filter
 from .model import DiscoveryEntry, FileRecord, WindowRequest
 from .transfer_syntaxes import syntax_name
@@ -70,8 +70,8 @@ class Study:
         self.cwd = cwd
         self.server_start_ms = int(time.time() * 1000)
         display_budget, raw_budget = split_budget(cache_budget)
-        self.display_cache: ByteLRU[RawEntry] = ByteLRU(display_budget)
-        self.raw_cache: ByteLRU[RawEntry] = ByteLRU(raw_budget)
+        self.display_cache: ByteLRU[RawEntry] = ByteLRU(display_budget, is_lasting)
+        self.raw_cache: ByteLRU[RawEntry] = ByteLRU(raw_budget, is_lasting)
         self.files: list[FileRecord] = []
         # ``files`` and ``discovery`` as JSON text, set with them when the scan completes.
         self.listing_json: tuple[str, str] = ("[]", "[]")
