@@ -17,6 +17,7 @@ from typing import Any
 import pydicom
 import pytest
 from pydicom.encaps import encapsulate, generate_frames
+from pydicom.sequence import Sequence
 from pydicom.uid import JPEGLSLossless
 
 from dcmview.api import Api, ApiRequest, ApiResponse
@@ -280,3 +281,47 @@ def test_a_remembered_failure_is_raised_afresh_to_each_caller() -> None:
         raised.append(info.value)
     assert cache.known("k") and not cache.adopt("k", Future(), len)
     assert len({id(e) for e in raised}) == 3
+
+
+# -- empty or malformed LUTs -------------------------------------------------------------------
+def _break_voi_lut(ds: pydicom.Dataset, how: str) -> None:
+    if how == "empty_data":
+        ds.VOILUTSequence[0].LUTData = b""
+    elif how == "empty_sequence":
+        ds.VOILUTSequence = Sequence([])
+    else:
+        ds.VOILUTSequence[0].LUTDescriptor = None
+
+
+@pytest.mark.parametrize("how", ["empty_data", "empty_sequence", "no_descriptor"])
+def test_an_unusable_voi_lut_falls_back_to_the_percentile_window(tmp_path: Path, how: str) -> None:
+    written = gen.write_voi_lut_only(tmp_path, name="broken_lut.dcm")
+    reference = gen.write_image(tmp_path / "plain.dcm", written.pixels, bits_stored=12)
+    ds = pydicom.dcmread(written.path)
+    _break_voi_lut(ds, how)
+    ds.save_as(written.path)
+    study, api = _study(written.path, reference)
+    replies = {
+        os.path.basename(study.files[i].path): _get(api, f"api/file/{i}/frame/0") for i in (0, 1)
+    }
+    broken, plain = replies["broken_lut.dcm"], replies["plain.dcm"]
+    assert broken.status == 200, broken.body
+    assert broken.headers["X-Frame-Window-Applied"] == "linear"
+    assert broken.body == plain.body  # the same pixels with the same percentile window
+    for name in ("X-Frame-Window-Center", "X-Frame-Window-Width"):
+        assert broken.headers[name] == plain.headers[name]
+
+
+@pytest.mark.parametrize("how", ["empty_data", "empty_sequence"])
+def test_an_unusable_modality_lut_answers_422(tmp_path: Path, how: str) -> None:
+    written = gen.write_modality_lut(tmp_path)
+    ds = pydicom.dcmread(written.path)
+    if how == "empty_data":
+        ds.ModalityLUTSequence[0].LUTData = b""
+    else:
+        ds.ModalityLUTSequence = Sequence([])
+    ds.save_as(written.path)
+    _, api = _study(written.path)
+    reply = _get(api, "api/file/0/frame/0")
+    assert (reply.status, reply.json()["code"]) == (422, "pixel_decode_failed")
+    assert "LUT" in reply.json()["error"]

@@ -81,7 +81,7 @@ def modality_values(
 ) -> np.ndarray:
     """Stored values to modality values (float32): the Modality LUT if present, else rescale."""
     if layout.has_modality_lut:
-        item = header().ModalityLUTSequence[0]
+        item = _first_item(header(), "ModalityLUTSequence")
         return apply_modality_lut(arr, read_lut(item))
     return rescale(arr, layout.rescale_slope, layout.rescale_intercept)
 
@@ -100,8 +100,9 @@ def choose_window(
         return WindowChoice("linear", request.window)
     if layout.default_window is not None:
         return WindowChoice("linear", layout.default_window)
-    if layout.has_voi_lut:
-        return WindowChoice("voi_lut", None, read_lut(header().VOILUTSequence[0]))
+    lut = _usable_voi_lut(header()) if layout.has_voi_lut else None
+    if lut is not None:
+        return WindowChoice("voi_lut", None, lut)
     linear = None if layout.has_modality_lut else (layout.rescale_slope, layout.rescale_intercept)
     return WindowChoice(
         "linear", percentile_window(values, layout.pixel_padding, stored, rescale=linear)
@@ -115,6 +116,8 @@ def read_lut(item: Dataset) -> VoiLut:
         data = item.LUTData
     except (AttributeError, TypeError, ValueError) as exc:
         raise PixelDecodeFailed("the LUT descriptor or data is missing or malformed") from exc
+    if data is None:  # an empty LUT Data element
+        raise PixelDecodeFailed("the LUT has no data")
     if entries == 0:
         entries = 65536
     if isinstance(data, (bytes, bytearray)):
@@ -127,6 +130,22 @@ def read_lut(item: Dataset) -> VoiLut:
     if first >= 32768 and first > entries:
         first -= 65536  # first-mapped value stored unsigned but meant signed
     return VoiLut(first_mapped=first, bits=bits, data=table[:entries].astype(np.float32))
+
+
+def _first_item(ds: Dataset, keyword: str) -> Dataset:
+    sequence = ds.get(keyword)
+    if not sequence:
+        raise PixelDecodeFailed(f"the {keyword} has no item")
+    return sequence[0]
+
+
+def _usable_voi_lut(ds: Dataset) -> VoiLut | None:
+    """The first VOI LUT, or None when it is empty or malformed: the next window of SPEC §4's
+    precedence (the percentile window) then shows the image rather than an error."""
+    try:
+        return read_lut(_first_item(ds, "VOILUTSequence"))
+    except PixelDecodeFailed:
+        return None
 
 
 def _palette_to_rgb(arr: np.ndarray, ds: Dataset) -> np.ndarray:
