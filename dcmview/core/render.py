@@ -16,13 +16,12 @@ from .errors import PixelDecodeFailed
 from .model import FileRecord, PixelLayout, WindowRequest
 from .png import encode_png
 from .windowing import (
+    Modality,
     VoiLut,
     WindowChoice,
-    apply_modality_lut,
     colour_to_uint8,
     full_dynamic_window,
     percentile_window,
-    rescale,
     to_display,
 )
 
@@ -65,9 +64,9 @@ def display_frame(
     elif layout.photometric == "PALETTE COLOR":
         image = _palette_to_rgb(arr, header())
     else:
-        values = modality_values(arr, layout, header)
-        choice = choose_window(layout, arr, values, request, header)
-        grey = to_display(values, choice, layout.photometric == "MONOCHROME1")
+        modality = modality_map(layout, header)
+        choice = choose_window(layout, arr, modality, request, header)
+        grey = to_display(arr, choice, layout.photometric == "MONOCHROME1", modality)
         image = grey
         headers["X-Frame-Window-Applied"] = choice.applied
         if choice.window is not None:
@@ -76,26 +75,24 @@ def display_frame(
     return encode_png(np.ascontiguousarray(image)), headers
 
 
-def modality_values(
-    arr: np.ndarray, layout: PixelLayout, header: Callable[[], Dataset]
-) -> np.ndarray:
-    """Stored values to modality values (float32): the Modality LUT if present, else rescale."""
+def modality_map(layout: PixelLayout, header: Callable[[], Dataset]) -> Modality:
+    """Stored values to modality values: the Modality LUT if present, else rescale."""
     if layout.has_modality_lut:
         item = _first_item(header(), "ModalityLUTSequence")
-        return apply_modality_lut(arr, read_lut(item))
-    return rescale(arr, layout.rescale_slope, layout.rescale_intercept)
+        return Modality(lut=read_lut(item))
+    return Modality(layout.rescale_slope, layout.rescale_intercept)
 
 
 def choose_window(
     layout: PixelLayout,
     stored: np.ndarray,
-    values: np.ndarray,
+    modality: Modality,
     request: WindowRequest,
     header: Callable[[], Dataset],
 ) -> WindowChoice:
     """SPEC §4 precedence: full_dynamic > explicit wc/ww > file window > VOI LUT > percentiles."""
     if request.mode == "full_dynamic":
-        return WindowChoice("full_dynamic", full_dynamic_window(values))
+        return WindowChoice("full_dynamic", full_dynamic_window(stored, modality))
     if request.window is not None:
         return WindowChoice("linear", request.window)
     if layout.default_window is not None:
@@ -103,10 +100,10 @@ def choose_window(
     lut = _usable_voi_lut(header()) if layout.has_voi_lut else None
     if lut is not None:
         return WindowChoice("voi_lut", None, lut)
-    linear = None if layout.has_modality_lut else (layout.rescale_slope, layout.rescale_intercept)
-    return WindowChoice(
-        "linear", percentile_window(values, layout.pixel_padding, stored, rescale=linear)
+    window = percentile_window(
+        lambda: modality(stored), layout.pixel_padding, stored, rescale=modality.linear
     )
+    return WindowChoice("linear", window)
 
 
 def read_lut(item: Dataset) -> VoiLut:

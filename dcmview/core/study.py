@@ -228,16 +228,19 @@ class Study:
         self, index: int, frame: int, request: WindowRequest
     ) -> tuple[bytes, dict[str, str], bool]:
         """The display PNG and its window headers, through the display cache."""
+        from .budget import IN_FLIGHT, check_display, display_cost
         from .frames import check_frame
         from .render import display_frame
 
         record = self.record(index)
         check_frame(record, frame)
+        check_display(record)
 
         def compute() -> RawEntry:
             body, headers, _ = self.raw(index, frame)
             arr = _array_from_raw(body, headers)
-            return display_frame(record, arr, lambda: self.header(index), request)
+            with IN_FLIGHT.reserve(display_cost(record)):
+                return display_frame(record, arr, lambda: self.header(index), request)
 
         (body, headers), hit = self.display_cache.get_or_compute(
             (index, frame, request.key), compute, _entry_size

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
+from .budget import IN_FLIGHT, raw_cost
 from .errors import DcmviewError, PixelDecodeFailed
 from .model import FileRecord
 from .transfer_syntaxes import GIL_HOLDING_DECODERS, decoder_of
@@ -75,7 +76,8 @@ def raw_entry(record: FileRecord, frame: int) -> RawEntry:
     from .frames import decode_frame
     from .render import raw_frame
 
-    return raw_frame(record, decode_frame(record, frame))
+    with IN_FLIGHT.reserve(raw_cost(record)):
+        return raw_frame(record, decode_frame(record, frame))
 
 
 # -- the worker's side -------------------------------------------------------------------------
@@ -367,13 +369,14 @@ def decode(record: FileRecord, frame: int) -> RawEntry:
     """``raw_entry(record, frame)``: in a worker when ``wanted(record)`` and one is ready."""
     if not wanted(record):
         return raw_entry(record, frame)
-    future = _POOL.submit("frame", record, frame)
-    if future is not None:
-        return result(future, frame)
-    try:
-        return raw_entry(record, frame)
-    finally:
-        _POOL.start()
+    with IN_FLIGHT.reserve(raw_cost(record)):  # a worker's reply, and the bytes unpickled
+        future = _POOL.submit("frame", record, frame)
+        if future is not None:
+            return result(future, frame)
+        try:
+            return raw_entry(record, frame)
+        finally:
+            _POOL.start()
 
 
 def submit(record: FileRecord, frame: int) -> Future[RawEntry] | None:
