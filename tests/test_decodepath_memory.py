@@ -19,7 +19,7 @@ import pytest
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
 from dcmview.api import Api, ApiRequest
-from dcmview.core import budget, windowing
+from dcmview.core import allocator, budget, windowing
 from dcmview.core.budget import ByteBudget, check_display
 from dcmview.core.discovery import read_record
 from dcmview.core.errors import FrameTooLarge
@@ -133,6 +133,24 @@ def test_work_larger_than_the_budget_runs_alone_and_nested_reservations_are_cove
     assert limit.used == 0
 
 
+def test_freed_memory_is_handed_back_when_frame_work_goes_quiet() -> None:
+    handed_back: list[int] = []
+    limit = ByteBudget(100, lambda: handed_back.append(limit.used), quiet_after=50)
+    with limit.reserve(30):
+        pass
+    assert handed_back == []  # not enough work since the last time
+    entered, leave = threading.Event(), threading.Event()
+    other = _hold(limit, 10, entered, leave)
+    entered.wait(30)
+    with limit.reserve(30):
+        pass
+    assert handed_back == []  # work still in flight elsewhere
+    leave.set()
+    other.join(30)
+    assert handed_back == [0]
+    assert allocator.release_free_memory()  # glibc here: malloc_trim is there
+
+
 def test_the_process_budget_is_released_after_each_frame(tmp_path: Path) -> None:
     gen.write_syntax(tmp_path, RLELossless, kind="grey16", frames=3, name="rle.dcm")
     study = Study([str(tmp_path)])
@@ -195,3 +213,66 @@ def test_a_display_image_takes_a_fraction_of_its_frame_in_working_memory(tmp_pat
         tracemalloc.stop()
     eight_bit = pixels.size  # the windowed image itself
     assert peak < eight_bit + 40 * MIB, f"{peak / MIB:.0f} MiB"
+
+
+# -- the cache budget bounds what it names -----------------------------------------------------
+def test_cached_entries_count_at_least_the_memory_they_take(tmp_path: Path) -> None:
+    """Tiny frames: the bytes around a body (headers, tuples, links) are most of an entry."""
+    gen.write_multiframe(tmp_path, frames=300, rows=8, columns=8, name="tiny.dcm")
+    study = Study([str(tmp_path)], cache_budget=64 * MIB)
+    study.scan()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for frame in range(300):
+            study.raw(0, frame)
+            study.display(0, frame, WindowRequest())
+        taken = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    counted = study.raw_cache.used + study.display_cache.used
+    assert len(study.raw_cache) == len(study.display_cache) == 300
+    assert taken <= counted, f"{taken} bytes taken, {counted} counted"
+
+
+def test_parsed_headers_are_kept_within_their_byte_limit(tmp_path: Path) -> None:
+    """Ten files whose headers hold a 4 MiB element: the header LRU keeps what fits in its
+    limit, not sixteen of them."""
+    import pydicom
+
+    for n in range(10):
+        path = gen.write_image(tmp_path / f"big_header_{n}.dcm", gen.phantom(8, 8))
+        ds = pydicom.dcmread(path)
+        ds.private_block(0x0009, "DCMVIEW TEST", create=True).add_new(0x01, "OB", bytes(4 * MIB))
+        ds.save_as(path)
+    study = Study([str(tmp_path)])
+    study.scan()
+    tracemalloc.start()
+    try:
+        for index in range(10):
+            study.tags(index)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 20 * MIB, f"{held / MIB:.0f} MiB held"
+
+
+def test_a_server_settles_within_its_cache_budget(tmp_path: Path) -> None:
+    """After every frame of 300 (as /raw and PNG), the server has grown by its budget and a
+    little more (the decoders it imported), not by what the allocator kept of freed frames."""
+    from .harness import DcmviewProcess, rss_bytes
+
+    gen.write_multiframe(tmp_path, frames=200, name="native.dcm")
+    gen.write_multiframe(tmp_path, frames=100, name="rle.dcm", transfer_syntax=RLELossless)
+    cache_budget = 32 * MIB
+    with DcmviewProcess("--port", "0", "--cache-budget", "32MiB", str(tmp_path)) as server:
+        server.wait_scan()
+        files = server.get("api/files").json()["files"]
+        start = rss_bytes(server.proc.pid)
+        for f in files:
+            for frame in range(f["frame_count"]):
+                for suffix in ("/raw", ""):
+                    reply = server.get(f"api/file/{f['index']}/frame/{frame}{suffix}")
+                    assert reply.status == 200
+        grown = rss_bytes(server.proc.pid) - start
+    assert grown < cache_budget + 24 * MIB, f"grew {grown / MIB:.0f} MiB"

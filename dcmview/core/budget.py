@@ -17,9 +17,10 @@ frame cost 3.9 GiB for one PNG, and two at once 6.6 GiB. Here:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from .allocator import release_free_memory
 from .errors import FrameTooLarge
 from .model import FileRecord, PixelLayout
 from .windowing import BLOCK_PIXELS
@@ -81,10 +82,22 @@ def check_display(record: FileRecord) -> None:
 class ByteBudget:
     """A semaphore counted in bytes: :meth:`reserve` waits while the bytes reserved by other
     threads and this reservation would exceed ``capacity``. A thread's nested reservations
-    are covered by its outermost one."""
+    are covered by its outermost one.
 
-    def __init__(self, capacity: int) -> None:
+    When nothing is reserved any more and at least ``quiet_after`` bytes were reserved since it
+    last ran, ``on_quiet`` runs (in the thread that released last, after releasing).
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        on_quiet: Callable[[], object] | None = None,
+        quiet_after: int = 0,
+    ) -> None:
         self.capacity = capacity
+        self._on_quiet = on_quiet
+        self._quiet_after = quiet_after
+        self._since_quiet = 0
         self._used = 0
         self._waiting = 0
         self._changed = threading.Condition()
@@ -123,8 +136,15 @@ class ByteBudget:
             self._mine.held = False
             with self._changed:
                 self._used -= nbytes
+                self._since_quiet += nbytes
+                quiet = not self._used and self._since_quiet >= self._quiet_after
+                if quiet:
+                    self._since_quiet = 0
                 self._changed.notify_all()
+            if quiet and self._on_quiet is not None:
+                self._on_quiet()
 
 
-# Decodes and display images in flight in this process.
-IN_FLIGHT = ByteBudget(IN_FLIGHT_BYTES)
+# Decodes and display images in flight in this process. When they go quiet after 64 MiB of
+# work, the memory they freed goes back to the system (else it stays, outside every budget).
+IN_FLIGHT = ByteBudget(IN_FLIGHT_BYTES, release_free_memory, quiet_after=64 * MIB)
