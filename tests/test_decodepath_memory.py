@@ -276,3 +276,16 @@ def test_a_server_settles_within_its_cache_budget(tmp_path: Path) -> None:
                     assert reply.status == 200
         grown = rss_bytes(server.proc.pid) - start
     assert grown < cache_budget + 24 * MIB, f"grew {grown / MIB:.0f} MiB"
+
+
+def test_readme_memory_section_states_the_limits_the_code_has() -> None:
+    from dcmview.core.study import DEFAULT_DISPLAY_BUDGET, DEFAULT_RAW_BUDGET, HEADER_CACHE_BYTES
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Memory", 1)[1].split("\n## ", 1)[0]
+    total = (DEFAULT_DISPLAY_BUDGET + DEFAULT_RAW_BUDGET) // MIB
+    assert f"default {total} MiB: {DEFAULT_DISPLAY_BUDGET // MIB} MiB of display" in section
+    assert f"{DEFAULT_RAW_BUDGET // MIB} MiB of raw" in section
+    assert f"at most {HEADER_CACHE_BYTES // MIB} MiB" in section
+    assert f"at most {budget.IN_FLIGHT_BYTES // (1024 * MIB)} GiB at once" in section
+    assert f"would pass {budget.MAX_PIPELINE_BYTES // MIB} MiB" in readme
