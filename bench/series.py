@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from dcmview.core.study import Study  # noqa: E402
+from dcmview.core.session import Session  # noqa: E402
 
 from bench import scale_data  # noqa: E402
 from bench.servers import Server, ours  # noqa: E402
@@ -66,7 +66,7 @@ def headers(folder: Path, runs: int) -> None:
 
 def series(folder: Path, runs: int) -> None:
     """Grouping and serving the series of the whole folder."""
-    study = Study([str(folder)])
+    study = Session([str(folder)])
     started = time.perf_counter()
     study.scan()
     scan_s = time.perf_counter() - started

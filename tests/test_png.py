@@ -32,8 +32,19 @@ def test_refuses_what_it_cannot_write(bad: np.ndarray) -> None:
         encode_png(bad)
 
 
-@pytest.mark.parametrize("deflate", [png._deflate, png._deflate_zlib])
-def test_both_deflaters_write_a_zlib_stream(deflate) -> None:
+@pytest.mark.parametrize("packer", [png._packer, png._packer_zlib])
+def test_both_deflaters_write_a_zlib_stream(packer) -> None:
     rows = np.random.default_rng(3).integers(0, 40, (300, 200), np.uint8).cumsum(axis=1)
     data = rows.astype(np.uint8).tobytes()
-    assert zlib.decompress(deflate(memoryview(data))) == data
+    deflate = packer()
+    stream = deflate.compress(memoryview(data)[:5000]) + deflate.compress(memoryview(data)[5000:])
+    assert zlib.decompress(stream + deflate.flush()) == data
+
+
+@pytest.mark.parametrize("shape", [(3001, 2000), (1500, 1100, 3)])
+def test_images_larger_than_one_block_round_trip(shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, shape, np.uint8)
+    decoded = Image.open(io.BytesIO(encode_png(image)))
+    decoded.load()
+    assert np.array_equal(np.asarray(decoded), image)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -19,13 +20,23 @@ class ByteLRU(Generic[V]):
     key, other threads asking for the same key wait for that result instead of computing it again
     (two browser tabs asking for the same frame decode it once). A value larger than the whole
     budget is returned but not kept. The budget is never exceeded, even transiently.
+
+    A failure for which ``lasting(error)`` is true is remembered (the last ``MAX_FAILURES``
+    keys): asking for that key again raises the same error at once instead of computing it
+    again. A damaged frame cost seconds of CPU on every request before.
     """
 
-    def __init__(self, budget_bytes: int) -> None:
+    MAX_FAILURES = 4096
+
+    def __init__(
+        self, budget_bytes: int, lasting: Callable[[BaseException], bool] | None = None
+    ) -> None:
         self.budget = max(0, int(budget_bytes))
         self._lock = threading.Lock()
         self._items: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
         self._inflight: dict[Hashable, Future[V]] = {}
+        self._failures: OrderedDict[Hashable, BaseException] = OrderedDict()
+        self._lasting = lasting
         self._used = 0
 
     @property
@@ -56,6 +67,11 @@ class ByteLRU(Generic[V]):
                 if item is not None:
                     self._items.move_to_end(key)
                     return item[0], True
+                failure = self._failures.get(key)
+                if failure is not None:
+                    # A copy: one exception object raised in several threads would pile up
+                    # their tracebacks.
+                    raise copy.copy(failure).with_traceback(None)
                 pending = self._inflight.get(key)
                 owner = pending is None
                 if owner:
@@ -71,16 +87,16 @@ class ByteLRU(Generic[V]):
         return self._settle(key, pending, compute, size), False
 
     def known(self, key: Hashable) -> bool:
-        """True when ``key`` is cached or being computed."""
+        """True when ``key`` is cached, being computed, or remembered as failed."""
         with self._lock:
-            return key in self._items or key in self._inflight
+            return key in self._items or key in self._inflight or key in self._failures
 
     def adopt(self, key: Hashable, future: Future[V], size: Callable[[V], int]) -> bool:
         """Let a computation started elsewhere (``future``) fill ``key``: until it is done,
         ``get_or_compute(key)`` waits for it. False (and nothing changes) when ``key`` is
         already cached or being computed. A failed computation is not cached."""
         with self._lock:
-            if key in self._items or key in self._inflight:
+            if key in self._items or key in self._inflight or key in self._failures:
                 return False
             pending: Future[V] = Future()
             self._inflight[key] = pending
@@ -102,6 +118,10 @@ class ByteLRU(Generic[V]):
         except BaseException as exc:
             with self._lock:
                 self._inflight.pop(key, None)
+                if self._lasting is not None and self._lasting(exc):
+                    self._failures[key] = exc
+                    while len(self._failures) > self.MAX_FAILURES:
+                        self._failures.popitem(last=False)
             pending.set_exception(exc)
             raise
         with self._lock:

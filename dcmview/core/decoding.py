@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from .budget import IN_FLIGHT, raw_cost
 from .errors import DcmviewError, PixelDecodeFailed
 from .jobs import POOL
 from .model import FileRecord, RawEntry
@@ -54,20 +55,22 @@ def raw_entry(record: FileRecord, frame: int) -> RawEntry:
     from .frames import decode_frame
     from .render import raw_frame
 
-    return raw_frame(record, decode_frame(record, frame), frame)
+    with IN_FLIGHT.reserve(raw_cost(record)):
+        return raw_frame(record, decode_frame(record, frame), frame)
 
 
 def decode(record: FileRecord, frame: int) -> RawEntry:
     """``raw_entry(record, frame)``: in a worker when ``wanted(record)`` and one is ready."""
     if not wanted(record):
         return raw_entry(record, frame)
-    future = POOL.submit("frame", record, frame)
-    if future is not None:
-        return result(future, frame)
-    try:
-        return raw_entry(record, frame)
-    finally:
-        POOL.start()
+    with IN_FLIGHT.reserve(raw_cost(record)):  # a worker's reply, and the bytes unpickled
+        future = POOL.submit("frame", record, frame)
+        if future is not None:
+            return result(future, frame)
+        try:
+            return raw_entry(record, frame)
+        finally:
+            POOL.start()
 
 
 def submit(record: FileRecord, frame: int) -> Future[RawEntry] | None:

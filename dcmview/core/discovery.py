@@ -6,14 +6,17 @@ Only headers are read (``stop_before_pixels``); no pixel data is touched at star
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from .fileio import NotRegularFile, kind_of, open_regular
 from .filters import Filter, text_of
 from .geometry import read_geometry
 from .header_values import header_value
@@ -38,36 +41,52 @@ def iter_candidate_paths(paths: Sequence[str], recursive: bool) -> Iterator[tupl
         elif os.path.isfile(path):
             yield path, None
         elif os.path.exists(path):
-            yield path, "not a regular file"
+            yield path, f"not a regular file: {kind_of(os.stat(path).st_mode)}"
         else:
             yield path, "no such file or directory"
 
 
 def _walk(root: str, recursive: bool) -> Iterator[tuple[str, str | None]]:
-    if not recursive:
+    """Files under ``root`` (its subfolders too when ``recursive``), each folder's files in
+    name order before its subfolders, depth first. Iterative: os.walk recurses once per level
+    and a folder nested ~1,000 deep ended the scan with a RecursionError. Links to folders are
+    not followed (as os.walk does not); named pipes, sockets and devices are reported."""
+    pending = [root]
+    while pending:
+        folder = pending.pop()
         try:
-            names = sorted(os.listdir(root))
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as exc:
-            yield root, f"cannot list directory: {exc.strerror}"
-            return
-        for name in names:
-            full = os.path.join(root, name)
-            if os.path.isfile(full):
-                yield full, None
-        return
-    for dirpath, dirnames, filenames in os.walk(root, onerror=None):
-        dirnames.sort()
-        for name in sorted(filenames):
-            yield os.path.join(dirpath, name), None
+            yield folder, f"cannot list directory: {exc.strerror}"
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    subfolders.append(entry.path)
+                    continue
+                if entry.is_dir():
+                    continue  # a link to a folder
+                mode = entry.stat().st_mode
+            except OSError:
+                yield entry.path, None  # a broken link: reading it says why
+                continue
+            yield entry.path, None if stat.S_ISREG(mode) else f"not a regular file: {kind_of(mode)}"
+        if recursive:
+            pending.extend(reversed(subfolders))
 
 
 def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | None]:
     """Read one file's header: ``(record, header, None)`` or ``(None, None, reason)``."""
     try:
-        with open(path, "rb") as fp, warnings.catch_warnings():
+        fp, info = open_regular(path)
+        with fp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(fp, stop_before_pixels=True)
             pixel_offset = fp.tell()
+    except NotRegularFile as exc:
+        return None, None, str(exc)
     except InvalidDicomError:
         return None, None, "not a DICOM file (no DICM prefix)"
     except PermissionError:
@@ -82,9 +101,12 @@ def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | Non
         return None, None, f"unreadable DICOM header: {_reason(exc)}"
     try:
         # pydicom converts values when they are first read: a damaged one raises only now.
-        return _inspect(path, ds, pixel_offset)
+        record, header, problem = _inspect(path, ds, pixel_offset)
     except Exception as exc:
         return None, None, f"invalid header: {_reason(exc)}"
+    if record is not None:
+        record = replace(record, size=info.st_size, mtime_ns=info.st_mtime_ns)
+    return record, header, problem
 
 
 def _inspect(
@@ -121,10 +143,11 @@ def pixel_data_extent(path: str, offset: int) -> tuple[int, int] | None:
     whether it is written with an explicit VR (some files disagree with their transfer
     syntax). Undefined-length (encapsulated) values are measured to the end of the file.
     """
-    size = os.path.getsize(path)
-    if offset + 8 > size:
-        return None
-    with open(path, "rb") as fp:
+    fp, info = open_regular(path)
+    with fp:
+        size = info.st_size
+        if offset + 8 > size:
+            return None
         fp.seek(offset)
         head = fp.read(12)
     explicit_vr = len(head) == 12 and head[4:6] in _PIXEL_VRS and head[6:8] == b"\0\0"

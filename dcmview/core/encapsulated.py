@@ -14,7 +14,7 @@ import struct
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pydicom
@@ -23,6 +23,7 @@ from pydicom.pixels import get_decoder
 from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import UID
 
+from .fileio import open_record
 from .model import FileRecord
 
 _ITEM = 0xE000FFFE  # (FFFE,E000) read as one little-endian uint32
@@ -51,7 +52,7 @@ class _Indexes:
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[str, int], FrameIndex] = OrderedDict()
 
-    def get(self, record: FileRecord) -> FrameIndex:
+    def get(self, record: FileRecord, fp: BinaryIO) -> FrameIndex:
         assert record.pixel_data_offset is not None
         key = (record.path, record.pixel_data_offset)
         with self._lock:
@@ -59,7 +60,7 @@ class _Indexes:
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-        index = _build_index(record)
+        index = _build_index(record, fp)
         with self._lock:
             self._items[key] = index
             while len(self._items) > _KEEP:
@@ -72,35 +73,36 @@ _INDEXES = _Indexes()
 
 def frame_index(record: FileRecord) -> FrameIndex:
     """The (cached) index of ``record``'s compressed frames."""
-    return _INDEXES.get(record)
+    with open_record(record) as fp:
+        return _INDEXES.get(record, fp)
 
 
-def frame_bytes(record: FileRecord, frame: int) -> bytes:
-    """The encoded bytes of ``frame`` (its fragments joined)."""
-    index = _INDEXES.get(record)
+def frame_bytes(record: FileRecord, frame: int, fp: BinaryIO) -> bytes:
+    """The encoded bytes of ``frame`` (its fragments joined), read from ``fp``, ``record``'s
+    file open (see :func:`.fileio.open_record`)."""
+    index = _INDEXES.get(record, fp)
     assert record.pixel_data_offset is not None and record.layout is not None
-    with open(record.path, "rb") as fp:
-        if index.frames is None:
-            fp.seek(record.pixel_data_offset)
-            return get_frame(
-                fp,
-                frame,
-                number_of_frames=record.layout.frame_count,
-                extended_offsets=record.extended_offsets,
-            )
-        parts = []
-        for offset, length in index.frames[frame]:
-            fp.seek(offset)
-            part = fp.read(length)
-            if len(part) != length:
-                raise ValueError(f"frame {frame} is cut short: the file ends inside it")
-            parts.append(part)
+    if index.frames is None:
+        fp.seek(record.pixel_data_offset)
+        return get_frame(
+            fp,
+            frame,
+            number_of_frames=record.layout.frame_count,
+            extended_offsets=record.extended_offsets,
+        )
+    parts = []
+    for offset, length in index.frames[frame]:
+        fp.seek(offset)
+        part = fp.read(length)
+        if len(part) != length:
+            raise ValueError(f"frame {frame} is cut short: the file ends inside it")
+        parts.append(part)
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def decode(record: FileRecord, data: bytes, plugin: str) -> np.ndarray:
-    """Decode one frame's encoded ``data`` as pydicom would decode it in its file."""
-    options = {**_INDEXES.get(record).options, "number_of_frames": 1}
+def decode(record: FileRecord, data: bytes, plugin: str, fp: BinaryIO) -> np.ndarray:
+    """Decode one frame's encoded ``data`` as pydicom would decode it in its file (``fp``)."""
+    options = {**_INDEXES.get(record, fp).options, "number_of_frames": 1}
     length = len(data) + (len(data) & 1)
     buffer = b"".join(
         (
@@ -117,46 +119,46 @@ def decode(record: FileRecord, data: bytes, plugin: str) -> np.ndarray:
     return array
 
 
-def _build_index(record: FileRecord) -> FrameIndex:
-    ds = pydicom.dcmread(record.path, stop_before_pixels=True, specific_tags=_PIXEL_TAGS)
+def _build_index(record: FileRecord, fp: BinaryIO) -> FrameIndex:
+    fp.seek(0)
+    ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=_PIXEL_TAGS)
     options = as_pixel_options(ds)
     options.pop("extended_offsets", None)
     options["transfer_syntax_uid"] = UID(record.transfer_syntax_uid)
     assert record.layout is not None and record.pixel_data_offset is not None
     frames = None
     if record.extended_offsets is None:
-        frames = _map_fragments(record.path, record.pixel_data_offset, record.layout.frame_count)
+        frames = _map_fragments(fp, record.pixel_data_offset, record.layout.frame_count)
     return FrameIndex(options, frames)
 
 
 def _map_fragments(
-    path: str, offset: int, frame_count: int
+    fp: BinaryIO, offset: int, frame_count: int
 ) -> tuple[tuple[tuple[int, int], ...], ...] | None:
     """Each frame's fragments, from the Basic Offset Table or from one fragment per frame;
     None when only the codestreams themselves could tell (pydicom's frame finder does that)."""
-    with open(path, "rb") as fp:
-        fp.seek(offset)
+    fp.seek(offset)
+    head = fp.read(8)
+    if len(head) != 8:
+        return None
+    tag, length = _HEADER.unpack(head)
+    if tag != _ITEM or length % 4:
+        return None
+    table = np.frombuffer(fp.read(length), dtype="<u4").tolist()
+    first = fp.tell()
+    items: list[tuple[int, int, int]] = []  # (offset from the first item, data at, length)
+    while True:
         head = fp.read(8)
         if len(head) != 8:
             return None
         tag, length = _HEADER.unpack(head)
-        if tag != _ITEM or length % 4:
+        if tag == _SEQUENCE_END:
+            break
+        if tag != _ITEM or length == 0xFFFFFFFF:
             return None
-        table = np.frombuffer(fp.read(length), dtype="<u4").tolist()
-        first = fp.tell()
-        items: list[tuple[int, int, int]] = []  # (offset from the first item, data at, length)
-        while True:
-            head = fp.read(8)
-            if len(head) != 8:
-                return None
-            tag, length = _HEADER.unpack(head)
-            if tag == _SEQUENCE_END:
-                break
-            if tag != _ITEM or length == 0xFFFFFFFF:
-                return None
-            at = fp.tell()
-            items.append((at - 8 - first, at, length))
-            fp.seek(length, 1)
+        at = fp.tell()
+        items.append((at - 8 - first, at, length))
+        fp.seek(length, 1)
     if not items:
         return None
     if table:

@@ -89,3 +89,17 @@ class FrameTooLarge(DcmviewError):
 
     code = "frame_too_large"
     status = 422
+
+
+class FileChanged(DcmviewError):
+    """A loaded file is no longer what discovery read (rewritten, replaced or removed)."""
+
+    code = "file_changed"
+    status = 409
+
+
+def is_lasting(exc: BaseException) -> bool:
+    """True for a failure that asking again would meet again: a 4xx about the file's own data
+    or header (a damaged frame, a frame too large, a file changed on disk), not about the moment
+    (a busy or stopping server)."""
+    return isinstance(exc, DcmviewError) and 400 <= exc.status < 500

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from typing import BinaryIO
 
 import numpy as np
 import pydicom
@@ -16,12 +17,14 @@ from pydicom.pixels import pixel_array
 from . import encapsulated
 from .codestream import declared_shape
 from .errors import (
+    DcmviewError,
     FrameOutOfRange,
     FrameTooLarge,
     NoPixelData,
     PixelDecodeFailed,
     UnsupportedTransferSyntax,
 )
+from .fileio import open_record
 from .model import FileRecord
 from .transfer_syntaxes import (
     GIL_HOLDING_DECODERS,
@@ -75,11 +78,17 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     (YBR is converted, planar data interleaved, 4:2:2 expanded). PALETTE COLOR stays as indices.
     """
     check_frame(record, frame)
+    with open_record(record) as fp:
+        return _decode_from(fp, record, frame)
+
+
+def _decode_from(fp: BinaryIO, record: FileRecord, frame: int) -> np.ndarray:
+    """:func:`decode_frame` from the open file ``fp``."""
     layout = record.layout
     assert layout is not None
     encoded = None
     if layout.encapsulated and record.pixel_data_offset is not None:
-        encoded = _encoded_frame(record, frame)
+        encoded = _encoded_frame(fp, record, frame)
         # RLE decoders size their output from Rows and Columns, not from the encoded data.
         if decoder_of(record.transfer_syntax_uid) != "pylibjpeg-rle":
             _check_declared_shape(record, frame, encoded)
@@ -88,9 +97,11 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
             warnings.simplefilter("ignore")
             if decoder_of(record.transfer_syntax_uid) in GIL_HOLDING_DECODERS:
                 with _GIL_HOLDING_DECODE:
-                    arr = _decode(record, frame, encoded)
+                    arr = _decode(fp, record, frame, encoded)
             else:
-                arr = _decode(record, frame, encoded)
+                arr = _decode(fp, record, frame, encoded)
+    except DcmviewError:
+        raise
     except (MemoryError, RecursionError) as exc:
         raise PixelDecodeFailed(
             f"frame {frame} could not be decoded: {type(exc).__name__}"
@@ -115,9 +126,9 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     return arr
 
 
-def _encoded_frame(record: FileRecord, frame: int) -> bytes:
+def _encoded_frame(fp: BinaryIO, record: FileRecord, frame: int) -> bytes:
     try:
-        return encapsulated.frame_bytes(record, frame)
+        return encapsulated.frame_bytes(record, frame, fp)
     except Exception as exc:
         raise PixelDecodeFailed(f"frame {frame} cannot be found: {_short(exc)}") from exc
 
@@ -143,32 +154,35 @@ def _check_declared_shape(record: FileRecord, frame: int, data: bytes) -> None:
         )
 
 
-def _decode(record: FileRecord, frame: int, encoded: bytes | None) -> np.ndarray:
+def _decode(fp: BinaryIO, record: FileRecord, frame: int, encoded: bytes | None) -> np.ndarray:
     """Uncompressed frames are read straight from their offset, compressed ones decoded from
     their own bytes (``encoded``). Files whose Pixel Data has no known offset (deflated data
     inside one zlib stream) are read whole by pydicom, and still only ``frame`` is decoded."""
     plugin = _PLUGIN.get(decoder_of(record.transfer_syntax_uid) or "", "")
     if encoded is not None:
-        return encapsulated.decode(record, encoded, plugin)
-    native = _native_frame(record, frame)
+        return encapsulated.decode(record, encoded, plugin, fp)
+    native = _native_frame(fp, record, frame)
     if native is not None:
         return native
     if is_deflated(record.transfer_syntax_uid):
-        return pixel_array(pydicom.dcmread(record.path), index=frame, decoding_plugin=plugin)
+        fp.seek(0)
+        return pixel_array(pydicom.dcmread(fp), index=frame, decoding_plugin=plugin)
     try:
-        return pixel_array(record.path, index=frame, decoding_plugin=plugin)
+        fp.seek(0)
+        return pixel_array(fp, index=frame, decoding_plugin=plugin)
     except (MemoryError, RecursionError):
         raise
     except Exception as first:
         # Some files pydicom reads only when given the whole data set; if that fails too, the
         # first error is the one that says what is wrong with the file.
         try:
-            return pixel_array(pydicom.dcmread(record.path), index=frame, decoding_plugin=plugin)
+            fp.seek(0)
+            return pixel_array(pydicom.dcmread(fp), index=frame, decoding_plugin=plugin)
         except Exception:
             raise first from None
 
 
-def _native_frame(record: FileRecord, frame: int) -> np.ndarray | None:
+def _native_frame(fp: BinaryIO, record: FileRecord, frame: int) -> np.ndarray | None:
     """An uncompressed frame read at its offset, with pydicom's rules for unused high bits
     (masked when unsigned, sign-extended when signed); None when pydicom should do it (bit
     packed or YBR data, a file shorter than the header says)."""
@@ -190,9 +204,8 @@ def _native_frame(record: FileRecord, frame: int) -> np.ndarray | None:
         return None  # big-endian 8-bit data may sit in swapped 16-bit words (VR OW)
     dtype = np.dtype(f"{order}{kind}{layout.bits_allocated // 8}")
     count = layout.rows * layout.columns * layout.samples_per_pixel
-    with open(record.path, "rb") as fp:
-        fp.seek(offset + frame * count * dtype.itemsize)
-        flat = np.fromfile(fp, dtype=dtype, count=count)
+    fp.seek(offset + frame * count * dtype.itemsize)
+    flat = np.fromfile(fp, dtype=dtype, count=count)
     if flat.size != count:
         return None
     if order == ">":

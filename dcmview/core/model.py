@@ -71,6 +71,10 @@ class FileRecord:
     extended_offsets: tuple[bytes, bytes] | None = None
     # Frame of Reference, orientation, position and per-frame functional groups (None: none).
     geometry: Geometry | None = field(compare=False, default=None)
+    # The file's size and modification time when discovery read it: a file changed since is
+    # refused (409) rather than served as a mix of two versions. None: not checked.
+    size: int | None = None
+    mtime_ns: int | None = None
 
     @property
     def has_pixels(self) -> bool:

@@ -26,13 +26,12 @@ from .model import (
 )
 from .png import encode_png
 from .windowing import (
+    Modality,
     VoiLut,
     WindowChoice,
-    apply_modality_lut,
     colour_to_uint8,
     full_dynamic_window,
     percentile_window,
-    rescale,
     to_display,
 )
 
@@ -74,43 +73,42 @@ def display_frame(
     elif layout.photometric == "PALETTE COLOR":
         image = _palette_to_rgb(arr, header())
     else:
-        values = modality_values(arr, layout, header)
-        choice = choose_window(layout, arr, values, request, header)
-        image = to_display(values, choice, layout.photometric == "MONOCHROME1")
+        modality = modality_map(layout, header)
+        choice = choose_window(layout, arr, modality, request, header)
+        image = to_display(arr, choice, layout.photometric == "MONOCHROME1", modality)
         applied = AppliedWindow(choice.applied, choice.window)
     return encode_png(np.ascontiguousarray(image)), applied
 
 
-def modality_values(
-    arr: np.ndarray, layout: PixelLayout, header: Callable[[], Dataset]
-) -> np.ndarray:
-    """Stored values to modality values (float32): the Modality LUT if present, else rescale."""
+def modality_map(layout: PixelLayout, header: Callable[[], Dataset]) -> Modality:
+    """Stored values to modality values: the Modality LUT if present, else rescale."""
     if layout.has_modality_lut:
-        item = header().ModalityLUTSequence[0]
-        return apply_modality_lut(arr, read_lut(item))
-    return rescale(arr, layout.rescale_slope, layout.rescale_intercept)
+        item = _first_item(header(), "ModalityLUTSequence")
+        return Modality(lut=read_lut(item))
+    return Modality(layout.rescale_slope, layout.rescale_intercept)
 
 
 def choose_window(
     layout: PixelLayout,
     stored: np.ndarray,
-    values: np.ndarray,
+    modality: Modality,
     request: WindowRequest,
     header: Callable[[], Dataset],
 ) -> WindowChoice:
     """SPEC §4 precedence: full_dynamic > explicit wc/ww > file window > VOI LUT > percentiles."""
     if request.mode == "full_dynamic":
-        return WindowChoice("full_dynamic", full_dynamic_window(values))
+        return WindowChoice("full_dynamic", full_dynamic_window(stored, modality))
     if request.window is not None:
         return WindowChoice("linear", request.window)
     if layout.default_window is not None:
         return WindowChoice("linear", layout.default_window)
-    if layout.has_voi_lut:
-        return WindowChoice("voi_lut", None, read_lut(header().VOILUTSequence[0]))
-    linear = None if layout.has_modality_lut else (layout.rescale_slope, layout.rescale_intercept)
-    return WindowChoice(
-        "linear", percentile_window(values, layout.pixel_padding, stored, rescale=linear)
+    lut = _usable_voi_lut(header()) if layout.has_voi_lut else None
+    if lut is not None:
+        return WindowChoice("voi_lut", None, lut)
+    window = percentile_window(
+        lambda: modality(stored), layout.pixel_padding, stored, rescale=modality.linear
     )
+    return WindowChoice("linear", window)
 
 
 def read_lut(item: Dataset) -> VoiLut:
@@ -120,6 +118,8 @@ def read_lut(item: Dataset) -> VoiLut:
         data = item.LUTData
     except (AttributeError, TypeError, ValueError) as exc:
         raise PixelDecodeFailed("the LUT descriptor or data is missing or malformed") from exc
+    if data is None:  # an empty LUT Data element
+        raise PixelDecodeFailed("the LUT has no data")
     if entries == 0:
         entries = 65536
     if isinstance(data, (bytes, bytearray)):
@@ -132,6 +132,22 @@ def read_lut(item: Dataset) -> VoiLut:
     if first >= 32768 and first > entries:
         first -= 65536  # first-mapped value stored unsigned but meant signed
     return VoiLut(first_mapped=first, bits=bits, data=table[:entries].astype(np.float32))
+
+
+def _first_item(ds: Dataset, keyword: str) -> Dataset:
+    sequence = ds.get(keyword)
+    if not sequence:
+        raise PixelDecodeFailed(f"the {keyword} has no item")
+    return sequence[0]
+
+
+def _usable_voi_lut(ds: Dataset) -> VoiLut | None:
+    """The first VOI LUT, or None when it is empty or malformed: the next window of SPEC §4's
+    precedence (the percentile window) then shows the image rather than an error."""
+    try:
+        return read_lut(_first_item(ds, "VOILUTSequence"))
+    except PixelDecodeFailed:
+        return None
 
 
 def _palette_to_rgb(arr: np.ndarray, ds: Dataset) -> np.ndarray:

@@ -6,6 +6,7 @@ rescale first, then the VOI transform (a linear window or a VOI LUT), then MONOC
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,10 @@ from .model import Window
 
 # Rows per chunk when converting large frames: keeps float32 temporaries small and cache friendly.
 _CHUNK_ROWS = 256
+# Pixels per block of the frame-wide passes (modality values, histogram, display): every
+# temporary is a few MiB, whatever the frame. Whole-frame float32 and int64 copies of a
+# 16384² frame were 1 and 2 GiB.
+BLOCK_PIXELS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,34 @@ class WindowChoice:
     lut: VoiLut | None = None
 
 
+@dataclass(frozen=True)
+class Modality:
+    """Stored values to modality values, one block at a time: through the Modality LUT when
+    there is one, else by Rescale Slope and Intercept. Call it on any block of rows."""
+
+    slope: float = 1.0
+    intercept: float = 0.0
+    lut: VoiLut | None = None
+
+    @property
+    def linear(self) -> tuple[float, float] | None:
+        """``(slope, intercept)`` when the values are a linear map of the stored ones."""
+        return None if self.lut is not None else (self.slope, self.intercept)
+
+    def __call__(self, stored: np.ndarray) -> np.ndarray:
+        if self.lut is not None:
+            return apply_modality_lut(stored, self.lut)
+        return rescale(stored, self.slope, self.intercept)
+
+
+def blocks(arr: np.ndarray) -> Iterator[slice]:
+    """Slices of ``arr``'s rows holding about :data:`BLOCK_PIXELS` pixels each."""
+    per_row = max(1, arr.size // max(1, arr.shape[0])) if arr.ndim else 1
+    step = max(1, BLOCK_PIXELS // per_row)
+    for start in range(0, arr.shape[0] if arr.ndim else 1, step):
+        yield slice(start, start + step)
+
+
 def rescale(stored: np.ndarray, slope: float, intercept: float) -> np.ndarray:
     """Stored values to modality values (float32) by Rescale Slope and Intercept."""
     out = stored.astype(np.float32)
@@ -46,18 +79,35 @@ def rescale(stored: np.ndarray, slope: float, intercept: float) -> np.ndarray:
 
 def apply_modality_lut(stored: np.ndarray, lut: VoiLut) -> np.ndarray:
     """Stored values to modality values through a Modality LUT (clamped at both ends)."""
-    idx = np.clip(stored.astype(np.int64) - lut.first_mapped, 0, len(lut.data) - 1)
-    return lut.data[idx].astype(np.float32)
+    out = np.empty(stored.shape, dtype=np.float32)
+    table = lut.data.astype(np.float32, copy=False)
+    for rows in blocks(stored):
+        idx = np.clip(stored[rows].astype(np.int64) - lut.first_mapped, 0, len(table) - 1)
+        np.take(table, idx, out=out[rows])
+    return out
 
 
-def full_dynamic_window(values: np.ndarray) -> Window:
-    """The window spanning the frame's minimum to maximum."""
-    lo, hi = float(np.min(values)), float(np.max(values))
+def full_dynamic_window(values: np.ndarray, modality: Modality | None = None) -> Window:
+    """The window spanning the frame's minimum to maximum modality value. With ``modality``,
+    ``values`` holds the stored values and is mapped a block at a time (or only its extremes,
+    when the map is linear)."""
+    if modality is None:
+        lo, hi = float(np.min(values)), float(np.max(values))
+    elif modality.linear is not None:
+        ends = modality(np.array([np.min(values), np.max(values)], dtype=values.dtype))
+        lo, hi = float(ends.min()), float(ends.max())
+    else:
+        ranges = [(float(m.min()), float(m.max())) for m in map(modality, _each_block(values))]
+        lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
     return Window(center=(lo + hi) / 2.0, width=max(hi - lo, 1.0))
 
 
+def _each_block(arr: np.ndarray) -> Iterator[np.ndarray]:
+    return (arr[rows] for rows in blocks(arr))
+
+
 def percentile_window(
-    values: np.ndarray,
+    values: np.ndarray | Callable[[], np.ndarray],
     padding: tuple[int, int] | None = None,
     stored: np.ndarray | None = None,
     rescale: tuple[float, float] | None = None,
@@ -68,6 +118,7 @@ def percentile_window(
     ``stored`` (the array before rescale). When ``values`` is ``stored * slope + intercept``
     (``rescale``) and ``stored`` holds integers of at most 16 bits, the percentiles are read
     from a histogram of the stored values (exactly numpy's linear method, ~4x faster).
+    ``values`` may be a function that makes them: it is called only when they are needed.
     """
     if stored is not None and rescale is not None and _histogram_ok(stored):
         found = _integer_percentiles(stored, (1.0, 99.0), padding)
@@ -76,12 +127,12 @@ def percentile_window(
             a, b = (v * slope + intercept for v in found)
             p1, p99 = min(a, b), max(a, b)
             return Window(center=(p1 + p99) / 2.0, width=max(p99 - p1, 1.0))
-    sample = values
+    sample = values() if callable(values) else values
     if padding is not None and stored is not None:
         lo, hi = padding
         keep = (stored < lo) | (stored > hi)
         if keep.any():
-            sample = values[keep]
+            sample = sample[keep]
     p1, p99 = np.percentile(sample, [1.0, 99.0])
     p1, p99 = float(p1), float(p99)
     return Window(center=(p1 + p99) / 2.0, width=max(p99 - p1, 1.0))
@@ -97,12 +148,13 @@ def _integer_percentiles(
     """numpy's default (linear) percentiles of integer data, from its histogram; padding values
     are left out unless nothing else remains. None when there is nothing to measure."""
     flat = stored.ravel()
-    lo = int(flat.min())
-    counts = (
-        np.bincount(flat - lo if lo else flat)
-        if lo >= 0
-        else np.bincount(flat.astype(np.int32) - lo)
-    )
+    lo, hi = int(flat.min()), int(flat.max())
+    # bincount casts its input to int64: counted a block at a time, not as one 8-byte copy.
+    counts = np.zeros(hi - lo + 1, dtype=np.int64)
+    for start in range(0, flat.size, BLOCK_PIXELS):
+        part = flat[start : start + BLOCK_PIXELS]
+        shifted = part.astype(np.int32) - lo if lo < 0 else (part - lo if lo else part)
+        counts += np.bincount(shifted, minlength=len(counts))
     if padding is not None:
         a, b = max(padding[0] - lo, 0), min(padding[1] - lo, len(counts) - 1)
         if a <= b:
@@ -159,13 +211,19 @@ def voi_lut_to_uint8(values: np.ndarray, lut: VoiLut) -> np.ndarray:
     return np.clip(mapped + 0.5, 0, 255).astype(np.uint8)
 
 
-def to_display(values: np.ndarray, choice: WindowChoice, monochrome1: bool) -> np.ndarray:
-    """Modality values to the 8-bit image a person sees (MONOCHROME1 shown inverted)."""
-    if choice.lut is not None:
-        out = voi_lut_to_uint8(values, choice.lut)
-    else:
-        assert choice.window is not None
-        out = linear_to_uint8(values, choice.window)
+def to_display(
+    values: np.ndarray, choice: WindowChoice, monochrome1: bool, modality: Modality | None = None
+) -> np.ndarray:
+    """Modality values to the 8-bit image a person sees (MONOCHROME1 shown inverted). With
+    ``modality``, ``values`` holds the stored values, mapped a block at a time on the way."""
+    out = np.empty(values.shape, dtype=np.uint8)
+    for rows in blocks(values):
+        block = values[rows] if modality is None else modality(values[rows])
+        if choice.lut is not None:
+            out[rows] = voi_lut_to_uint8(block, choice.lut)
+        else:
+            assert choice.window is not None
+            out[rows] = linear_to_uint8(block, choice.window)
     if monochrome1:
         np.subtract(255, out, out=out)
     return out
@@ -176,4 +234,7 @@ def colour_to_uint8(rgb: np.ndarray, bits_stored: int) -> np.ndarray:
     if rgb.dtype == np.uint8:
         return rgb
     shift = max(0, min(bits_stored, rgb.dtype.itemsize * 8) - 8)
-    return (rgb.astype(np.uint64) >> shift).clip(0, 255).astype(np.uint8)
+    out = np.empty(rgb.shape, dtype=np.uint8)
+    for rows in blocks(rgb):
+        np.clip(rgb[rows] >> shift, 0, 255, out=out[rows], casting="unsafe")
+    return out
