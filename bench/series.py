@@ -28,13 +28,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from dcmview.core.session import Session  # noqa: E402
-
 from bench import scale_data  # noqa: E402
 from bench.servers import Server, ours  # noqa: E402
 from dcmview.api import Api, ApiRequest  # noqa: E402
 from dcmview.core.discovery import iter_candidate_paths, read_chunk  # noqa: E402
 from dcmview.core.series import series_list  # noqa: E402
+from dcmview.core.session import Session  # noqa: E402
 
 HEADER_FILES = 2000
 

@@ -277,9 +277,8 @@ class Session:
         }
 
     def tags(self, index: int) -> list[dict[str, Any]]:
-        from .tags import pixel_data_vr, tag_tree
-
         from .fileio import open_record
+        from .tags import pixel_data_vr, tag_tree
 
         record = self.record(index)
         header = self.header(index)  # first: it refuses a file that is no longer what it was
