@@ -16,7 +16,7 @@ export class RoiList {
   private key = "";
 
   constructor(private readonly on: RoiListActions) {
-    this.count = h("span", { class: "dcmv-pane-count" });
+    this.count = h("span", { class: "dcmv-rois-count" });
     this.list = h("ol", { class: "dcmv-roi-list", "aria-label": "ROIs of this file" });
     this.el = h(
       "section",

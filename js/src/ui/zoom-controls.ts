@@ -44,7 +44,9 @@ export class ZoomControls {
 
   /** Show the zoom (canvas pixels per image pixel); hidden without an image. */
   update(scale: number | null): void {
-    this.el.hidden = scale === null;
-    if (scale !== null) this.percent.textContent = `${Math.round(scale * 100)}%`;
+    // Called on every paint during cine: touch the DOM only for a change.
+    if (this.el.hidden !== (scale === null)) this.el.hidden = scale === null;
+    const text = scale === null ? "" : `${Math.round(scale * 100)}%`;
+    if (text && this.percent.textContent !== text) this.percent.textContent = text;
   }
 }
