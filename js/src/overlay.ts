@@ -42,9 +42,14 @@ export function overlayLines(doc: Doc, w: Window, scale: number): OverlayLines {
   return { tl, tr, br };
 }
 
-/** The preset's name; the Default preset is named by where its window came from. */
+/**
+ * The preset's name. The Default preset is named by where its window came from, and claims no
+ * source before that is known (the first paint, before the raw frame's window is settled).
+ */
 function presetName(doc: Doc): string {
-  if (doc.preset === "default" && doc.windowSource) return windowSourceLabel(doc.windowSource);
+  if (doc.preset === "default") {
+    return doc.windowSource ? windowSourceLabel(doc.windowSource) : "Default";
+  }
   return presetById(doc.preset)?.label ?? doc.preset;
 }
 

@@ -58,6 +58,12 @@ describe("overlay lines", () => {
     expect(overlayLines(doc, doc.baseWindow, 1).tr[0]).toBe("W 30 L 15 (Default (DICOM))");
   });
 
+  it("claim no source for the Default window before it is known", () => {
+    const doc = newDoc(summary({}));
+    doc.image = grey();
+    expect(overlayLines(doc, { center: 15, width: 30 }, 1).tr[0]).toBe("W 30 L 15 (Default)");
+  });
+
   it("do not name the renderer", () => {
     const doc = newDoc(summary({}));
     doc.image = grey();
