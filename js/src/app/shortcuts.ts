@@ -5,7 +5,7 @@
 // Why the notebook case listens on the window in the capture phase: Notebook 7 runs its
 // command-mode shortcuts (`r` raw cell, arrows, `z`) from a capturing listener on the document,
 // before the widget sees the key. The window's capture phase comes first; a key the viewer acts
-// on stops there, and every other key (Ctrl+S, Shift+Enter, Escape…) still reaches the notebook.
+// on stops there, and every other key (Ctrl+S, Shift+Enter…) still reaches the notebook.
 
 import { actionFor } from "../keys";
 import type { Viewer } from "../viewer";
