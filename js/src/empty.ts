@@ -22,7 +22,7 @@ export function emptyMessage(r: FilesResponse): Message | null {
     n === 0
       ? "The folder given to dcmview holds no files."
       : `dcmview looked at ${n} file${n === 1 ? "" : "s"} and found no DICOM image among them` +
-        (r.skipped ? ` (${r.skipped} skipped: the status bar lists why).` : ".");
+        (r.skipped ? ` (${r.skipped} skipped: point at "Scan complete" below to see why).` : ".");
   return {
     title: "No DICOM files here",
     detail: `${looked} Start dcmview on a folder or files that hold DICOM images, e.g. \`dcmview /path/to/study\` or \`dcmview.Viewer(["/path/to/study"])\`.`,
