@@ -1,4 +1,4 @@
-"""A real Jupyter server (or JupyterLab) on loopback with isolated config, for tests."""
+"""A real Jupyter server (JupyterLab, Notebook 7) on loopback with isolated config, for tests."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def free_port() -> int:
 
 
 class JupyterProcess:
-    """``jupyter server`` (or ``lab``) with temp config/data/runtime dirs and a known token."""
+    """``jupyter server`` (or ``lab``, ``notebook``) with temp config/data/runtime dirs and a
+    known token. ``app`` is the module run: ``jupyter_server``, ``jupyterlab`` or ``notebook``."""
 
     def __init__(
         self, workdir: Path, *, app: str = "jupyter_server", env: dict[str, str] | None = None
@@ -45,10 +46,12 @@ class JupyterProcess:
             f"--port={self.port}", f"--ServerApp.token={self.token}",
             f"--ServerApp.root_dir={workdir}", "--ServerApp.port_retries=0",
         ]  # fmt: skip
-        if app == "jupyterlab":
+        # Both front ends restore saved workspaces and settings unless pointed at empty folders.
+        front = {"jupyterlab": "LabApp", "notebook": "JupyterNotebookApp"}.get(app)
+        if front:
             args += [
-                f"--LabApp.workspaces_dir={dirs['ws']}",
-                f"--LabApp.user_settings_dir={dirs['settings']}",
+                f"--{front}.workspaces_dir={dirs['ws']}",
+                f"--{front}.user_settings_dir={dirs['settings']}",
             ]
         self.log = open(workdir / "jupyter.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
@@ -105,8 +108,28 @@ class JupyterProcess:
         self.log.close()
 
 
+def widget_notebook(work: Path, app: str, cells: list[str], *, frames: int = 6) -> JupyterProcess:
+    """Start a ready Jupyter ``app`` in `work` holding ``widget.ipynb``: a generated cine of
+    `frames` frames in `work`/data, and `cells` (``{data}`` in a cell stands for that folder)."""
+    import nbformat
+
+    from . import dicomgen
+
+    data = work / "data"
+    data.mkdir()
+    dicomgen.write_multiframe(data, frames=frames, rows=128, columns=160, name="cine.dcm")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c.replace("{data}", str(data))) for c in cells]
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = kernel
+    nbformat.write(nb, work / "widget.ipynb")
+    server = JupyterProcess(work, app=app)
+    server.wait_ready()
+    return server
+
+
 def run_notebook_cell(page: Any, index: int, attempts: int = 20) -> None:
-    """Run cell ``index`` of the open JupyterLab notebook in a Playwright ``page``.
+    """Run cell ``index`` of the open notebook (JupyterLab or Notebook 7) in a Playwright ``page``.
 
     Repeats Shift+Enter until the cell shows an execution count: a key press sent before the
     kernel is connected is lost.

@@ -177,6 +177,13 @@ def test_missing_strings_are_empty_not_null(server: DcmviewProcess, index_of) ->
     assert all(isinstance(f[k], str) for k in ("patient_name", "study_description", "modality"))
 
 
+def test_summary_says_which_pixels_cannot_be_decoded(server: DcmviewProcess, index_of) -> None:
+    files = server.get("api/files").json()["files"]
+    assert files[index_of("mpeg.dcm")]["pixels_supported"] is False
+    assert files[index_of("report_sr.dcm")]["pixels_supported"] is False
+    assert files[index_of("cine.dcm")]["pixels_supported"] is True
+
+
 def test_info_shape(server: DcmviewProcess, index_of) -> None:
     info = server.get(f"api/file/{index_of('cine.dcm')}/info").json()
     assert info == {

@@ -29,7 +29,7 @@ from .errors import DcmviewError, NotFound, PixelDecodeFailed, is_lasting
 from .filters import Filter
 from .jobs import POOL
 from .model import DiscoveryEntry, DisplayEntry, FileRecord, RawEntry, WindowRequest
-from .transfer_syntaxes import syntax_name
+from .transfer_syntaxes import is_supported, syntax_name
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -401,6 +401,10 @@ def _summary(index: int, record: FileRecord) -> dict[str, Any]:
         "default_window": layout.default_window.as_json()
         if layout and layout.default_window
         else None,
+        # The explorer's "unsupported" badge: pixels no decoder here can show.
+        "pixels_supported": layout is not None
+        and record.pixel_problem is None
+        and is_supported(record.transfer_syntax_uid),
     }
 
 

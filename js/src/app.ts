@@ -12,6 +12,7 @@ import { HostSync } from "./app/host-sync";
 import { FilesPoller } from "./app/polling";
 import { bindShortcuts } from "./app/shortcuts";
 import { warnBeforeUnload } from "./app/unload";
+import { emptyMessage } from "./empty";
 import type { SyncHost } from "./sync";
 import { attachPointer } from "./tools/pointer";
 import type { Transport } from "./transport/types";
@@ -55,21 +56,19 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
     stepFrames: (delta) => viewer.navigate({ kind: "step", delta }),
     hover: (p) => viewer.hover(p),
   });
-  const keyTarget: EventTarget = opts.keyScope === "document" ? document : root;
   if (opts.keyScope === "root" && root.tabIndex < 0) root.tabIndex = 0;
-  const unbindKeys = bindShortcuts(keyTarget, viewer);
+  const unbindKeys = bindShortcuts(viewer, opts.keyScope === "root" ? root : null);
   const stopWarning = warnBeforeUnload(store);
 
   const poller = new FilesPoller(api, {
     files(r) {
       chrome.setFiles(r);
       hostSync.filesArrived(r.files);
-      if (!r.files.length && r.scan_complete) {
-        viewport.showMessage(
-          "No DICOM files",
-          "The server found no file it can show; see the status bar.",
-        );
-      }
+      const empty = emptyMessage(r);
+      if (empty) {
+        viewport.showMessage(empty.title, empty.detail);
+        if (r.scan_complete) root.dataset.state = "empty";
+      } else if (!viewer.docs.length) viewport.showMessage(null);
     },
     denied() {
       cleanup();
@@ -93,8 +92,6 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   }
 
   viewport.showMessage("Loading…");
-  void poller.poll().then(() => {
-    if (!viewer.docs.length && !stopped) viewport.showMessage(null);
-  });
+  void poller.poll();
   return cleanup;
 }

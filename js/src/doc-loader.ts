@@ -8,6 +8,7 @@ import { type Doc, isGreyInfo } from "./doc";
 import { FrameCache } from "./frames/cache";
 import type { FrameImage } from "./frames/image";
 import type { Place } from "./navigation";
+import { windowSource } from "./window-source";
 import { fullDynamicWindow, initialWindow } from "./windowing";
 
 /** What the loader asks of the viewer that shows the docs. */
@@ -65,13 +66,18 @@ export class DocLoader {
       return;
     }
     doc.mode = isGreyInfo(doc.info) ? "raw" : "picture";
-    if (doc.info.default_window) doc.baseWindow = { ...doc.info.default_window };
+    if (doc.info.default_window) {
+      doc.baseWindow = { ...doc.info.default_window };
+      doc.windowSource = "dicom";
+    }
     if (doc.mode === "raw") {
       // First paint from the display PNG while the raw samples travel; its headers also carry
       // the server's window for files without one of their own.
       const f = doc.frame;
       const png = this.api.png(i, f, false).catch(() => null);
-      doc.serverWindow = png.then((p) => (p?.kind === "picture" ? p.window : null));
+      doc.serverWindow = png.then((p) =>
+        p?.kind === "picture" ? { window: p.window, applied: p.applied } : null,
+      );
       void png.then((p) => {
         if (p && !doc.image && doc.frame === f) this.present(doc, p, f);
       });
@@ -138,11 +144,16 @@ export class DocLoader {
     if (img.kind === "grey" && !doc.baseWindow) {
       if (img.defaultWindow) {
         doc.baseWindow = img.defaultWindow;
+        doc.windowSource = "dicom";
       } else {
         void (doc.serverWindow ?? Promise.resolve(null)).then((server) => {
-          doc.baseWindow ??= initialWindow(null, server, () =>
-            fullDynamicWindow(img.min, img.max, img.slope, img.intercept),
-          );
+          if (!doc.baseWindow) {
+            const choice = server && { applied: server.applied, hasWindow: !!server.window };
+            doc.windowSource = windowSource(false, choice);
+            doc.baseWindow = initialWindow(null, server?.window ?? null, () =>
+              fullDynamicWindow(img.min, img.max, img.slope, img.intercept),
+            );
+          }
           if (doc.frame === frame) this.present(doc, img, frame);
         });
         return;

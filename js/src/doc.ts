@@ -4,6 +4,7 @@ import type { FrameImage } from "./frames/image";
 import type { PresetId } from "./presets";
 import type { FileInfo, FileSummary } from "./types";
 import { defaultView, type ViewState } from "./viewport/transform";
+import type { WindowSource } from "./window-source";
 import { fullDynamicWindow, type Window } from "./windowing";
 
 export interface Doc {
@@ -19,8 +20,10 @@ export interface Doc {
   manual: Window | null;
   /** The file's initial window (SPEC: default, else the server's choice, else min/max). */
   baseWindow: Window | null;
-  /** The server's window for the display PNG, once asked. */
-  serverWindow: Promise<Window | null> | null;
+  /** Where `baseWindow` came from (named in the overlay); null until it is known. */
+  windowSource: WindowSource | null;
+  /** The server's window for the display PNG (and how it chose it), once asked. */
+  serverWindow: Promise<{ window: Window | null; applied: string | null } | null> | null;
   invert: boolean;
   /** What is on screen (may be an earlier frame while the next one loads). */
   image: FrameImage | null;
@@ -41,6 +44,7 @@ export function newDoc(file: FileSummary): Doc {
     preset: "default",
     manual: null,
     baseWindow: null,
+    windowSource: null,
     serverWindow: null,
     invert: false,
     image: null,

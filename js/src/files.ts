@@ -48,8 +48,24 @@ export function formatDate(d: string): string {
 export function fileLabel(f: FileSummary): string {
   const name = f.path.split(/[\\/]/).pop() ?? f.path;
   const inst = f.instance_number === null || f.instance_number === "" ? "" : `${f.instance_number}`;
-  const frames = f.frame_count > 1 ? ` (${f.frame_count} fr)` : "";
-  return `${inst ? `${inst} · ` : ""}${name}${frames}`;
+  return `${inst ? `${inst} · ` : ""}${name}`;
+}
+
+/** What an explorer row says about a file's pixels: matrix, frame count, and badges. */
+export interface FileMeta {
+  /** "512×512" (columns × rows), or "" when unknown. */
+  matrix: string;
+  /** "30 fr" for multi-frame files, else "". */
+  frames: string;
+  /** "no pixels" (no image in the file), "unsupported" (pixels the server cannot decode). */
+  badge: "no pixels" | "unsupported" | null;
+}
+
+export function fileMeta(f: FileSummary): FileMeta {
+  const matrix = f.columns && f.rows ? `${f.columns}×${f.rows}` : "";
+  const frames = f.frame_count > 1 ? `${f.frame_count} fr` : "";
+  const badge = !f.has_pixels ? "no pixels" : f.pixels_supported === false ? "unsupported" : null;
+  return { matrix, frames, badge };
 }
 
 /** Tree keys of a file's patient, study and series groups. */

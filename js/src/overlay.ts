@@ -5,6 +5,7 @@ import { type Doc, frameCount } from "./doc";
 import type { FrameImage } from "./frames/image";
 import { presetById } from "./presets";
 import { describeView } from "./viewport/transform";
+import { windowSourceLabel } from "./window-source";
 import { formatWindow, rescale, type Window } from "./windowing";
 
 export interface OverlayLines {
@@ -17,15 +18,15 @@ function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : Number(v.toFixed(3)).toString();
 }
 
-export function overlayLines(doc: Doc, w: Window, scale: number, renderer: string): OverlayLines {
+/** The corners' text. The renderer is not named here (it is `data-renderer` on the root). */
+export function overlayLines(doc: Doc, w: Window, scale: number): OverlayLines {
   const n = frameCount(doc);
   const tl = [doc.file.label, `Frame ${doc.frame + 1}/${n}`];
   if (doc.loading && doc.image) tl.push("loading…");
   const img = doc.image;
   const tr: string[] = [];
   if (img?.kind === "grey" || (img?.kind === "picture" && !img.colour)) {
-    const preset =
-      doc.preset === "manual" ? "" : ` (${presetById(doc.preset)?.label ?? doc.preset})`;
+    const preset = doc.preset === "manual" ? "" : ` (${presetName(doc)})`;
     tr.push(`${formatWindow(w)}${preset}`);
   } else if (img) {
     tr.push("Colour");
@@ -38,8 +39,18 @@ export function overlayLines(doc: Doc, w: Window, scale: number, renderer: strin
   if (img) br.push(`${img.columns} × ${img.rows}`);
   const ps = doc.info?.pixel_spacing;
   if (ps && ps.length >= 2) br.push(`${fmt(ps[0]!)} × ${fmt(ps[1]!)} mm`);
-  br.push(renderer === "webgl2" ? "WebGL2" : "Canvas 2D");
   return { tl, tr, br };
+}
+
+/**
+ * The preset's name. The Default preset is named by where its window came from, and claims no
+ * source before that is known (the first paint, before the raw frame's window is settled).
+ */
+function presetName(doc: Doc): string {
+  if (doc.preset === "default") {
+    return doc.windowSource ? windowSourceLabel(doc.windowSource) : "Default";
+  }
+  return presetById(doc.preset)?.label ?? doc.preset;
 }
 
 /** Readout for image point (x, y): row, column, stored value and modality value. */

@@ -174,3 +174,16 @@ export function cursorFor(part: HitPart | null): string {
       return "crosshair";
   }
 }
+
+/** A box as the ROI list shows it: `[ymin, xmin, ymax, xmax]`, the CSV's order. */
+export function boxText(box: Box): string {
+  return `[${box.join(", ")}]`;
+}
+
+/** An ROI's frame scope in words, frames counted from 1 as in the frame bar and overlay. */
+export function scopeText(roi: Roi, most = 4): string {
+  if (!roi.frames.length) return "all frames";
+  const shown = roi.frames.slice(0, most).map((f) => String(f + 1));
+  const more = roi.frames.length > most ? ` +${roi.frames.length - most}` : "";
+  return `${roi.frames.length === 1 ? "frame" : "frames"} ${shown.join(", ")}${more}`;
+}

@@ -26,6 +26,8 @@ export interface FileSummary {
   columns: number | null;
   transfer_syntax_uid: string;
   default_window: WindowJson | null;
+  /** False when the pixels cannot be decoded here (unknown transfer syntax, unusable layout). */
+  pixels_supported?: boolean;
 }
 
 export interface FilesResponse {

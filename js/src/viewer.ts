@@ -206,7 +206,7 @@ export class Viewer implements ToolHost {
     }
     const w = effectiveWindow(doc, doc.image);
     const scale = doc.image ? this.imageScale() : 1;
-    const lines = overlayLines(doc, w, scale, this.viewport.rendererKind);
+    const lines = overlayLines(doc, w, scale);
     this.viewport.setCorner("tl", lines.tl);
     this.viewport.setCorner("tr", lines.tr);
     this.viewport.setCorner("br", lines.br);
@@ -280,10 +280,17 @@ export class Viewer implements ToolHost {
   }
 
   deleteSelected(): void {
+    const selected = this.active?.selected;
+    if (selected !== null && selected !== undefined) this.deleteRoi(selected);
+  }
+
+  /** Delete ROI `i` of the active file (the selection follows the ROIs that stay). */
+  deleteRoi(i: number): void {
     const doc = this.active;
-    if (!doc || doc.selected === null) return;
-    const rois = this.store.rois(doc.file.index).filter((_, i) => i !== doc.selected);
-    doc.selected = null;
+    if (!doc) return;
+    const rois = this.store.rois(doc.file.index).filter((_, j) => j !== i);
+    if (doc.selected === i) doc.selected = null;
+    else if (doc.selected !== null && doc.selected > i) doc.selected -= 1;
     this.store.set(doc.file.index, rois);
     this.changes.emit();
   }

@@ -106,8 +106,13 @@ export function buildLut(
   return { table, offset };
 }
 
-/** Human text for a window, e.g. "W 400 L 60". */
+/**
+ * Human text for a window, W and L with the same number of decimals ("W 400 L 60",
+ * "W 1283.0 L 40.5"): integers stay integers; otherwise fewer decimals the larger the values.
+ */
 export function formatWindow(w: Window): string {
-  const f = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toFixed(2)).toString());
-  return `W ${f(w.width)} L ${f(w.center)}`;
+  const big = Math.max(Math.abs(w.width), Math.abs(w.center));
+  const whole = Number.isInteger(w.width) && Number.isInteger(w.center);
+  const digits = whole || big >= 10_000 ? 0 : big >= 100 ? 1 : 2;
+  return `W ${w.width.toFixed(digits)} L ${w.center.toFixed(digits)}`;
 }

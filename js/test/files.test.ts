@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fileLabel, filterFiles, formatDate, groupFiles } from "../src/files";
+import { fileLabel, fileMeta, filterFiles, formatDate, groupFiles } from "../src/files";
 import { summary } from "./fixtures";
 
 const files = [
@@ -44,7 +44,7 @@ describe("file tree grouping", () => {
 
   it("labels a file by instance number and name, with its frame count", () => {
     expect(fileLabel(files[1]!)).toBe("2 · 2.dcm");
-    expect(fileLabel(files[3]!)).toBe("1 · x.dcm (30 fr)");
+    expect(fileLabel(files[3]!)).toBe("1 · x.dcm");
     expect(formatDate("2024")).toBe("2024");
   });
 });
@@ -65,5 +65,20 @@ describe("file filter", () => {
     expect(series.map((s) => s.files.map((f) => f.index))).toEqual(
       Array.from({ length: 50 }, (_, s) => Array.from({ length: 100 }, (_, j) => s + 50 * j)),
     );
+  });
+});
+
+describe("explorer row facts", () => {
+  it("give the matrix and the frame count", () => {
+    const m = fileMeta(summary({ columns: 640, rows: 480, frame_count: 30 }));
+    expect(m).toEqual({ matrix: "640×480", frames: "30 fr", badge: null });
+    expect(fileMeta(summary({ frame_count: 1 })).frames).toBe("");
+  });
+
+  it("badge a file without pixels, and pixels the server cannot decode", () => {
+    expect(fileMeta(summary({ has_pixels: false, rows: null, columns: null })).badge).toBe(
+      "no pixels",
+    );
+    expect(fileMeta(summary({ pixels_supported: false })).badge).toBe("unsupported");
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   boxFromPoints,
+  boxText,
   fromPayload,
   handleAt,
   hitTest,
@@ -8,6 +9,7 @@ import {
   type Roi,
   resizeBox,
   scopeFrames,
+  scopeText,
   toPayload,
   visibleOn,
 } from "../src/rois";
@@ -107,5 +109,19 @@ describe("API payload", () => {
     expect(fromPayload({ num_roi: 1, roi_coords: [[1, 2, 3, 4]], roi_frames: [] })).toEqual([
       { box: [1, 2, 3, 4], frames: [] },
     ]);
+  });
+});
+
+describe("ROI list text", () => {
+  it("gives the box in the CSV's order", () => {
+    expect(boxText([10, 20, 30, 40])).toBe("[10, 20, 30, 40]");
+  });
+
+  it("counts frames from 1, as the frame bar does, and shortens long lists", () => {
+    expect(scopeText({ box: [0, 0, 1, 1], frames: [] })).toBe("all frames");
+    expect(scopeText({ box: [0, 0, 1, 1], frames: [0] })).toBe("frame 1");
+    expect(scopeText({ box: [0, 0, 1, 1], frames: [0, 2, 4, 6, 8, 9] })).toBe(
+      "frames 1, 3, 5, 7 +2",
+    );
   });
 });

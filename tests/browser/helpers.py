@@ -14,6 +14,8 @@ from playwright.sync_api import Page
 from ..harness import DcmviewProcess
 
 ROOT = "#dcmview-root"
+# What the viewport draws over the image, hidden for screenshots of the image itself.
+OVER_IMAGE_HIDDEN = ".dcmv-corner, .dcmv-zoom { visibility: hidden !important; }"
 
 
 def state(page: Page) -> dict[str, str]:
@@ -60,8 +62,9 @@ def open_file(page: Page, index: int, source: str = "raw") -> dict[str, str]:
 
 
 def viewport_pixels(page: Page, save: Path | None = None) -> np.ndarray:
-    """Screenshot of the image canvas as an RGB array (what a person sees)."""
-    png = page.locator(".dcmv-image").screenshot()
+    """Screenshot of the image canvas as an RGB array (what a person sees of the image: the
+    overlay text, on its dark backing, and the zoom controls are left out)."""
+    png = page.locator(".dcmv-image").screenshot(style=OVER_IMAGE_HIDDEN)
     if save is not None:
         save.write_bytes(png)
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)

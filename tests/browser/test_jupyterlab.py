@@ -7,14 +7,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import Page
 
-from .. import dicomgen
-from ..jupyter_harness import JupyterProcess, run_notebook_cell
+from ..jupyter_harness import JupyterProcess, run_notebook_cell, widget_notebook
 
 pytest.importorskip("jupyterlab")
 pytest.importorskip("ipykernel")
@@ -24,26 +22,14 @@ WIDGET = ".dcmv-widget"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
-    work = tmp_path_factory.mktemp("lab")
-    data = work / "data"
-    data.mkdir()
-    dicomgen.write_multiframe(data, frames=6, rows=128, columns=160, name="cine.dcm")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell(f"import dcmview\nviewer = dcmview.Viewer([r'{data}'])\nviewer"),
-        nbformat.v4.new_code_cell('print("FRAME", viewer.frame, "TOOL", viewer.tool)'),
-        nbformat.v4.new_code_cell('print("ROIS", list(viewer.annotations.values()))'),
-        nbformat.v4.new_code_cell("viewer  # the same widget shown a second time"),
-        nbformat.v4.new_code_cell("viewer.frame = 4\nviewer.tool = 'pan'"),
+    cells = [
+        "import dcmview\nviewer = dcmview.Viewer([r'{data}'])\nviewer",
+        'print("FRAME", viewer.frame, "TOOL", viewer.tool)',
+        'print("ROIS", list(viewer.annotations.values()))',
+        "viewer  # the same widget shown a second time",
+        "viewer.frame = 4\nviewer.tool = 'pan'",
     ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, work / "widget.ipynb")
-    server = JupyterProcess(work, app="jupyterlab")
-    server.wait_ready()
+    server = widget_notebook(tmp_path_factory.mktemp("lab"), "jupyterlab", cells)
     yield server
     server.stop()
 

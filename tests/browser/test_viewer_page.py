@@ -25,9 +25,10 @@ def test_first_frame_appears_on_the_canvas(
     s = open_file(page, file_index(server, "marker"))
     assert s["renderer"] == "webgl2"
     px = viewport_pixels(page, artifacts / "first-frame.png")
-    # An image is on the canvas: many grey levels, not a blank or uniform area.
+    # An image is on the canvas, not a blank or uniform area: the marker's three grey levels
+    # (dark, lower half, bright block) and the black margin. (Overlay text is not counted.)
     assert px.std() > 10
-    assert len(set(px[..., 0].ravel().tolist())) > 8
+    assert len(set(px[..., 0].ravel().tolist())) >= 4
     page.screenshot(path=str(artifacts / "page.png"))
 
 

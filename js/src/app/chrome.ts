@@ -8,11 +8,14 @@ import type { FilesResponse } from "../types";
 import { h } from "../ui/dom";
 import { FileTree } from "../ui/file-tree";
 import { FrameBar } from "../ui/frame-bar";
+import { RoiList } from "../ui/roi-list";
 import { StatusBar } from "../ui/status-bar";
 import { Tabs } from "../ui/tabs";
 import { TagsPanel } from "../ui/tags-panel";
 import { Toolbar } from "../ui/toolbar";
+import { ZoomControls } from "../ui/zoom-controls";
 import type { Viewer } from "../viewer";
+import { zoomAt } from "../viewport/transform";
 
 /** Below these root widths (CSS px) the tags / files panes start folded. */
 const NARROW_TAGS = 1000;
@@ -27,6 +30,8 @@ export class Chrome {
   private readonly tabs: Tabs;
   private readonly frameBar: FrameBar;
   private readonly tags: TagsPanel;
+  private readonly roiList: RoiList;
+  private readonly zoom: ZoomControls;
   private readonly panes = { files: true, tags: true };
   private tabsKey = "";
   private readonly stops: (() => void)[];
@@ -41,11 +46,36 @@ export class Chrome {
   ) {
     const go = viewer.navigate.bind(viewer);
     this.status = new StatusBar(server, () => store.retry());
+    this.roiList = new RoiList({
+      select(i, roi) {
+        // An ROI on other frames only: show its first frame, so the selection is visible.
+        const first = roi.frames[0];
+        if (first !== undefined && !roi.frames.includes(viewer.frame())) {
+          go({ kind: "to", position: first });
+        }
+        viewer.select(i);
+      },
+      remove: (i) => viewer.deleteRoi(i),
+    });
     this.tags = new TagsPanel(
       api,
       () => this.togglePane("tags"),
       (t) => this.status.flash(t),
+      this.roiList.el,
     );
+    this.zoom = new ZoomControls({
+      zoomBy(factor) {
+        const c = viewer.canvasSize();
+        viewer.setView(zoomAt(viewer.view(), factor, c.width / 2, c.height / 2, c));
+      },
+      actualSize() {
+        const c = viewer.canvasSize();
+        const k = 1 / viewer.imageScale();
+        viewer.setView(zoomAt(viewer.view(), k, c.width / 2, c.height / 2, c));
+      },
+      fit: () => viewer.setView({ ...viewer.view(), zoom: 1, panX: 0, panY: 0 }),
+    });
+    viewer.viewport.el.append(this.zoom.el);
     this.tree = new FileTree(
       (file) => go({ kind: "open", file }),
       () => this.togglePane("files"),
@@ -86,9 +116,13 @@ export class Chrome {
       h("div", { class: "dcmv-main" }, this.tree.el, center, this.tags.el),
       this.status.el,
     );
+    // The zoom changes without an announced change (wheel, drag): follow its data-* mirror.
+    const zoomWatch = new MutationObserver(() => this.showZoom());
+    zoomWatch.observe(root, { attributes: true, attributeFilter: ["data-zoom", "data-state"] });
     this.stops = [
       viewer.changes.subscribe(() => this.refresh()),
       store.onChange(() => this.refresh()),
+      () => zoomWatch.disconnect(),
     ];
     // A narrow host (a notebook cell) starts with the side panes folded, leaving room for the image.
     const width = root.getBoundingClientRect().width;
@@ -114,9 +148,19 @@ export class Chrome {
     this.refresh();
   }
 
+  private showZoom(): void {
+    this.zoom.update(this.viewer.active?.image ? this.viewer.imageScale() : null);
+  }
+
   private refresh(): void {
     const { viewer, store, root } = this;
     const doc = viewer.active;
+    this.roiList.update(
+      doc ? store.rois(doc.file.index) : null,
+      doc?.selected ?? null,
+      doc?.frame ?? 0,
+    );
+    this.showZoom();
     const playback = viewer.playback;
     this.toolbar.update({
       tool: viewer.tool,
@@ -147,8 +191,15 @@ export class Chrome {
     this.tree.setActive(doc?.file.index ?? null);
     if (this.panes.tags) this.tags.show(doc?.file.index ?? null);
     const file = doc?.file.index;
+    // With no file open, "ROIs saved" would claim something about nothing: say nothing then,
+    // unless edits of closed tabs are still on their way.
+    const overall = store.overall();
     this.status.setSave(
-      file === undefined ? store.overall() : worst(store.state(file), store.overall()),
+      file === undefined
+        ? overall === "saved" || overall === "loading"
+          ? null
+          : overall
+        : worst(store.state(file), overall),
       file === undefined ? null : store.error(file),
     );
     root.dataset.save = store.overall();

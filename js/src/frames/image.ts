@@ -28,6 +28,8 @@ export interface PictureImage {
   bitmap: ImageBitmap;
   /** The linear window the server applied (grey display PNGs), if any. */
   window: Window | null;
+  /** `X-Frame-Window-Applied` (`linear`, `voi_lut`, `full_dynamic`), when sent. */
+  applied: string | null;
   /** True for colour frames; false for a grey frame's display PNG. */
   colour: boolean;
 }
@@ -99,6 +101,7 @@ export async function parsePng(res: TransportResponse, colour: boolean): Promise
     columns: bitmap.width,
     bitmap,
     window: windowFromHeaders(res.headers, "x-frame-window-center", "x-frame-window-width"),
+    applied: res.headers["x-frame-window-applied"]?.trim() || null,
     colour,
   };
 }

@@ -3,7 +3,7 @@
 // of rows of which only those near the visible part are in the DOM, so 10,000 files, all
 // unfolded, browse as quickly as 50.
 
-import { commonFolder, fileLabel, filterFiles, folderKeys, groupKeys } from "../files";
+import { commonFolder, fileLabel, fileMeta, filterFiles, folderKeys, groupKeys } from "../files";
 import { fileRowIndex, folderRows, type GroupKind, studyRows, type TreeRow } from "../tree-rows";
 import type { FileSummary } from "../types";
 import { h } from "./dom";
@@ -170,6 +170,7 @@ export class FileTree {
   }
 
   private fileRow(f: FileSummary, depth: number): HTMLElement {
+    const meta = fileMeta(f);
     const row = h(
       "div",
       {
@@ -180,7 +181,13 @@ export class FileTree {
         "aria-selected": String(f.index === this.active),
         dataset: { file: String(f.index) },
       },
-      fileLabel(f),
+      h("span", { class: "dcmv-file-name" }, fileLabel(f)),
+      meta.badge ? h("span", { class: "dcmv-badge" }, meta.badge) : null,
+      h(
+        "span",
+        { class: "dcmv-file-meta" },
+        [meta.matrix, meta.frames].filter(Boolean).join(" · "),
+      ),
     );
     row.style.setProperty("--dcmv-depth", String(depth));
     row.addEventListener("click", () => this.onOpen(f));

@@ -55,9 +55,15 @@ export class StatusBar {
     this.scan.textContent = text;
   }
 
-  setSave(state: SaveState, error: string | null): void {
-    if (this.save.dataset.save === state && this.save.title === (error ?? "")) return;
-    this.save.dataset.save = state;
+  /** Show the ROI save state; null shows nothing (no file open: there is nothing to save). */
+  setSave(state: SaveState | null, error: string | null): void {
+    if (this.save.dataset.save === (state ?? "") && this.save.title === (error ?? "")) return;
+    this.save.dataset.save = state ?? "";
+    if (state === null) {
+      this.save.replaceChildren();
+      this.save.title = "";
+      return;
+    }
     const text: Record<SaveState, string> = {
       loading: "ROIs: loading",
       saved: "ROIs saved",

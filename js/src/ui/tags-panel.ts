@@ -18,12 +18,15 @@ export class TagsPanel {
   private readonly expanded = new Map<number, Set<string>>();
   private file: number | null = null;
   private nodes: TagNode[] | null = null;
-  private widths = [100, 130, 34];
+  // Tag, Keyword, VR: with the pane's 400 px the Value column gets the rest, ≥ 100 px.
+  private widths = [88, 118, 34];
 
   constructor(
     private readonly api: Api,
     onCollapse: () => void,
     private readonly flash: (text: string) => void,
+    /** Shown above the tags in the same pane (the ROI list). */
+    top: HTMLElement | null = null,
   ) {
     this.filter = h("input", {
       type: "search",
@@ -63,6 +66,7 @@ export class TagsPanel {
         ),
         h("span", {}, "DICOM tags"),
       ),
+      top,
       this.filter,
       this.table,
     );
@@ -93,7 +97,7 @@ export class TagsPanel {
   private applyWidths(): void {
     this.table.style.setProperty(
       "--dcmv-tag-cols",
-      `${this.widths.map((w) => `${w}px`).join(" ")} minmax(120px, 1fr)`,
+      `${this.widths.map((w) => `${w}px`).join(" ")} minmax(100px, 1fr)`,
     );
   }
 
