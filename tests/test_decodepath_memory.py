@@ -9,6 +9,7 @@ with tracemalloc (numpy reports its arrays to it), never with a clock.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import threading
 import tracemalloc
@@ -16,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.uid import ExplicitVRLittleEndian, RLELossless
+from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
 from dcmview.api import Api, ApiRequest
 from dcmview.core import allocator, budget, windowing
-from dcmview.core.budget import ByteBudget, check_display
+from dcmview.core.budget import ByteBudget, check_display, check_raw
 from dcmview.core.discovery import read_record
 from dcmview.core.errors import FrameTooLarge
 from dcmview.core.model import FileRecord, WindowRequest
@@ -51,10 +52,10 @@ def _record(path: Path) -> FileRecord:
 
 # -- refused before decoding -------------------------------------------------------------------
 def test_a_display_image_too_large_to_make_answers_422_before_decoding(tmp_path: Path) -> None:
-    """An 8-bit palette frame of 16384² is 256 MiB, inside the frame limit, but its colour
-    image takes 24 bytes a pixel on the way (6 GiB): refused, naming the limit; /raw is not."""
+    """An 8-bit palette frame of 8192 x 12288 is 96 MiB, inside the frame limit, but its colour
+    image takes 24 bytes a pixel on the way (2.3 GiB): refused, naming the limit; /raw is not."""
     written = gen.write_palette(tmp_path, transfer_syntax=RLELossless, name="palette_bomb.dcm")
-    _declaring(written.path, 16384, 16384)
+    _declaring(written.path, 8192, 12288)
     study = Session([str(tmp_path)])
     study.scan()
     api = Api(study)
@@ -62,14 +63,40 @@ def test_a_display_image_too_large_to_make_answers_422_before_decoding(tmp_path:
     assert reply.status == 422
     body = reply.json()
     assert body["code"] == "frame_too_large"
-    assert "16384x16384" in body["error"] and "MiB" in body["error"] and "/raw" in body["error"]
+    assert "8192x12288" in body["error"] and "MiB" in body["error"] and "/raw" in body["error"]
     raw = api.handle(ApiRequest("GET", "api/file/0/frame/0/raw"))
     assert raw.json()["code"] != "frame_too_large"  # the raw samples are within budget
 
 
-def test_the_largest_grey_frame_is_still_displayable(tmp_path: Path) -> None:
-    written = gen.write_syntax(tmp_path, RLELossless, kind="grey16", name="grey_bomb.dcm")
-    check_display(_record(_declaring(written.path, 16384, 16384)))  # no FrameTooLarge
+@pytest.mark.parametrize("syntax", [RLELossless, JPEG2000Lossless], ids=["rle", "j2k"])
+def test_a_frame_whose_decoding_would_pass_the_limit_answers_422_before_decoding(
+    tmp_path: Path, syntax: str
+) -> None:
+    """16384² 16-bit is inside the 512 MiB frame limit, but these decoders take 5-6 times the
+    frame: refused before decoding, both as /raw and as a PNG, naming the memory needed."""
+    written = gen.write_syntax(tmp_path, syntax, kind="grey16", name="grey_bomb.dcm")
+    _declaring(written.path, 16384, 16384)
+    study = Session([str(tmp_path)])
+    study.scan()
+    api = Api(study)
+    for path in ("api/file/0/frame/0/raw", "api/file/0/frame/0"):
+        body = api.handle(ApiRequest("GET", path)).json()
+        assert body["code"] == "frame_too_large", path
+        assert "16384x16384" in body["error"] and "MiB of memory" in body["error"]
+
+
+def test_frames_the_budget_lets_through(tmp_path: Path) -> None:
+    rle = gen.write_syntax(tmp_path, RLELossless, kind="grey16", name="rle.dcm")
+    record = _record(_declaring(rle.path, 8192, 8192))
+    check_raw(record, in_worker=False)  # 704 MiB: no FrameTooLarge
+    check_display(record)
+    native = gen.write_image(tmp_path / "native.dcm", gen.phantom(8, 8))
+    big_native = dataclasses.replace(
+        _record(native),
+        layout=dataclasses.replace(_record(native).layout, rows=16384, columns=16384),
+    )
+    check_raw(big_native, in_worker=False)  # the largest uncompressed frame: 1 GiB
+    check_display(big_native)
 
 
 def test_a_modality_lut_frame_costs_its_whole_frame_values(tmp_path: Path) -> None:
@@ -288,4 +315,4 @@ def test_readme_memory_section_states_the_limits_the_code_has() -> None:
     assert f"{DEFAULT_RAW_BUDGET // MIB} MiB of raw" in section
     assert f"at most {HEADER_CACHE_BYTES // MIB} MiB" in section
     assert f"at most {budget.IN_FLIGHT_BYTES // (1024 * MIB)} GiB at once" in section
-    assert f"would pass {budget.MAX_PIPELINE_BYTES // MIB} MiB" in readme
+    assert f"need more than {budget.MAX_PIPELINE_BYTES // MIB} MiB" in readme

@@ -63,7 +63,7 @@ def decode(record: FileRecord, frame: int) -> RawEntry:
     """``raw_entry(record, frame)``: in a worker when ``wanted(record)`` and one is ready."""
     if not wanted(record):
         return raw_entry(record, frame)
-    with IN_FLIGHT.reserve(raw_cost(record)):  # a worker's reply, and the bytes unpickled
+    with IN_FLIGHT.reserve(raw_cost(record, in_worker=True)):
         future = POOL.submit("frame", record, frame)
         if future is not None:
             return result(future, frame)

@@ -15,6 +15,7 @@ import pydicom
 from pydicom.pixels import pixel_array
 
 from . import encapsulated
+from .budget import check_raw
 from .codestream import declared_shape
 from .errors import (
     DcmviewError,
@@ -69,6 +70,9 @@ def check_frame(record: FileRecord, frame: int) -> None:
             f"the header declares a {layout.rows}x{layout.columns} frame of "
             f"{layout.frame_bytes} bytes, above the {MAX_FRAME_BYTES}-byte decode limit"
         )
+    from .decoding import wanted
+
+    check_raw(record, in_worker=wanted(record))
 
 
 def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
