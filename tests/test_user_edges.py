@@ -86,3 +86,37 @@ def test_a_start_where_no_browser_opens_says_so_with_the_url(folder: Path, tmp_p
     assert proc.returncode == 0, err
     url = next(line for line in out.splitlines() if "server running at" in line).split()[-1]
     assert f"no web browser could be opened here; open {url} yourself" in err
+
+
+def _scan(*paths: Path):
+    from dcmview.core.discovery import scan
+
+    return scan([str(p) for p in paths])
+
+
+def test_hidden_folders_and_virtual_environments_are_not_read_but_reported(tmp_path: Path) -> None:
+    gen.write_ct_series(tmp_path / "study", count=2)
+    gen.write_ct_series(tmp_path / ".cache" / "old", count=2)
+    venv = tmp_path / "env"
+    gen.write_ct_series(venv / "lib" / "site-packages" / "pydicom" / "data", count=2)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    records, entries, _ = _scan(tmp_path)
+    assert {Path(r.path).parent.name for r in records} == {"study"}
+    reasons = {Path(e.path).name: e.reason for e in entries}
+    assert reasons[".cache"].startswith("hidden folder: not read")
+    assert reasons["env"].startswith("Python virtual environment: not read")
+    # Named on the command line, they are read.
+    named, _, _ = _scan(tmp_path / ".cache", venv)
+    assert len(named) == 4
+
+
+def test_links_to_folders_are_followed_once_and_loops_end(tmp_path: Path) -> None:
+    gen.write_ct_series(tmp_path / "data" / "ct", count=3)
+    (tmp_path / "view").mkdir()
+    (tmp_path / "view" / "ct").symlink_to(tmp_path / "data" / "ct", target_is_directory=True)
+    (tmp_path / "data" / "ct" / "up").symlink_to(tmp_path / "data", target_is_directory=True)
+    records, entries, _ = _scan(tmp_path / "view")
+    assert len(records) == 3  # reached through the link
+    assert any(e.reason.startswith("link to a folder that is read already") for e in entries)
+    everything, _, _ = _scan(tmp_path)
+    assert len(everything) == 3  # the same files, read once, under either name

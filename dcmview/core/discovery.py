@@ -49,9 +49,15 @@ def iter_candidate_paths(paths: Sequence[str], recursive: bool) -> Iterator[tupl
 def _walk(root: str, recursive: bool) -> Iterator[tuple[str, str | None]]:
     """Files under ``root`` (its subfolders too when ``recursive``), each folder's files in
     name order before its subfolders, depth first. Iterative: os.walk recurses once per level
-    and a folder nested ~1,000 deep ended the scan with a RecursionError. Links to folders are
-    not followed (as os.walk does not); named pipes, sockets and devices are reported."""
+    and a folder nested ~1,000 deep ended the scan with a RecursionError.
+
+    Links to folders are followed, each real folder read once (a link back up the tree would
+    loop). Hidden folders and Python virtual environments below ``root`` are not read, and
+    reported (a home folder holds thousands of files in them, none a user means to view);
+    named on the command line, they are read. Named pipes, sockets and devices are reported.
+    """
     pending = [root]
+    seen = {_identity(root)}
     while pending:
         folder = pending.pop()
         try:
@@ -63,18 +69,38 @@ def _walk(root: str, recursive: bool) -> Iterator[tuple[str, str | None]]:
         subfolders = []
         for entry in entries:
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    subfolders.append(entry.path)
+                if entry.is_dir():  # a folder, or a link to one
+                    if recursive:
+                        skip = _skipped_folder(entry, seen)
+                        if skip is not None:
+                            yield entry.path, skip
+                        else:
+                            subfolders.append(entry.path)
                     continue
-                if entry.is_dir():
-                    continue  # a link to a folder
                 mode = entry.stat().st_mode
             except OSError:
                 yield entry.path, None  # a broken link: reading it says why
                 continue
             yield entry.path, None if stat.S_ISREG(mode) else f"not a regular file: {kind_of(mode)}"
-        if recursive:
-            pending.extend(reversed(subfolders))
+        pending.extend(reversed(subfolders))
+
+
+def _skipped_folder(entry: os.DirEntry[str], seen: set[tuple[int, int]]) -> str | None:
+    """Why a subfolder is not read (None: read it); marks it seen."""
+    if entry.name.startswith("."):
+        return "hidden folder: not read (name it on the command line to read it)"
+    if os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
+        return "Python virtual environment: not read (name it on the command line to read it)"
+    identity = _identity(entry.path)
+    if identity in seen:
+        return "link to a folder that is read already (under another name, or a loop)"
+    seen.add(identity)
+    return None
+
+
+def _identity(folder: str) -> tuple[int, int]:
+    info = os.stat(folder)
+    return info.st_dev, info.st_ino
 
 
 def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | None]:
