@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -16,6 +16,7 @@ from pydicom.errors import InvalidDicomError
 
 from .filters import Filter, text_of
 from .geometry import read_geometry
+from .header_reader import Header, read_header
 from .header_values import header_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
 from .transfer_syntaxes import is_deflated, is_encapsulated
@@ -66,8 +67,7 @@ def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | Non
     try:
         with open(path, "rb") as fp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(fp, stop_before_pixels=True)
-            pixel_offset = fp.tell()
+            header = read_header_or_fallback(fp)
     except InvalidDicomError:
         return None, None, "not a DICOM file (no DICM prefix)"
     except PermissionError:
@@ -82,15 +82,26 @@ def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | Non
         return None, None, f"unreadable DICOM header: {_reason(exc)}"
     try:
         # pydicom converts values when they are first read: a damaged one raises only now.
-        return _inspect(path, ds, pixel_offset)
+        return _inspect(path, header)
     except Exception as exc:
         return None, None, f"invalid header: {_reason(exc)}"
 
 
-def _inspect(
-    path: str, ds: Dataset, pixel_offset: int
-) -> tuple[FileRecord | None, Dataset | None, str | None]:
+def read_header_or_fallback(fp: BinaryIO) -> Header:
+    """The header of the open file ``fp`` by the scanning reader, or by pydicom's ``dcmread``
+    (``stop_before_pixels``) when that reader hands the file over. Raises as ``dcmread`` does."""
+    header = read_header(fp)
+    if header is not None:
+        return header
+    fp.seek(0)
+    ds = pydicom.dcmread(fp, stop_before_pixels=True)
+    offset = fp.tell()
+    return Header(ds, offset, fp.read(12), os.fstat(fp.fileno()).st_size)
+
+
+def _inspect(path: str, header: Header) -> tuple[FileRecord | None, Dataset | None, str | None]:
     """The record of a header that parsed (see :func:`read_record`)."""
+    ds = header.dataset
     if (
         header_value(ds, "SOPClassUID", "") == _DICOMDIR_CLASS
         or ds.file_meta.get("MediaStorageSOPClassUID", "") == _DICOMDIR_CLASS
@@ -101,9 +112,9 @@ def _inspect(
     extent: tuple[int | None, int] | None
     if is_deflated(tsuid):
         # The parse position is inside the inflated stream, not the file: trust the header.
-        extent = (None, os.path.getsize(path)) if "Rows" in ds else None
+        extent = (None, header.file_size) if "Rows" in ds else None
     else:
-        extent = pixel_data_extent(path, pixel_offset)
+        extent = pixel_data_extent(header.pixel_head, header.pixel_offset, header.file_size)
     try:
         if extent is not None:
             layout = pixel_layout(ds)
@@ -114,19 +125,16 @@ def _inspect(
     return _record(path, ds, layout, pixel_problem, extent), ds, None
 
 
-def pixel_data_extent(path: str, offset: int) -> tuple[int, int] | None:
+def pixel_data_extent(head: bytes, offset: int, size: int) -> tuple[int, int] | None:
     """``(value offset, length)`` of the Pixel Data element starting at ``offset``, or None.
 
-    ``offset`` is where a ``stop_before_pixels`` parse stopped. The element's own bytes say
-    whether it is written with an explicit VR (some files disagree with their transfer
-    syntax). Undefined-length (encapsulated) values are measured to the end of the file.
+    ``offset`` is where a ``stop_before_pixels`` parse stopped, ``head`` the (up to) 12 bytes
+    of the file there and ``size`` the file's size. The element's own bytes say whether it is
+    written with an explicit VR (some files disagree with their transfer syntax).
+    Undefined-length (encapsulated) values are measured to the end of the file.
     """
-    size = os.path.getsize(path)
     if offset + 8 > size:
         return None
-    with open(path, "rb") as fp:
-        fp.seek(offset)
-        head = fp.read(12)
     explicit_vr = len(head) == 12 and head[4:6] in _PIXEL_VRS and head[6:8] == b"\0\0"
     for order in ("little", "big"):
         group = int.from_bytes(head[:2], order)
