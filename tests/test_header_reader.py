@@ -26,10 +26,12 @@ from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_eleme
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from dcmview.core import discovery
 from dcmview.core.header_reader import FIRST_READ, Header, read_header
+from dcmview.core.header_values import has_element, uid_value
 
 from . import dicomgen as gen
 from . import malformed
@@ -385,3 +387,50 @@ def test_damaged_headers_read_as_with_pydicom_or_go_to_pydicom(tmp_path: Path) -
     # the damage is varied enough to reach every outcome, and the reader still reads many
     counts = {o: outcomes.count(o) for o in set(outcomes)}
     assert counts.get("read", 0) > MUTANTS // 10 and counts.get("handed over", 0) > 50, counts
+
+
+# ---------------------------------------------------------------- the scan's cheaper lookups
+
+
+UID_VALUES = [
+    b"1.2.840.10008.1.2.1\0",
+    b" 1.2.3 ",
+    b"1.2.3\0\0",
+    b"\t1.2.3\n",
+    b"1.2\\3.4",
+    b"1.2\0 ",
+]
+
+
+@pytest.mark.parametrize("value", UID_VALUES)
+@pytest.mark.parametrize("vr", ["UI", None, "LO"])
+def test_uid_value_is_pydicoms_text_of_the_uid(value: bytes, vr: str | None) -> None:
+    ds = Dataset()
+    tag = BaseTag(0x00020010)
+    ds._dict[tag] = RawDataElement(tag, vr, len(value), value, 0, vr is None, True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = uid_value(ds, "TransferSyntaxUID")
+        assert fast == str(ds.get("TransferSyntaxUID", ""))
+    assert uid_value(Dataset(), "TransferSyntaxUID") == ""
+
+
+def test_uid_values_and_presence_agree_with_pydicom_on_the_corpus() -> None:
+    keywords = ["Rows", "PixelPaddingValue", "ModalityLUTSequence", "VOILUTSequence", "Modality"]
+    checked = 0
+    for path in corpus():
+        try:
+            header = _fast_header(path)
+        except InvalidDicomError:
+            continue
+        if header is None:
+            continue
+        ds, meta = header.dataset, header.dataset.file_meta
+        assert [has_element(ds, k) for k in keywords] == [k in ds for k in keywords]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for keyword in ("TransferSyntaxUID", "MediaStorageSOPClassUID"):
+                fast = uid_value(meta, keyword)
+                assert fast == str(meta.get(keyword, "")), (path, keyword)
+        checked += 1
+    assert checked > 150

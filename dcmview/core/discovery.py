@@ -17,7 +17,7 @@ from pydicom.errors import InvalidDicomError
 from .filters import Filter, text_of
 from .geometry import read_geometry
 from .header_reader import Header, read_header
-from .header_values import header_value
+from .header_values import has_element, header_value, uid_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
 from .transfer_syntaxes import is_deflated, is_encapsulated
 
@@ -104,15 +104,15 @@ def _inspect(path: str, header: Header) -> tuple[FileRecord | None, Dataset | No
     ds = header.dataset
     if (
         header_value(ds, "SOPClassUID", "") == _DICOMDIR_CLASS
-        or ds.file_meta.get("MediaStorageSOPClassUID", "") == _DICOMDIR_CLASS
+        or uid_value(ds.file_meta, "MediaStorageSOPClassUID") == _DICOMDIR_CLASS
     ):
         return None, None, "DICOMDIR index file (not an image)"
     layout, pixel_problem = None, None
-    tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    tsuid = uid_value(ds.file_meta, "TransferSyntaxUID")
     extent: tuple[int | None, int] | None
     if is_deflated(tsuid):
         # The parse position is inside the inflated stream, not the file: trust the header.
-        extent = (None, header.file_size) if "Rows" in ds else None
+        extent = (None, header.file_size) if has_element(ds, "Rows") else None
     else:
         extent = pixel_data_extent(header.pixel_head, header.pixel_offset, header.file_size)
     try:
@@ -185,9 +185,9 @@ def pixel_layout(ds: Dataset) -> PixelLayout:
     bits_stored = _int(header_value(ds, "BitsStored"), bits_allocated) or bits_allocated
     if bits_stored > bits_allocated:
         raise ValueError(f"BitsStored {bits_stored} is more than BitsAllocated {bits_allocated}")
-    tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    tsuid = uid_value(ds.file_meta, "TransferSyntaxUID")
     padding = None
-    if "PixelPaddingValue" in ds:
+    if has_element(ds, "PixelPaddingValue"):
         lo = _int(header_value(ds, "PixelPaddingValue"), None)
         hi = _int(header_value(ds, "PixelPaddingRangeLimit"), lo)
         if lo is not None and hi is not None:
@@ -212,8 +212,8 @@ def pixel_layout(ds: Dataset) -> PixelLayout:
         encapsulated=is_encapsulated(tsuid),
         rescale_slope=_float(header_value(ds, "RescaleSlope"), 1.0) or 1.0,
         rescale_intercept=_float(header_value(ds, "RescaleIntercept"), 0.0),
-        has_modality_lut="ModalityLUTSequence" in ds,
-        has_voi_lut="VOILUTSequence" in ds,
+        has_modality_lut=has_element(ds, "ModalityLUTSequence"),
+        has_voi_lut=has_element(ds, "VOILUTSequence"),
         default_window=first_window(ds),
         pixel_padding=padding,
         pixel_spacing=spacing,
@@ -263,7 +263,7 @@ def _record(
     return FileRecord(
         path=path,
         label=label,
-        transfer_syntax_uid=str(ds.file_meta.get("TransferSyntaxUID", "")),
+        transfer_syntax_uid=uid_value(ds.file_meta, "TransferSyntaxUID"),
         fields=fields,
         layout=layout,
         sort_key=sort_key,
@@ -358,6 +358,8 @@ def read_chunk(
 
 
 def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:
+    if not has_element(ds, "ExtendedOffsetTable"):
+        return None
     offsets, lengths = ds.get("ExtendedOffsetTable"), ds.get("ExtendedOffsetTableLengths")
     if isinstance(offsets, bytes) and isinstance(lengths, bytes):
         return offsets, lengths

@@ -25,13 +25,8 @@ from typing import BinaryIO, cast
 from pydicom import config
 from pydicom.charset import convert_encodings, default_encoding
 from pydicom.datadict import _dictionary_vr_fast
-from pydicom.dataelem import (
-    DataElement,
-    RawDataElement,
-    convert_raw_data_element,
-    empty_value_for_VR,
-)
-from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.dataelem import DataElement, RawDataElement, empty_value_for_VR
+from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import ENCODED_VR, read_sequence
 from pydicom.tag import BaseTag
@@ -46,6 +41,17 @@ _VRS = {vr: vr.decode(default_encoding) for vr in ENCODED_VR}
 _LONG_VRS = frozenset(vr.encode(default_encoding) for vr in EXPLICIT_VR_LENGTH_32)
 _UNDEFINED = 0xFFFFFFFF
 _Elements = dict[BaseTag, RawDataElement | DataElement]
+
+
+def _raw(fields: tuple[BaseTag, str | None, int, bytes | None, int, bool, bool]) -> RawDataElement:
+    """``RawDataElement(*fields)`` without the named tuple's argument parsing (~75 a file)."""
+    return tuple.__new__(RawDataElement, fields + _RAW_DEFAULTS)
+
+
+# the fields after the seven above keep their defaults (is_raw, is_buffered in pydicom 3)
+_RAW_DEFAULTS = tuple(RawDataElement._field_defaults[f] for f in RawDataElement._fields[7:])
+
+
 _CHARSET = 0x00080005
 _GROUP_LENGTH = 0x00020000
 _TRANSFER_SYNTAX = 0x00020010
@@ -271,7 +277,7 @@ def _elements(
         if tag == _CHARSET:
             charset = value or b""
         key = BaseTag(tag)
-        found[key] = RawDataElement(key, vr, length, value, at, implicit, little)
+        found[key] = _raw((key, vr, length, value, at, implicit, little))
         pos = end
 
 
@@ -334,14 +340,10 @@ def _datasets(
         if _GROUP_LENGTH not in meta:
             # pydicom converts the first element to test that the group is explicit VR.
             file_meta[min(meta)]
-        dataset = Dataset(found, parent_encoding=default_encoding)
-        encoding: str | list[str] = default_encoding
-        charset = found.get(BaseTag(_CHARSET))
-        if isinstance(charset, RawDataElement):
-            encoding = convert_encodings(convert_raw_data_element(charset).value)
-        dataset.set_original_encoding(implicit, little, encoding)
-        ds = FileDataset(source, dataset, preamble, file_meta, implicit, little)
-        ds.set_original_encoding(implicit, little, dataset._character_set)
+        # dcmread builds a Dataset first and hands its elements to the FileDataset: the same
+        # elements, and the character set converted by the same property.
+        ds = FileDataset(source, found, preamble, file_meta, implicit, little)
+        ds.set_original_encoding(implicit, little, ds._character_set)
     except Exception:
         return None  # pydicom raises here too: let it, with its own message
     return Header(ds, stop, data[stop : stop + 12], size)
