@@ -43,12 +43,8 @@ _UNDEFINED = 0xFFFFFFFF
 _Elements = dict[BaseTag, RawDataElement | DataElement]
 
 
-def _raw(fields: tuple[BaseTag, str | None, int, bytes | None, int, bool, bool]) -> RawDataElement:
-    """``RawDataElement(*fields)`` without the named tuple's argument parsing (~75 a file)."""
-    return tuple.__new__(RawDataElement, fields + _RAW_DEFAULTS)
-
-
-# the fields after the seven above keep their defaults (is_raw, is_buffered in pydicom 3)
+# RawDataElement(...) without the named tuple's argument parsing (~40 a file): the fields after
+# the first seven keep their defaults (is_raw, is_buffered in pydicom 3)
 _RAW_DEFAULTS = tuple(RawDataElement._field_defaults[f] for f in RawDataElement._fields[7:])
 
 
@@ -232,6 +228,9 @@ def _elements(
     head = _LE_IMPLICIT if implicit else (_LE_EXPLICIT if little else _BE_EXPLICIT)
     long_length = _LE_LONG if little else _BE_LONG
     charset: bytes | None = None
+    # locals: this loop runs ~40 times a file, every global lookup shows
+    vrs, long_vrs, pixel_tags, tag_type = _VRS, _LONG_VRS, _PIXEL_TAGS, BaseTag
+    new, raw_type, defaults = tuple.__new__, RawDataElement, _RAW_DEFAULTS
     while True:
         if pos + 8 > n:
             if pos == n and eof:
@@ -245,11 +244,11 @@ def _elements(
             vr, at = None, pos + 8
         else:
             group, elem, vr_bytes, length = head(data, pos)
-            vr = _VRS.get(vr_bytes)
+            vr = vrs.get(vr_bytes)
             if vr is None:
                 return None
             at = pos + 8
-            if vr_bytes in _LONG_VRS:
+            if vr_bytes in long_vrs:
                 if at + 4 > n:
                     if eof:
                         return None
@@ -259,7 +258,7 @@ def _elements(
         tag = (group << 16) | elem
         if group == 0xFFFE:
             return None
-        if tag in _PIXEL_TAGS:
+        if tag in pixel_tags:
             return found, pos
         if length == _UNDEFINED:
             sequence = _sequence(data, at, eof, tag, vr, implicit, little, charset)
@@ -276,8 +275,8 @@ def _elements(
         value = data[at:end] if length else _empty(vr)
         if tag == _CHARSET:
             charset = value or b""
-        key = BaseTag(tag)
-        found[key] = _raw((key, vr, length, value, at, implicit, little))
+        key = tag_type(tag)
+        found[key] = new(raw_type, (key, vr, length, value, at, implicit, little, *defaults))
         pos = end
 
 
