@@ -111,15 +111,23 @@ def assert_same_dataset(fast: Dataset, slow: Dataset) -> None:
                 assert _element_facts(a) == _element_facts(b), tag
             else:
                 assert _converted(a) == _converted(b), tag
-        assert fast.original_encoding == slow.original_encoding
-        assert fast.original_character_set == slow.original_character_set
+
+
+def assert_same_attributes(fast: Dataset, slow: Dataset) -> None:
+    """Every attribute of the dataset objects (the elements are compared apart)."""
+    a, b = dict(vars(fast)), dict(vars(slow))
+    for name in ("_dict", "file_meta"):
+        a.pop(name, None), b.pop(name, None)
+    assert a == b
 
 
 def assert_same_header(fast: Header, slow: Header) -> None:
     assert_same_dataset(fast.dataset, slow.dataset)
     assert_same_dataset(fast.dataset.file_meta, slow.dataset.file_meta)
-    assert fast.dataset.preamble == slow.dataset.preamble
-    assert fast.dataset.filename == slow.dataset.filename
+    assert type(fast.dataset) is type(slow.dataset)
+    assert type(fast.dataset.file_meta) is type(slow.dataset.file_meta)
+    assert_same_attributes(fast.dataset, slow.dataset)
+    assert_same_attributes(fast.dataset.file_meta, slow.dataset.file_meta)
     assert (fast.pixel_offset, fast.pixel_head, fast.file_size) == (
         slow.pixel_offset,
         slow.pixel_head,
@@ -170,6 +178,18 @@ def test_every_corpus_file_reads_as_with_pydicom() -> None:
     # the reader must really read the corpus, not hand everything over
     assert outcomes.count("read") > 0.85 * len(files), outcomes
     assert outcomes.count("rejected") > 0
+
+
+def test_each_dataset_owns_its_containers(tmp_path: Path) -> None:
+    paths = [gen.write_image(tmp_path / f"{n}.dcm", gen.phantom(4, 4)) for n in range(2)]
+    first, second = (_fast_header(path) for path in paths)
+    assert first is not None and second is not None
+    for a, b in (
+        (first.dataset, second.dataset),
+        (first.dataset.file_meta, second.dataset.file_meta),
+    ):
+        shared = [k for k, v in vars(a).items() if isinstance(v, dict | list) and v is vars(b)[k]]
+        assert shared == []
 
 
 # ---------------------------------------------------------------- structures the corpus lacks
