@@ -10,7 +10,7 @@ import stat
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, BinaryIO
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -19,7 +19,8 @@ from pydicom.errors import InvalidDicomError
 from .fileio import NotRegularFile, kind_of, open_regular
 from .filters import Filter, text_of
 from .geometry import read_geometry
-from .header_values import header_value
+from .header_reader import Header, read_header
+from .header_values import has_element, header_value, uid_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
 from .transfer_syntaxes import is_deflated, is_encapsulated
 
@@ -109,8 +110,7 @@ def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | Non
         fp, info = open_regular(path)
         with fp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(fp, stop_before_pixels=True)
-            pixel_offset = fp.tell()
+            header = read_header_or_fallback(fp)
     except NotRegularFile as exc:
         return None, None, str(exc)
     except InvalidDicomError:
@@ -127,31 +127,42 @@ def read_record(path: str) -> tuple[FileRecord | None, Dataset | None, str | Non
         return None, None, f"unreadable DICOM header: {_reason(exc)}"
     try:
         # pydicom converts values when they are first read: a damaged one raises only now.
-        record, header, problem = _inspect(path, ds, pixel_offset)
+        record, dataset, problem = _inspect(path, header)
     except Exception as exc:
         return None, None, f"invalid header: {_reason(exc)}"
     if record is not None:
         record = replace(record, size=info.st_size, mtime_ns=info.st_mtime_ns)
-    return record, header, problem
+    return record, dataset, problem
 
 
-def _inspect(
-    path: str, ds: Dataset, pixel_offset: int
-) -> tuple[FileRecord | None, Dataset | None, str | None]:
+def read_header_or_fallback(fp: BinaryIO) -> Header:
+    """The header of the open file ``fp`` by the scanning reader, or by pydicom's ``dcmread``
+    (``stop_before_pixels``) when that reader hands the file over. Raises as ``dcmread`` does."""
+    header = read_header(fp)
+    if header is not None:
+        return header
+    fp.seek(0)
+    ds = pydicom.dcmread(fp, stop_before_pixels=True)
+    offset = fp.tell()
+    return Header(ds, offset, fp.read(12), os.fstat(fp.fileno()).st_size)
+
+
+def _inspect(path: str, header: Header) -> tuple[FileRecord | None, Dataset | None, str | None]:
     """The record of a header that parsed (see :func:`read_record`)."""
+    ds = header.dataset
     if (
         header_value(ds, "SOPClassUID", "") == _DICOMDIR_CLASS
-        or ds.file_meta.get("MediaStorageSOPClassUID", "") == _DICOMDIR_CLASS
+        or uid_value(ds.file_meta, "MediaStorageSOPClassUID") == _DICOMDIR_CLASS
     ):
         return None, None, "DICOMDIR index file (not an image)"
     layout, pixel_problem = None, None
-    tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    tsuid = uid_value(ds.file_meta, "TransferSyntaxUID")
     extent: tuple[int | None, int] | None
     if is_deflated(tsuid):
         # The parse position is inside the inflated stream, not the file: trust the header.
-        extent = (None, os.path.getsize(path)) if "Rows" in ds else None
+        extent = (None, header.file_size) if has_element(ds, "Rows") else None
     else:
-        extent = pixel_data_extent(path, pixel_offset)
+        extent = pixel_data_extent(header.pixel_head, header.pixel_offset, header.file_size)
     try:
         if extent is not None:
             layout = pixel_layout(ds)
@@ -162,20 +173,16 @@ def _inspect(
     return _record(path, ds, layout, pixel_problem, extent), ds, None
 
 
-def pixel_data_extent(path: str, offset: int) -> tuple[int, int] | None:
+def pixel_data_extent(head: bytes, offset: int, size: int) -> tuple[int, int] | None:
     """``(value offset, length)`` of the Pixel Data element starting at ``offset``, or None.
 
-    ``offset`` is where a ``stop_before_pixels`` parse stopped. The element's own bytes say
-    whether it is written with an explicit VR (some files disagree with their transfer
-    syntax). Undefined-length (encapsulated) values are measured to the end of the file.
+    ``offset`` is where a ``stop_before_pixels`` parse stopped, ``head`` the (up to) 12 bytes
+    of the file there and ``size`` the file's size. The element's own bytes say whether it is
+    written with an explicit VR (some files disagree with their transfer syntax).
+    Undefined-length (encapsulated) values are measured to the end of the file.
     """
-    fp, info = open_regular(path)
-    with fp:
-        size = info.st_size
-        if offset + 8 > size:
-            return None
-        fp.seek(offset)
-        head = fp.read(12)
+    if offset + 8 > size:
+        return None
     explicit_vr = len(head) == 12 and head[4:6] in _PIXEL_VRS and head[6:8] == b"\0\0"
     for order in ("little", "big"):
         group = int.from_bytes(head[:2], order)
@@ -226,9 +233,9 @@ def pixel_layout(ds: Dataset) -> PixelLayout:
     bits_stored = _int(header_value(ds, "BitsStored"), bits_allocated) or bits_allocated
     if bits_stored > bits_allocated:
         raise ValueError(f"BitsStored {bits_stored} is more than BitsAllocated {bits_allocated}")
-    tsuid = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    tsuid = uid_value(ds.file_meta, "TransferSyntaxUID")
     padding = None
-    if "PixelPaddingValue" in ds:
+    if has_element(ds, "PixelPaddingValue"):
         lo = _int(header_value(ds, "PixelPaddingValue"), None)
         hi = _int(header_value(ds, "PixelPaddingRangeLimit"), lo)
         if lo is not None and hi is not None:
@@ -253,8 +260,8 @@ def pixel_layout(ds: Dataset) -> PixelLayout:
         encapsulated=is_encapsulated(tsuid),
         rescale_slope=_float(header_value(ds, "RescaleSlope"), 1.0) or 1.0,
         rescale_intercept=_float(header_value(ds, "RescaleIntercept"), 0.0),
-        has_modality_lut="ModalityLUTSequence" in ds,
-        has_voi_lut="VOILUTSequence" in ds,
+        has_modality_lut=has_element(ds, "ModalityLUTSequence"),
+        has_voi_lut=has_element(ds, "VOILUTSequence"),
         default_window=first_window(ds),
         pixel_padding=padding,
         pixel_spacing=spacing,
@@ -304,7 +311,7 @@ def _record(
     return FileRecord(
         path=path,
         label=label,
-        transfer_syntax_uid=str(ds.file_meta.get("TransferSyntaxUID", "")),
+        transfer_syntax_uid=uid_value(ds.file_meta, "TransferSyntaxUID"),
         fields=fields,
         layout=layout,
         sort_key=sort_key,
@@ -399,6 +406,8 @@ def read_chunk(
 
 
 def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:
+    if not has_element(ds, "ExtendedOffsetTable"):
+        return None
     offsets, lengths = ds.get("ExtendedOffsetTable"), ds.get("ExtendedOffsetTableLengths")
     if isinstance(offsets, bytes) and isinstance(lengths, bytes):
         return offsets, lengths

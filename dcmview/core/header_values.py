@@ -13,20 +13,22 @@ import functools
 import struct
 from typing import Any
 
+from pydicom.charset import default_encoding
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 
 _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UI"})
 _INT_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i"}
 
 
 @functools.cache
-def _entry(keyword: str) -> tuple[int, str] | None:
+def _entry(keyword: str) -> tuple[BaseTag, str] | None:
     tag = tag_for_keyword(keyword)
     if tag is None:
         return None
-    return tag, str(dictionary_VR(tag))
+    return BaseTag(tag), str(dictionary_VR(tag))
 
 
 def header_value(ds: Dataset, keyword: str, default: Any = None) -> Any:
@@ -39,7 +41,9 @@ def header_value(ds: Dataset, keyword: str, default: Any = None) -> Any:
     if entry is None:
         return ds.get(keyword, default)
     tag, dictionary_vr = entry
-    raw = ds.get_item(tag)
+    # ``ds.get_item`` without its tag parsing (~3 µs a call, ~30 calls a file); a deferred
+    # value (None) goes to ``ds.get`` below, which reads it.
+    raw = ds._dict.get(tag)
     if raw is None:
         return default
     if not isinstance(raw, RawDataElement) or not raw.value:
@@ -59,3 +63,24 @@ def header_value(ds: Dataset, keyword: str, default: Any = None) -> Any:
             values = list(struct.unpack(f"{order}{len(data) // size}{fmt}", data))
             return values[0] if len(values) == 1 else values
     return ds.get(keyword, default)
+
+
+def has_element(ds: Dataset, keyword: str) -> bool:
+    """``keyword in ds``, without pydicom's keyword lookup on every call."""
+    entry = _entry(keyword)
+    return keyword in ds if entry is None else entry[0] in ds._dict
+
+
+def uid_value(ds: Dataset, keyword: str) -> str:
+    """``str(ds.get(keyword, ""))`` for a UI element, read from the raw bytes when plain.
+
+    The same steps as pydicom's ``convert_UI`` and ``UID``: trailing NULs and spaces off,
+    then surrounding whitespace; several values go through pydicom.
+    """
+    entry = _entry(keyword)
+    raw = ds._dict.get(entry[0]) if entry is not None else None
+    if isinstance(raw, RawDataElement) and raw.value and raw.VR in (None, "UI"):
+        text = raw.value.decode(default_encoding).rstrip("\0 ")
+        if "\\" not in text:
+            return text.strip()
+    return str(ds.get(keyword, ""))
