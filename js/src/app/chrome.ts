@@ -4,6 +4,7 @@
 
 import type { AnnotationStore, SaveState } from "../annotations";
 import type { Api } from "../api";
+import type { Doc } from "../doc";
 import type { FilesResponse } from "../types";
 import { h } from "../ui/dom";
 import { FileTree } from "../ui/file-tree";
@@ -139,13 +140,17 @@ export class Chrome {
     root.dataset.playing = String(playback.playing);
     root.dataset.cineStalls = String(playback.stalls);
     root.dataset.tool = viewer.tool;
-    const key = `${viewer.docs.map((d) => d.file.index).join(",")}|${doc?.file.index ?? ""}`;
+    // A tab is its doc: moving in a stack changes the tab's file, not the tab.
+    const tabKey = (d: Doc) => (d.seq ? `s${d.seq.stack.id}` : `f${d.file.index}`);
+    const key = `${viewer.docs.map(tabKey).join(",")}|${doc ? tabKey(doc) : ""}`;
     if (key !== this.tabsKey) {
       this.tabsKey = key;
       this.tabs.render(viewer.docs, doc);
-    }
+    } else this.tabs.positions(viewer.docs);
     this.tree.setActive(doc?.file.index ?? null);
-    if (this.panes.tags) this.tags.show(doc?.file.index ?? null);
+    // Tags follow the image shown, but not every image of a playing cine (they would compete
+    // with its frames); they catch up when it stops.
+    if (this.panes.tags && !playback.playing) this.tags.show(doc?.file.index ?? null);
     const file = doc?.file.index;
     this.status.setSave(
       file === undefined ? store.overall() : worst(store.state(file), store.overall()),

@@ -15,6 +15,9 @@ export function bindShortcuts(target: EventTarget, viewer: Viewer): () => void {
       case "frame":
         viewer.navigate({ kind: "step", delta: a.delta });
         break;
+      case "stack":
+        viewer.navigate({ kind: "stack", delta: a.delta });
+        break;
       case "cine":
         viewer.playback.toggle();
         break;
