@@ -24,7 +24,7 @@ STACK_RECORDER = """(selector) => {
     window.__images = [];
     window.__blank = 0;
     const root = document.querySelector(selector);
-    let last = null;
+    let last = `${root.dataset.position}:${root.dataset.shownFile}`;  // already shown
     new MutationObserver(() => {
         const d = root.dataset;
         if (d.shownFile === '-1' || d.source === '') window.__blank++;
