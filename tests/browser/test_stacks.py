@@ -102,8 +102,8 @@ def wait_image(page: Page, stack: dict[str, Any], position: int) -> dict[str, st
     assert float(mm.group(1)) == pytest.approx(frame["position_along_normal_mm"])
     tab = page.locator('.dcmv-tab[aria-selected="true"] .dcmv-tab-pos').inner_text()
     assert tab == f"{position + 1}/{SLICES}"
-    active = page.locator('.dcmv-file[aria-selected="true"]')
-    assert active.get_attribute("data-file") == str(frame["file_index"])
+    # The explorer marks the file shown (just after the image is painted).
+    page.locator(f'.dcmv-file[aria-selected="true"][data-file="{frame["file_index"]}"]').wait_for()
     return s
 
 

@@ -30,6 +30,8 @@ export class Chrome {
   private readonly tags: TagsPanel;
   private readonly panes = { files: true, tags: true };
   private tabsKey = "";
+  private treeTimer: ReturnType<typeof setTimeout> | null = null;
+  private treeFile: number | null = null;
   private readonly stops: (() => void)[];
 
   constructor(
@@ -107,6 +109,24 @@ export class Chrome {
   /** Stop following the viewer and the store. */
   dispose(): void {
     for (const stop of this.stops) stop();
+    if (this.treeTimer) clearTimeout(this.treeTimer);
+  }
+
+  /**
+   * Mark (and scroll to) the shown file in the explorer after the image is painted, not in the
+   * middle of it: moving through a stack changes the file on every image, and the tree's layout
+   * and scroll would cost every step a frame. While cine plays it follows a few times a second.
+   */
+  private followTree(file: number | null, playing: boolean): void {
+    this.treeFile = file;
+    if (this.treeTimer) return;
+    this.treeTimer = setTimeout(
+      () => {
+        this.treeTimer = null;
+        this.tree.setActive(this.treeFile);
+      },
+      playing ? 250 : 0,
+    );
   }
 
   private togglePane(which: Pane): void {
@@ -147,7 +167,7 @@ export class Chrome {
       this.tabsKey = key;
       this.tabs.render(viewer.docs, doc);
     } else this.tabs.positions(viewer.docs);
-    this.tree.setActive(doc?.file.index ?? null);
+    this.followTree(doc?.file.index ?? null, playback.playing);
     // Tags follow the image shown, but not every image of a playing cine (they would compete
     // with its frames); they catch up when it stops.
     if (this.panes.tags && !playback.playing) this.tags.show(doc?.file.index ?? null);
