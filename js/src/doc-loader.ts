@@ -123,7 +123,13 @@ export class DocLoader {
         (e: unknown) => this.frameFailed(doc, file, frame, e),
       );
     }
-    if (prefetch) this.cache.prefetch(prefetch);
+    if (prefetch) this.prefetch(doc, prefetch);
+  }
+
+  /** Replace the prefetch queue with these frames of the doc (and load their files' ROIs). */
+  prefetch(doc: Doc, places: readonly Place[]): void {
+    this.cache.prefetch(places);
+    for (const p of places) this.adopt(doc, p.file);
   }
 
   private fail(doc: Doc, title: string, e: unknown): void {

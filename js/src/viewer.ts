@@ -83,7 +83,7 @@ export class Viewer implements ToolHost {
       show: (i) => this.navigate({ kind: "to", position: i }, "cine"),
       prefetch: (positions) => {
         const seq = this.sequence();
-        if (seq) this.loader.cache.prefetch(placesAt(seq, positions));
+        if (seq && this.active) this.loader.prefetch(this.active, placesAt(seq, positions));
       },
       changed: () => this.changes.emit(),
     });
