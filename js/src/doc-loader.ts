@@ -128,8 +128,9 @@ export class DocLoader {
 
   /** Replace the prefetch queue with these frames of the doc (and load their files' ROIs). */
   prefetch(doc: Doc, places: readonly Place[]): void {
-    this.cache.prefetch(places);
+    // Adopted first: a file's frames load the doc's way (raw samples or pictures).
     for (const p of places) this.adopt(doc, p.file);
+    this.cache.prefetch(places);
   }
 
   private fail(doc: Doc, title: string, e: unknown): void {
