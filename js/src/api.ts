@@ -2,7 +2,7 @@
 
 import { type FrameImage, parsePng, parseRaw } from "./frames/image";
 import { ApiError, errorFrom, type Transport, type TransportResponse } from "./transport/types";
-import type { AnnotationPayload, FileInfo, FilesResponse, TagNode } from "./types";
+import type { AnnotationPayload, FileInfo, FilesResponse, SeriesResponse, TagNode } from "./types";
 import type { Window } from "./windowing";
 
 export interface Annotations {
@@ -29,6 +29,11 @@ export class Api {
 
   files(): Promise<FilesResponse> {
     return this.json("api/files");
+  }
+
+  /** Files grouped into series and stacks (SPEC §9); empty until the scan is complete. */
+  series(): Promise<SeriesResponse> {
+    return this.json("api/series");
   }
 
   info(file: number): Promise<FileInfo> {

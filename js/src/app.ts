@@ -1,7 +1,7 @@
 // Mounts the viewer in a root element over a Transport, for the server page and the notebook
 // widget alike. It only assembles the parts, each in its own module: the viewer (viewer.ts), the
 // chrome around it (app/chrome.ts), the host's view state (app/host-sync.ts), polling of the file
-// list (app/polling.ts), ROI export (app/export.ts), shortcuts (app/shortcuts.ts), the unload
+// list (app/polling.ts) and of the series once the scan is complete (app/series.ts), ROI export (app/export.ts), shortcuts (app/shortcuts.ts), the unload
 // warning (app/unload.ts) and the pointer (tools/pointer.ts).
 
 import { AnnotationStore } from "./annotations";
@@ -10,6 +10,7 @@ import { Chrome } from "./app/chrome";
 import { exportRois } from "./app/export";
 import { HostSync } from "./app/host-sync";
 import { FilesPoller } from "./app/polling";
+import { SeriesLoader } from "./app/series";
 import { bindShortcuts } from "./app/shortcuts";
 import { warnBeforeUnload } from "./app/unload";
 import { emptyMessage } from "./empty";
@@ -60,10 +61,13 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   const unbindKeys = bindShortcuts(viewer, opts.keyScope === "root" ? root : null);
   const stopWarning = warnBeforeUnload(store);
 
+  const series = new SeriesLoader(api, (answer) => viewer.setSeries(answer));
   const poller = new FilesPoller(api, {
     files(r) {
+      viewer.setFiles(r.files);
       chrome.setFiles(r);
       hostSync.filesArrived(r.files);
+      if (r.scan_complete) series.load();
       const empty = emptyMessage(r);
       if (empty) {
         viewport.showMessage(empty.title, empty.detail);
@@ -82,6 +86,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
     if (stopped) return;
     stopped = true;
     poller.stop();
+    series.stop();
     viewer.playback.stop();
     hostSync.stop();
     chrome.dispose();

@@ -1,6 +1,7 @@
 // Loading what a tab shows: the file's info and ROIs, a display PNG as the first paint, then its
 // frames through the byte-budgeted cache, with the fallback from raw samples to display PNGs and
-// the error a tab shows when a file or a frame cannot be shown.
+// the error a tab shows when a file or a frame cannot be shown. A tab scrolling a stack shows
+// the frames of many files; each file it reaches is adopted (its ROIs loaded) by the tab.
 
 import type { AnnotationStore } from "./annotations";
 import { type Api, ApiError } from "./api";
@@ -27,6 +28,7 @@ export interface LoaderHost {
 
 export class DocLoader {
   readonly cache: FrameCache;
+  /** The tab that shows each file (a stack's tab shows many). */
   private readonly docs = new Map<number, Doc>();
 
   constructor(
@@ -79,37 +81,62 @@ export class DocLoader {
         p?.kind === "picture" ? { window: p.window, applied: p.applied } : null,
       );
       void png.then((p) => {
-        if (p && !doc.image && doc.frame === f) this.present(doc, p, f);
+        if (p && !doc.image && shows(doc, i, f)) this.present(doc, p, i, f);
       });
     }
     this.host.reshow(doc);
   }
 
+  /** The doc now shows `file` (a move in its stack): load that file's ROIs. */
+  adopt(doc: Doc, file: number): void {
+    if (this.docs.get(file) === doc) return;
+    this.docs.set(file, doc);
+    if (!this.store.isLoaded(file)) {
+      void this.store
+        .load(file)
+        .catch((e: unknown) => this.fail(doc, "ROIs could not be loaded", e));
+    }
+  }
+
   /** Forget a closed doc and its frames (aborting their loads). */
   drop(doc: Doc): void {
+    for (const [file, d] of [...this.docs]) {
+      if (d !== doc) continue;
+      this.docs.delete(file);
+      this.cache.dropFile(file);
+    }
     this.docs.delete(doc.file.index);
     this.cache.dropFile(doc.file.index);
   }
 
   /**
-   * Show `frame` of the doc (from the cache when it is there), then replace the prefetch queue
-   * with `prefetch` when given (cine prefetches for itself and passes null).
+   * Show `frame` of the doc's file (from the cache when it is there; until it is decoded the
+   * image shown before stays, never a blank), then replace the prefetch queue with `prefetch`
+   * when given (cine prefetches for itself and passes null).
    */
   show(doc: Doc, frame: number, prefetch: readonly Place[] | null): void {
     doc.frame = frame;
-    const img = this.cache.peek(doc.file.index, frame);
-    if (img) this.present(doc, img, frame);
+    const file = doc.file.index;
+    const img = this.cache.peek(file, frame);
+    if (img) this.present(doc, img, file, frame);
     else {
       doc.loading = true;
       this.host.redraw();
-      this.cache.get(doc.file.index, frame).then(
+      this.cache.get(file, frame).then(
         (im) => {
-          if (doc.frame === frame) this.present(doc, im, frame);
+          if (shows(doc, file, frame)) this.present(doc, im, file, frame);
         },
-        (e: unknown) => this.frameFailed(doc, frame, e),
+        (e: unknown) => this.frameFailed(doc, file, frame, e),
       );
     }
-    if (prefetch) this.cache.prefetch(prefetch);
+    if (prefetch) this.prefetch(doc, prefetch);
+  }
+
+  /** Replace the prefetch queue with these frames of the doc (and load their files' ROIs). */
+  prefetch(doc: Doc, places: readonly Place[]): void {
+    // Adopted first: a file's frames load the doc's way (raw samples or pictures).
+    for (const p of places) this.adopt(doc, p.file);
+    this.cache.prefetch(places);
   }
 
   private fail(doc: Doc, title: string, e: unknown): void {
@@ -128,19 +155,20 @@ export class DocLoader {
     this.host.changed();
   }
 
-  private frameFailed(doc: Doc, frame: number, e: unknown): void {
+  private frameFailed(doc: Doc, file: number, frame: number, e: unknown): void {
     if (e instanceof DOMException && e.name === "AbortError") return;
     if (doc.mode === "raw" && !(e instanceof ApiError)) {
       // Samples the browser cannot window (an unusual layout): fall back to display PNGs.
       doc.mode = "picture";
-      this.cache.dropFile(doc.file.index);
-      if (doc.frame === frame) this.host.reshow(doc);
+      for (const [f, d] of this.docs) if (d === doc) this.cache.dropFile(f);
+      this.cache.dropFile(file);
+      if (shows(doc, file, frame)) this.host.reshow(doc);
       return;
     }
-    if (doc.frame === frame) this.fail(doc, `Frame ${frame + 1} cannot be shown`, e);
+    if (shows(doc, file, frame)) this.fail(doc, `Frame ${frame + 1} cannot be shown`, e);
   }
 
-  private present(doc: Doc, img: FrameImage, frame: number): void {
+  private present(doc: Doc, img: FrameImage, file: number, frame: number): void {
     if (img.kind === "grey" && !doc.baseWindow) {
       if (img.defaultWindow) {
         doc.baseWindow = img.defaultWindow;
@@ -154,13 +182,14 @@ export class DocLoader {
               fullDynamicWindow(img.min, img.max, img.slope, img.intercept),
             );
           }
-          if (doc.frame === frame) this.present(doc, img, frame);
+          if (shows(doc, file, frame)) this.present(doc, img, file, frame);
         });
         return;
       }
     }
     const first = doc.image === null || doc.image.kind !== img.kind;
     doc.image = img;
+    doc.imageFile = file;
     doc.imageFrame = frame;
     doc.loading = false;
     if (doc.error) {
@@ -170,4 +199,9 @@ export class DocLoader {
     if (this.host.isActive(doc)) this.host.redraw(true);
     if (first) this.host.changed();
   }
+}
+
+/** Is this file and frame still the one the doc wants on screen? */
+function shows(doc: Doc, file: number, frame: number): boolean {
+  return doc.file.index === file && doc.frame === frame;
 }

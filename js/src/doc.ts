@@ -2,13 +2,19 @@
 
 import type { FrameImage } from "./frames/image";
 import type { PresetId } from "./presets";
+import type { StackSequence } from "./stacks";
 import type { FileInfo, FileSummary } from "./types";
 import { defaultView, type ViewState } from "./viewport/transform";
 import type { WindowSource } from "./window-source";
 import { fullDynamicWindow, type Window } from "./windowing";
 
 export interface Doc {
+  /** The file shown: in a stack, the file of the image at `position`. */
   file: FileSummary;
+  /** The stack the tab scrolls (null until `api/series` is known, or for a file in none). */
+  seq: StackSequence | null;
+  /** Position in `seq` (the frame when there is no stack). */
+  position: number;
   info: FileInfo | null;
   /** "raw": grey samples windowed here; "picture": display PNGs (colour, or raw unusable). */
   mode: "raw" | "picture";
@@ -27,7 +33,8 @@ export interface Doc {
   invert: boolean;
   /** What is on screen (may be an earlier frame while the next one loads). */
   image: FrameImage | null;
-  /** The frame `image` belongs to. */
+  /** The file and frame `image` belongs to. */
+  imageFile: number;
   imageFrame: number;
   loading: boolean;
   error: { title: string; detail: string } | null;
@@ -37,6 +44,8 @@ export interface Doc {
 export function newDoc(file: FileSummary): Doc {
   return {
     file,
+    seq: null,
+    position: 0,
     info: null,
     mode: "raw",
     frame: 0,
@@ -48,6 +57,7 @@ export function newDoc(file: FileSummary): Doc {
     serverWindow: null,
     invert: false,
     image: null,
+    imageFile: -1,
     imageFrame: -1,
     loading: true,
     error: null,

@@ -4,6 +4,8 @@ export type ToolId = "wl" | "pan" | "zoom" | "scroll" | "roi";
 
 export type Action =
   | { type: "frame"; delta: 1 | -1 }
+  /** Previous (-1) or next (+1) stack in explorer order. */
+  | { type: "stack"; delta: 1 | -1 }
   | { type: "cine" }
   | { type: "tool"; tool: ToolId }
   | { type: "delete-roi" }
@@ -41,6 +43,10 @@ export function actionFor(e: KeyLike): Action | null {
     case "ArrowLeft":
     case "[":
       return { type: "frame", delta: -1 };
+    case "ArrowUp":
+      return { type: "stack", delta: -1 };
+    case "ArrowDown":
+      return { type: "stack", delta: 1 };
     case " ":
     case "Spacebar":
       return { type: "cine" };

@@ -1,7 +1,7 @@
 // Where the viewer is and where it can go, pure. A place is one frame of one file; the frame
 // moves (keys, buttons, wheel, slider, scroll drag, cine) walk a sequence of places by position.
-// Today the sequence of a tab is its file's frames; a stack of single-frame files will be one
-// more Sequence, and nothing that moves needs to know which kind it walks.
+// The sequence of a tab is its file's stack (stacks.ts) once `api/series` is known, else the
+// file's frames; nothing that moves needs to know which kind it walks.
 
 import type { Doc } from "./doc";
 import type { FileSummary } from "./types";
@@ -27,9 +27,15 @@ export function clampPosition(seq: Sequence, i: number): number {
   return Math.min(seq.length - 1, Math.max(0, i));
 }
 
-/** What to load next to position i, in order of need: the next two, then the previous one. */
-export function nearby(seq: Sequence, i: number): Place[] {
-  return [i + 1, i + 2, i - 1].filter((p) => p >= 0 && p < seq.length).map((p) => seq.at(p));
+/**
+ * What to load next to position i, in order of need: the next `ahead` in the direction of
+ * travel `dir`, then the one behind (a stack scrolled by the wheel needs more than two ahead).
+ */
+export function nearby(seq: Sequence, i: number, dir: 1 | -1 = 1, ahead = 2): Place[] {
+  const want: number[] = [];
+  for (let k = 1; k <= ahead; k++) want.push(i + dir * k);
+  want.push(i - dir);
+  return want.filter((p) => p >= 0 && p < seq.length).map((p) => seq.at(p));
 }
 
 /** The places at these positions (those inside the sequence). */
@@ -48,7 +54,9 @@ export type Move =
   /** Go to a position of the shown sequence (slider, scroll drag, cine, notebook host). */
   | { kind: "to"; position: number }
   /** Move by some positions (keys, buttons, wheel). */
-  | { kind: "step"; delta: number };
+  | { kind: "step"; delta: number }
+  /** Go to the previous (-1) or next (+1) stack in explorer order (↑/↓). */
+  | { kind: "stack"; delta: number };
 
 /**
  * Who moves. A person's move ("user") stops cine; a seek (slider, scroll drag) moves the play

@@ -4,6 +4,7 @@
 import { type Doc, frameCount } from "./doc";
 import type { FrameImage } from "./frames/image";
 import { presetById } from "./presets";
+import { formatMm, positionLine } from "./stacks";
 import { describeView } from "./viewport/transform";
 import { windowSourceLabel } from "./window-source";
 import { formatWindow, rescale, type Window } from "./windowing";
@@ -20,8 +21,7 @@ function fmt(v: number): string {
 
 /** The corners' text. The renderer is not named here (it is `data-renderer` on the root). */
 export function overlayLines(doc: Doc, w: Window, scale: number): OverlayLines {
-  const n = frameCount(doc);
-  const tl = [doc.file.label, `Frame ${doc.frame + 1}/${n}`];
+  const tl = [doc.file.label, ...placeLines(doc)];
   if (doc.loading && doc.image) tl.push("loading…");
   const img = doc.image;
   const tr: string[] = [];
@@ -51,6 +51,15 @@ function presetName(doc: Doc): string {
     return doc.windowSource ? windowSourceLabel(doc.windowSource) : "Default";
   }
   return presetById(doc.preset)?.label ?? doc.preset;
+}
+
+/** Where the doc is: `image 21 / 40` (a stack) or `Frame 3/12`, and the slice position. */
+function placeLines(doc: Doc): string[] {
+  const seq = doc.seq;
+  if (!seq) return [`Frame ${doc.frame + 1}/${frameCount(doc)}`];
+  const mm = formatMm(seq.mm(doc.position));
+  const line = positionLine(seq.stack.kind, doc.position, seq.length);
+  return mm ? [line, mm] : [line];
 }
 
 /** Readout for image point (x, y): row, column, stored value and modality value. */
@@ -98,6 +107,12 @@ export function publishState(
   el.frame = String(doc.frame);
   el.frameCount = String(frameCount(doc));
   el.shownFrame = String(doc.imageFrame);
+  el.shownFile = String(doc.imageFile);
+  // The stack scrolled (SPEC §9): its id, the image position in it, its length, the slice mm.
+  el.stack = doc.seq?.stack.id ?? "";
+  el.position = String(doc.seq ? doc.position : doc.frame);
+  el.stackLength = String(doc.seq?.length ?? frameCount(doc));
+  el.sliceMm = String(doc.seq?.mm(doc.position) ?? "");
   el.source = img ? (img.kind === "grey" ? "raw" : "png") : "";
   el.wc = String(w.center);
   el.ww = String(w.width);

@@ -78,3 +78,38 @@ export interface AnnotationPayload {
   roi_coords: number[][];
   roi_frames: number[][];
 }
+
+/** One image of a stack (`api/series`, SPEC §9). */
+export interface StackFrameJson {
+  virtual_index: number;
+  file_index: number;
+  frame_index: number;
+  sop_instance_uid: string;
+  instance_number: string | number | null;
+  position_along_normal_mm: number | null;
+}
+
+/** What the viewer scrolls: single-frame files of one geometry, or one multi-frame file. */
+export interface StackJson {
+  id: string;
+  kind: "ordinary" | "multiframe";
+  rows: number;
+  columns: number;
+  frames: StackFrameJson[];
+}
+
+export interface SeriesJson {
+  id: string;
+  study_instance_uid: string;
+  series_instance_uid: string;
+  series_number: string | number | null;
+  series_description: string;
+  modality: string;
+  frame_of_reference_uids: string[];
+  stacks: StackJson[];
+}
+
+export interface SeriesResponse {
+  series: SeriesJson[];
+  scan_complete: boolean;
+}

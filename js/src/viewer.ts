@@ -1,6 +1,7 @@
 // The viewer of the open files: the tabs and their state, the one `navigate()` every change of
 // file or frame goes through, cine playback, the view commands, the painting of the active tab,
-// and the tools' host. It announces its own changes on `changes`.
+// and the tools' host. It announces its own changes on `changes`. Once `api/series` is known a
+// tab scrolls its file's stack (SPEC §9): the tab's view state stays, its shown file changes.
 
 import type { AnnotationStore } from "./annotations";
 import type { Api } from "./api";
@@ -21,8 +22,9 @@ import { Playback } from "./playback";
 import { type PresetId, presetById } from "./presets";
 import { type Roi, scopeFrames } from "./rois";
 import { Signal } from "./signal";
+import { neighbourStack, StackIndex, type StackSequence } from "./stacks";
 import type { ToolHost } from "./tools/types";
-import type { FileSummary } from "./types";
+import type { FileSummary, SeriesResponse } from "./types";
 import {
   apply,
   defaultView,
@@ -35,6 +37,9 @@ import {
 import type { Scene, Viewport } from "./viewport/viewport";
 import { dragUnit, type Window } from "./windowing";
 
+/** Images prefetched ahead of the shown one while moving through a stack (wheel, keys). */
+const STACK_AHEAD = 8;
+
 export class Viewer implements ToolHost {
   readonly docs: Doc[] = [];
   active: Doc | null = null;
@@ -46,6 +51,11 @@ export class Viewer implements ToolHost {
   private readonly loader: DocLoader;
   private draft: [number, number, number, number] | null = null;
   private hoverPoint: [number, number] | null = null;
+  /** The file list (for the summaries of the files a stack moves to, and explorer order). */
+  private files: readonly FileSummary[] = [];
+  private readonly fileByIndex = new Map<number, FileSummary>();
+  private stacks: StackIndex | null = null;
+  private explorerOrder: StackSequence[] | null = null;
 
   constructor(
     api: Api,
@@ -58,7 +68,7 @@ export class Viewer implements ToolHost {
       redraw: (now) => this.redraw(now),
       message: (title, detail) => this.viewport.showMessage(title, detail ?? ""),
       reshow: (doc) => {
-        if (this.active === doc) this.go(doc.frame, false, true);
+        if (this.active === doc) this.go(positionIn(doc), false, true);
         this.changes.emit();
       },
       changed: () => this.changes.emit(),
@@ -73,7 +83,7 @@ export class Viewer implements ToolHost {
       show: (i) => this.navigate({ kind: "to", position: i }, "cine"),
       prefetch: (positions) => {
         const seq = this.sequence();
-        if (seq) this.loader.cache.prefetch(placesAt(seq, positions));
+        if (seq && this.active) this.loader.prefetch(this.active, placesAt(seq, positions));
       },
       changed: () => this.changes.emit(),
     });
@@ -104,18 +114,68 @@ export class Viewer implements ToolHost {
       case "to":
         this.go(move.position, true, cause !== "cine");
         break;
+      case "stack":
+        this.stepStack(move.delta);
+        break;
     }
+    this.changes.emit();
+  }
+
+  /** The file list arrived or grew. */
+  setFiles(files: readonly FileSummary[]): void {
+    this.files = files;
+    this.fileByIndex.clear();
+    for (const f of files) this.fileByIndex.set(f.index, f);
+    this.explorerOrder = null;
+  }
+
+  /** `api/series` arrived: every tab scrolls its file's stack from now on, at the same image. */
+  setSeries(answer: SeriesResponse): void {
+    this.stacks = new StackIndex(answer);
+    this.explorerOrder = null;
+    for (const doc of this.docs) {
+      const at = doc.seq ? null : this.stacks.find({ file: doc.file.index, frame: doc.frame });
+      if (!at) continue;
+      doc.seq = at.seq;
+      doc.position = at.position;
+    }
+    if (this.active?.info) this.go(positionIn(this.active), false, true);
     this.changes.emit();
   }
 
   /** The places the frame moves walk in the active tab (null without one). */
   private sequence(): Sequence | null {
-    return this.active ? fileFrames(this.active.file.index, frameCount(this.active)) : null;
+    const doc = this.active;
+    if (!doc) return null;
+    return doc.seq ?? fileFrames(doc.file.index, frameCount(doc));
   }
 
-  /** Position in the active sequence (a file's frames: the frame number). */
+  /** Position in the active sequence (the image of a stack; a file's frame without one). */
   position(): number {
-    return this.active?.frame ?? 0;
+    return this.active ? positionIn(this.active) : 0;
+  }
+
+  /** The position of a file's frame in the active sequence (a host naming file and frame). */
+  positionOf(file: number, frame: number): number {
+    const doc = this.active;
+    const at = this.stacks?.find({ file, frame });
+    if (doc?.seq && at && at.seq === doc.seq) return at.position;
+    return frame;
+  }
+
+  /** Open the previous or next stack in explorer order (its tab if open, else its first image). */
+  private stepStack(delta: number): void {
+    if (!this.stacks) return;
+    this.explorerOrder ??= this.stacks.explorerOrder(this.files);
+    const next = neighbourStack(this.explorerOrder, this.active?.seq ?? null, delta);
+    if (!next || next === this.active?.seq) return;
+    const open = this.docs.find((d) => d.seq === next);
+    if (open) {
+      this.activate(open);
+      return;
+    }
+    const file = this.fileByIndex.get(next.at(0).file);
+    if (file) this.activate(this.docFor(file, next.at(0).frame));
   }
 
   length(): number {
@@ -131,20 +191,45 @@ export class Viewer implements ToolHost {
     const seq = this.sequence();
     if (!doc || !seq) return;
     if (!doc.info) {
-      if (remember) doc.frame = Math.max(0, i);
+      if (remember && doc.seq) doc.position = clampPosition(seq, i);
+      else if (remember) doc.frame = Math.max(0, i);
       return;
     }
     const at = clampPosition(seq, i);
-    this.loader.show(doc, seq.at(at).frame, prefetch ? nearby(seq, at) : null);
+    const dir = at < positionIn(doc) ? -1 : 1;
+    const place = seq.at(at);
+    if (doc.seq) doc.position = at;
+    if (place.file !== doc.file.index) {
+      const file = this.fileByIndex.get(place.file);
+      if (!file) return;
+      doc.file = file;
+      doc.selected = null; // a selection is an index into the ROIs of the file it was made on
+      this.loader.adopt(doc, file.index);
+    }
+    const ahead = doc.seq ? STACK_AHEAD : 2;
+    this.loader.show(doc, place.frame, prefetch ? nearby(seq, at, dir, ahead) : null);
   }
 
-  private docFor(file: FileSummary): Doc {
-    let doc = this.docs.find((d) => d.file.index === file.index);
-    if (!doc) {
-      doc = newDoc(file);
-      this.docs.push(doc);
-      void this.loader.start(doc);
+  /**
+   * The tab that shows this file (frame `frame`): the tab of its stack, moved to the file's
+   * image, or a new one.
+   */
+  private docFor(file: FileSummary, frame = 0): Doc {
+    const at =
+      this.stacks?.find({ file: file.index, frame }) ?? this.stacks?.ofFile(file.index) ?? null;
+    let doc = this.docs.find((d) => (at && d.seq === at.seq) || d.file.index === file.index);
+    if (doc) {
+      if (at && doc.seq === at.seq && doc.file.index !== file.index) doc.position = at.position;
+      return doc;
     }
+    doc = newDoc(file);
+    if (at) {
+      doc.seq = at.seq;
+      doc.position = at.position;
+      doc.frame = at.seq.at(at.position).frame;
+    }
+    this.docs.push(doc);
+    void this.loader.start(doc);
     return doc;
   }
 
@@ -153,7 +238,7 @@ export class Viewer implements ToolHost {
     this.viewport.resetRenderer();
     this.viewport.showMessage(doc.error?.title ?? null, doc.error?.detail ?? "");
     this.redraw();
-    if (doc.info) this.go(doc.frame, false, true);
+    if (doc.info) this.go(positionIn(doc), false, true);
   }
 
   private close(doc: Doc): void {
@@ -383,4 +468,9 @@ export class Viewer implements ToolHost {
   setCursor(cursor: string): void {
     this.viewport.setCursor(cursor);
   }
+}
+
+/** A doc's position in its sequence: the image of its stack, else its frame. */
+function positionIn(doc: Doc): number {
+  return doc.seq ? doc.position : doc.frame;
 }

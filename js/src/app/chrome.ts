@@ -4,6 +4,7 @@
 
 import type { AnnotationStore, SaveState } from "../annotations";
 import type { Api } from "../api";
+import type { Doc } from "../doc";
 import type { FilesResponse } from "../types";
 import { h } from "../ui/dom";
 import { FileTree } from "../ui/file-tree";
@@ -34,6 +35,8 @@ export class Chrome {
   private readonly zoom: ZoomControls;
   private readonly panes = { files: true, tags: true };
   private tabsKey = "";
+  private treeTimer: ReturnType<typeof setTimeout> | null = null;
+  private treeFile: number | null = null;
   private readonly stops: (() => void)[];
 
   constructor(
@@ -140,6 +143,24 @@ export class Chrome {
   /** Stop following the viewer and the store. */
   dispose(): void {
     for (const stop of this.stops) stop();
+    if (this.treeTimer) clearTimeout(this.treeTimer);
+  }
+
+  /**
+   * Mark (and scroll to) the shown file in the explorer after the image is painted, not in the
+   * middle of it: moving through a stack changes the file on every image, and the tree's layout
+   * and scroll would cost every step a frame. While cine plays it follows a few times a second.
+   */
+  private followTree(file: number | null, playing: boolean): void {
+    this.treeFile = file;
+    if (this.treeTimer) return;
+    this.treeTimer = setTimeout(
+      () => {
+        this.treeTimer = null;
+        this.tree.setActive(this.treeFile);
+      },
+      playing ? 250 : 0,
+    );
   }
 
   private togglePane(which: Pane): void {
@@ -183,13 +204,17 @@ export class Chrome {
     root.dataset.playing = String(playback.playing);
     root.dataset.cineStalls = String(playback.stalls);
     root.dataset.tool = viewer.tool;
-    const key = `${viewer.docs.map((d) => d.file.index).join(",")}|${doc?.file.index ?? ""}`;
+    // A tab is its doc: moving in a stack changes the tab's file, not the tab.
+    const tabKey = (d: Doc) => (d.seq ? `s${d.seq.stack.id}` : `f${d.file.index}`);
+    const key = `${viewer.docs.map(tabKey).join(",")}|${doc ? tabKey(doc) : ""}`;
     if (key !== this.tabsKey) {
       this.tabsKey = key;
       this.tabs.render(viewer.docs, doc);
-    }
-    this.tree.setActive(doc?.file.index ?? null);
-    if (this.panes.tags) this.tags.show(doc?.file.index ?? null);
+    } else this.tabs.positions(viewer.docs);
+    this.followTree(doc?.file.index ?? null, playback.playing);
+    // Tags follow the image shown, but not every image of a playing cine (they would compete
+    // with its frames); they catch up when it stops.
+    if (this.panes.tags && !playback.playing) this.tags.show(doc?.file.index ?? null);
     const file = doc?.file.index;
     // With no file open, "ROIs saved" would claim something about nothing: say nothing then,
     // unless edits of closed tabs are still on their way.

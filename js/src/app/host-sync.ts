@@ -79,7 +79,9 @@ export class HostSync {
       if (file) viewer.navigate({ kind: "open", file });
     }
     if (todo.frame !== undefined && viewer.active) {
-      viewer.navigate({ kind: "to", position: todo.frame });
+      // `frame` names a frame of the shown file; in a stack that is some image position.
+      const position = viewer.positionOf(viewer.active.file.index, todo.frame);
+      viewer.navigate({ kind: "to", position });
     }
     if (typeof todo.wc === "number" && typeof todo.ww === "number") {
       viewer.setWindow({ center: todo.wc, width: todo.ww });

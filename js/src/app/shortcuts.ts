@@ -25,6 +25,9 @@ export function bindShortcuts(viewer: Viewer, within: HTMLElement | null): () =>
       case "frame":
         viewer.navigate({ kind: "step", delta: a.delta });
         break;
+      case "stack":
+        viewer.navigate({ kind: "stack", delta: a.delta });
+        break;
       case "cine":
         viewer.playback.toggle();
         break;

@@ -33,7 +33,11 @@ export class FrameBar {
       "aria-label": "Frame",
     });
     this.slider.addEventListener("input", () => a.seek(Number(this.slider.value)));
-    this.label = h("span", { class: "dcmv-frame-label" }, "1 / 1");
+    this.label = h(
+      "span",
+      { class: "dcmv-frame-label", title: "Image in the stack; ↑/↓: previous/next stack" },
+      "1 / 1",
+    );
     this.fpsSelect = select(
       FPS_CHOICES.map((f) => ({ value: String(f), label: `${f} fps` })),
       { class: "dcmv-fps", title: "Cine frames per second", "aria-label": "Frames per second" },
@@ -60,9 +64,13 @@ export class FrameBar {
     this.el = h(
       "div",
       { class: "dcmv-framebar" },
-      btn("◀", "Previous frame (← or [)", "dcmv-prev", () => a.step(-1)),
+      btn("◀", "Previous image of the stack or frame (←, [ or wheel up)", "dcmv-prev", () =>
+        a.step(-1),
+      ),
       this.play,
-      btn("▶|", "Next frame (→ or ])", "dcmv-next", () => a.step(1)),
+      btn("▶|", "Next image of the stack or frame (→, ] or wheel down)", "dcmv-next", () =>
+        a.step(1),
+      ),
       this.slider,
       this.label,
       this.fpsSelect,
