@@ -90,3 +90,60 @@ def test_a_large_body_to_a_page_path_is_refused_before_it_is_sent(
     assert reply.status == 400
     assert reply.header("X-Content-Type-Options") == "nosniff"
     assert open_server.get("api/health").status == 200
+
+
+def test_every_frame_request_is_matched_once(tmp_path: Path) -> None:
+    # The fast path matches plain frame GETs; a miss's route is handed to the handler.
+    import asyncio
+    import threading
+    import urllib.request
+
+    from dcmview.api import Api
+    from dcmview.core.session import open_session
+    from dcmview.server.app import Activity, Routed, make_app, make_server
+    from dcmview.server.cached import FastFrames
+    from dcmview.server.guard import Guard
+
+    gen.write_multiframe(tmp_path, frames=2, rows=16, columns=16)
+    session = open_session([str(tmp_path)])
+    session.scan()
+    api = Api(session)
+    matched: list[str] = []
+    real_route = api.route
+
+    def counting(method: str, path: str):
+        matched.append(path.lstrip("/"))
+        return real_route(method, path)
+
+    api.route = counting  # type: ignore[method-assign]
+    guard, activity, routed = Guard(token=None), Activity(), Routed()
+    ready = threading.Event()
+    port: list[int] = []
+    loop = asyncio.new_event_loop()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        app = make_app(api, guard, activity, routed=routed)
+        server = make_server(FastFrames(app, api, guard, activity, routed))
+        server.listen(0, "127.0.0.1")
+        port.append(next(iter(server._sockets.values())).getsockname()[1])
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=serve, daemon=True).start()
+    assert ready.wait(10)
+    try:
+        for path, cache in (
+            ("api/file/0/frame/1/raw", "MISS"),
+            ("api/file/0/frame/1/raw", "HIT"),
+            ("api/file/0/frame/0", "MISS"),
+            ("api/file/0/info", None),
+        ):
+            matched.clear()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port[0]}/{path}") as reply:
+                assert reply.status == 200
+                assert reply.headers.get("X-Cache") == cache
+            assert matched == [path], path
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        session.close()

@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 
-from ..api import MAX_BODY_BYTES, Api, ApiRequest, ApiResponse, error_response
+from ..api import MAX_BODY_BYTES, Api, ApiRequest, ApiResponse, Route, error_response
 from ..core.errors import DcmviewError, PayloadTooLarge
 from .guard import HEADERS, Forbidden, Guard, same_origin
 
@@ -91,6 +92,24 @@ def accepts_gzip(accept_encoding: str) -> bool:
             q = params.strip()
             return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
     return False
+
+
+class Routed:
+    """Routes matched in front of the Application (cached.FastFrames), handed to the handler
+    that answers the same request, so that a request is matched once. Keyed by the request's
+    connection object, which Tornado makes anew for every request (and which is weakly held)."""
+
+    def __init__(self) -> None:
+        self._routes: weakref.WeakKeyDictionary[object, Route] = weakref.WeakKeyDictionary()
+
+    def hand(self, connection: object, route: Route | None) -> None:
+        if route is None:
+            self._routes.pop(connection, None)
+        else:
+            self._routes[connection] = route
+
+    def take(self, connection: object) -> Route | None:
+        return self._routes.pop(connection, None)
 
 
 @dataclass
@@ -189,6 +208,7 @@ class ApiHandler(_Base):
         self.api: Api = kwargs["api"]
         self.executor: ThreadPoolExecutor = kwargs["executor"]
         self.gzip: GzipCache = kwargs["gzip"]
+        self.routed: Routed = kwargs["routed"]
         self._body = bytearray()
         self._body_size = 0
 
@@ -254,8 +274,11 @@ class ApiHandler(_Base):
             headers={k.lower(): v for k, v in headers.items()},
             body=bytes(self._body),
         )
-        # Matched once. Cache hits of plain frame GETs were answered in front (cached.py).
-        route = self.api.route(request.method, request.path)
+        # Matched once: plain frame GETs were matched in front (cached.py), which answered the
+        # cache hits and hands the misses' routes over.
+        route = self.routed.take(self.request.connection) or self.api.route(
+            request.method, request.path
+        )
         if route.blocking:
             response = await IOLoop.current().run_in_executor(
                 self.executor, self.api.answer, route, request
@@ -396,9 +419,12 @@ def make_app(
     activity: Activity | None = None,
     *,
     executor: ThreadPoolExecutor | None = None,
+    routed: Routed | None = None,
 ) -> tornado.web.Application:
-    """The Tornado application serving ``api`` behind ``guard``."""
+    """The Tornado application serving ``api`` behind ``guard`` (``routed``: the routes its
+    front, :class:`~.cached.FastFrames`, matched already)."""
     activity = activity or Activity()
+    routed = routed or Routed()
     executor = executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="dcmview-decode")
     common = {"guard": guard, "activity": activity}
     assets = type("BoundAssetHandler", (AssetHandler,), common)
@@ -410,7 +436,13 @@ def make_app(
             (
                 r"/api/(.*)",
                 ApiHandler,
-                {"api": api, "executor": executor, "gzip": GzipCache(), **common},
+                {
+                    "api": api,
+                    "executor": executor,
+                    "gzip": GzipCache(),
+                    "routed": routed,
+                    **common,
+                },
             ),
         ],
         default_handler_class=NotFoundHandler,

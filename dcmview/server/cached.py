@@ -8,8 +8,8 @@ from collections.abc import Awaitable
 import tornado.web
 from tornado import httputil
 
-from ..api import Api, ApiResponse
-from .app import Activity
+from ..api import Api, ApiResponse, Route
+from .app import Activity, Routed
 from .guard import HEADERS, Guard
 
 
@@ -21,14 +21,23 @@ class FastFrames(httputil.HTTPServerConnectionDelegate):
     straight on the connection, with the same checks (Host, token), the same headers and the
     same body as :class:`ApiHandler`. Anything else, or anything it does not fully recognise,
     goes to the Application unchanged, which answers errors as usual. It is the only place that
-    looks in a cache without decoding.
+    looks in a cache without decoding; the route of a miss is handed to the Application's
+    handler (``routed``), so no request is matched twice.
     """
 
-    def __init__(self, app: tornado.web.Application, api: Api, guard: Guard, activity: Activity):
+    def __init__(
+        self,
+        app: tornado.web.Application,
+        api: Api,
+        guard: Guard,
+        activity: Activity,
+        routed: Routed,
+    ):
         self.app = app
         self.api = api
         self.guard = guard
         self.activity = activity
+        self.routed = routed
 
     def start_request(
         self, server_conn: object, request_conn: httputil.HTTPConnection
@@ -40,13 +49,14 @@ class FastFrames(httputil.HTTPServerConnectionDelegate):
 
     def cached(
         self, start_line: httputil.RequestStartLine, headers: httputil.HTTPHeaders
-    ) -> ApiResponse | None:
-        """The cached answer to this request, or None to let the Application answer."""
+    ) -> tuple[ApiResponse | None, Route | None]:
+        """The cached answer to this request, or None to let the Application answer; and the
+        route matched on the way (None when this request was not matched here)."""
         if start_line.method != "GET" or not start_line.path.startswith("/api/file/"):
-            return None
+            return None, None
         path, _, query = start_line.path.partition("?")
         if "%" in path or "/frame/" not in path:
-            return None
+            return None, None
         refusal = self.guard.refusal(
             headers.get("Host", ""),
             headers.get("Authorization", ""),
@@ -54,13 +64,14 @@ class FastFrames(httputil.HTTPServerConnectionDelegate):
             data=True,
         )
         if refusal is not None:
-            return None  # the Application answers it
+            return None, None  # the Application answers it
         try:
             arguments = httputil.parse_qs_bytes(query, keep_blank_values=True)
             params = {name: values[-1].decode() for name, values in arguments.items()}
         except UnicodeDecodeError:
-            return None
-        return self.api.cached(self.api.route("GET", path), params)
+            return None, None
+        route = self.api.route("GET", path)
+        return self.api.cached(route, params), route
 
 
 class _FastMessage(httputil.HTTPMessageDelegate):
@@ -78,11 +89,13 @@ class _FastMessage(httputil.HTTPMessageDelegate):
         start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
         headers: httputil.HTTPHeaders,
     ) -> Awaitable[None] | None:
+        route = None
         if isinstance(start_line, httputil.RequestStartLine):
-            self.answer = self.owner.cached(start_line, headers)
+            self.answer, route = self.owner.cached(start_line, headers)
         if self.answer is not None:
             self.owner.activity.touch()
             return None
+        self.owner.routed.hand(self.request_conn, route)
         self.inner = self.owner.app.start_request(self.server_conn, self.request_conn)
         return self.inner.headers_received(start_line, headers)
 

@@ -39,7 +39,7 @@ from ..core.session import (
     SessionError,
     open_session,
 )
-from .app import Activity, make_app, make_server
+from .app import Activity, Routed, make_app, make_server
 from .cached import FastFrames
 from .guard import Guard, allowed_host_set, loopback_host
 from .tunnel import Tunnel, manual_instructions
@@ -191,8 +191,9 @@ class Server:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        app = make_app(self.api, self.guard, self.activity, executor=self.executor)
-        frames = FastFrames(app, self.api, self.guard, self.activity)
+        routed = Routed()
+        app = make_app(self.api, self.guard, self.activity, executor=self.executor, routed=routed)
+        frames = FastFrames(app, self.api, self.guard, self.activity, routed)
         http = make_server(frames)
         if not self.sockets:
             self.bind()
