@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
+import warnings
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -77,6 +79,9 @@ class Viewer(anywidget.AnyWidget):
         self._lock = threading.Lock()
         super().__init__(height=height, **kwargs)
         self.on_msg(self._on_message)
+        problem = server_environment_problem()
+        if problem is not None:
+            warnings.warn(problem, stacklevel=2)
 
     # -- Python access to the work ---------------------------------------------------------
     @property
@@ -158,6 +163,41 @@ class Viewer(anywidget.AnyWidget):
             )
         for message, parts in response_messages(request_id, response):
             self.send(message, buffers=parts)
+
+
+def server_environment_problem(environ: Mapping[str, str] = os.environ) -> str | None:
+    """What to install where, when this kernel's Jupyter server runs from another Python
+    environment that lacks anywidget or dcmview (common on hubs); None when it does not, or
+    when that cannot be told (the server's interpreter is read from /proc, on Linux).
+
+    Without anywidget there the cell shows "No version of module anywidget is registered";
+    without dcmview there the launcher and ``/dcmview/`` are missing.
+    """
+    pid = environ.get("JPY_PARENT_PID", "")  # set by jupyter_client for the kernels it starts
+    if not pid.isdigit():
+        return None
+    try:
+        server_python = os.path.realpath(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+    prefix = Path(server_python).parent.parent
+    if not Path(server_python).name.startswith("python") or prefix == Path(sys.prefix).resolve():
+        return None
+    missing = [name for name in ("anywidget", "dcmview") if not _installed(prefix, name)]
+    if not missing:
+        return None
+    return (
+        f"the Jupyter server runs from another Python environment ({prefix}), which has no "
+        f"{' and no '.join(missing)}: the viewer cannot be shown there. Install dcmview in that "
+        f"environment too: {server_python} -m pip install dcmview"
+    )
+
+
+def _installed(prefix: Path, name: str) -> bool:
+    lib = prefix / "lib"
+    return any(lib.glob(f"python3*/*-packages/{name}")) or any(
+        lib.glob(f"python3*/*-packages/{name}-*.dist-info")
+    )
 
 
 def request_from_message(content: Mapping[str, Any]) -> ApiRequest:

@@ -92,46 +92,61 @@ def test_a_large_body_to_a_page_path_is_refused_before_it_is_sent(
     assert open_server.get("api/health").status == 200
 
 
+class _InProcess:
+    """The server's own parts (app, fast path, HTTP server) on an event loop in a thread."""
+
+    def __init__(self, folder: Path, **server_settings: float) -> None:
+        import asyncio
+        import threading
+
+        from dcmview.api import Api
+        from dcmview.core.session import open_session
+        from dcmview.server import app as app_module
+        from dcmview.server.cached import FastFrames
+        from dcmview.server.guard import Guard
+
+        self.session = open_session([str(folder)])
+        self.session.scan()
+        self.api = Api(self.session)
+        guard, activity, routed = Guard(token=None), app_module.Activity(), app_module.Routed()
+        ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+
+        def serve() -> None:
+            asyncio.set_event_loop(self.loop)
+            app = app_module.make_app(self.api, guard, activity, routed=routed)
+            fast = FastFrames(app, self.api, guard, activity, routed)
+            server = app_module.make_server(fast)
+            for name, value in server_settings.items():  # e.g. a shorter body_timeout
+                setattr(server.conn_params, name, value)
+            server.listen(0, "127.0.0.1")
+            self.port = next(iter(server._sockets.values())).getsockname()[1]
+            ready.set()
+            self.loop.run_forever()
+
+        threading.Thread(target=serve, daemon=True).start()
+        assert ready.wait(10)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.session.close()
+
+
 def test_every_frame_request_is_matched_once(tmp_path: Path) -> None:
     # The fast path matches plain frame GETs; a miss's route is handed to the handler.
-    import asyncio
-    import threading
     import urllib.request
 
-    from dcmview.api import Api
-    from dcmview.core.session import open_session
-    from dcmview.server.app import Activity, Routed, make_app, make_server
-    from dcmview.server.cached import FastFrames
-    from dcmview.server.guard import Guard
-
     gen.write_multiframe(tmp_path, frames=2, rows=16, columns=16)
-    session = open_session([str(tmp_path)])
-    session.scan()
-    api = Api(session)
+    server = _InProcess(tmp_path)
     matched: list[str] = []
-    real_route = api.route
+    real_route = server.api.route
 
     def counting(method: str, path: str):
         matched.append(path.lstrip("/"))
         return real_route(method, path)
 
-    api.route = counting  # type: ignore[method-assign]
-    guard, activity, routed = Guard(token=None), Activity(), Routed()
-    ready = threading.Event()
-    port: list[int] = []
-    loop = asyncio.new_event_loop()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        app = make_app(api, guard, activity, routed=routed)
-        server = make_server(FastFrames(app, api, guard, activity, routed))
-        server.listen(0, "127.0.0.1")
-        port.append(next(iter(server._sockets.values())).getsockname()[1])
-        ready.set()
-        loop.run_forever()
-
-    threading.Thread(target=serve, daemon=True).start()
-    assert ready.wait(10)
+    server.api.route = counting  # type: ignore[method-assign]
     try:
         for path, cache in (
             ("api/file/0/frame/1/raw", "MISS"),
@@ -140,10 +155,37 @@ def test_every_frame_request_is_matched_once(tmp_path: Path) -> None:
             ("api/file/0/info", None),
         ):
             matched.clear()
-            with urllib.request.urlopen(f"http://127.0.0.1:{port[0]}/{path}") as reply:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/{path}") as reply:
                 assert reply.status == 200
                 assert reply.headers.get("X-Cache") == cache
             assert matched == [path], path
     finally:
-        loop.call_soon_threadsafe(loop.stop)
-        session.close()
+        server.close()
+
+
+def test_a_stalled_upload_is_let_go(tmp_path: Path) -> None:
+    # A body that stops arriving is not waited for forever (the server's body timeout; 30 s in
+    # use, a fraction of a second here).
+    import socket
+
+    from dcmview.server.app import BODY_TIMEOUT, make_server
+
+    assert make_server(object()).conn_params.body_timeout == BODY_TIMEOUT
+    gen.write_multiframe(tmp_path, frames=1, rows=8, columns=8)
+    server = _InProcess(tmp_path, body_timeout=0.5)
+    try:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+        sock.sendall(
+            b"PUT /api/file/0/annotations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"roi'
+        )
+        received = b""
+        while True:  # the server closes the connection (with or without an answer)
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            received += piece
+        sock.close()
+        assert b"200 OK" not in received
+    finally:
+        server.close()

@@ -120,3 +120,43 @@ def test_links_to_folders_are_followed_once_and_loops_end(tmp_path: Path) -> Non
     assert any(e.reason.startswith("link to a folder that is read already") for e in entries)
     everything, _, _ = _scan(tmp_path)
     assert len(everything) == 3  # the same files, read once, under either name
+
+
+def _viewer_warnings(folder: Path, server_python: str) -> str:
+    """Start a stand-in 'Jupyter server' with ``server_python`` and a 'kernel' (this Python)
+    that makes a Viewer, as jupyter_client starts kernels (JPY_PARENT_PID); the kernel's
+    stderr."""
+    import os
+    import subprocess
+    import sys
+
+    server = subprocess.Popen([server_python, "-c", "import time; time.sleep(120)"])
+    try:
+        env = {**os.environ, "JPY_PARENT_PID": str(server.pid)}
+        script = f"import dcmview; dcmview.Viewer([{str(folder)!r}])"
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_a_server_in_another_environment_without_anywidget_is_named(folder: Path) -> None:
+    import shutil
+
+    system_python = shutil.which("python3", path="/usr/bin")
+    if system_python is None:
+        pytest.skip("no /usr/bin/python3 here to stand in for another environment")
+    err = _viewer_warnings(folder, system_python)
+    assert "the Jupyter server runs from another Python environment (/usr)" in err
+    assert "no anywidget" in err
+    assert f"{Path(system_python).resolve()} -m pip install dcmview" in err
+
+
+def test_a_server_in_the_same_environment_says_nothing(folder: Path) -> None:
+    import sys
+
+    assert "another Python environment" not in _viewer_warnings(folder, sys.executable)
