@@ -325,6 +325,8 @@ def test_the_pool_stays_while_another_session_holds_it(tmp_path: Path) -> None:
         print("decoded", len(body))
         second.close()
         assert not POOL.running, "the last session's close left the workers running"
+        POOL.start()  # a decode finishing after the last close must not start them again
+        assert not POOL.running, "workers started after the last session closed"
         """
     )
     done = subprocess.run(

@@ -225,6 +225,9 @@ class ProcessPool:
         self.table = table
         self._size = size or max(1, min(2, os.cpu_count() or 1))
         self._holders = 0
+        # Set when the last session let go: a decode still finishing then must not start the
+        # workers again (they would outlive a server that is exiting). A new session clears it.
+        self._closed = False
         self._lock = threading.Lock()
         self._tasks: queue.Queue[_Task | None] | None = None
         self._workers: list[_Worker] = []
@@ -252,9 +255,10 @@ class ProcessPool:
         return self.size if self.wait_ready(0) else 0
 
     def start(self) -> None:
-        """Start the workers (if not started); returns at once."""
+        """Start the workers (if not started, and not closed by the last session); returns at
+        once."""
         with self._lock:
-            if self._tasks is not None:
+            if self._tasks is not None or self._closed:
                 return
             self._tasks = queue.Queue()
             self._ready = threading.Event()
@@ -290,12 +294,14 @@ class ProcessPool:
         """A session uses the pool (it may start it later); see :meth:`let_go`."""
         with self._lock:
             self._holders += 1
+            self._closed = False
 
     def let_go(self) -> bool:
         """A session is done with the pool; when none holds it any more, it stops (True)."""
         with self._lock:
             self._holders = max(0, self._holders - 1)
             last = self._holders == 0
+            self._closed = last
         if last:
             self.shutdown()
         return last

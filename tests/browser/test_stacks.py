@@ -30,8 +30,16 @@ def stack_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("stacks")
     made = tmp_path_factory.mktemp("stacks-made")
     study_uid = "1.2.826.0.1.3680043.8.498.4242"
+    # A window wide enough for every slice's own grey (the phantom's insert grows 10 HU a
+    # slice): consecutive images then differ on the canvas itself, not only in the overlay.
     dicomgen.write_ct_series(
-        made, count=SLICES, size=64, study_uid=study_uid, patient_id="STACKS", series_number=1
+        made,
+        count=SLICES,
+        size=64,
+        study_uid=study_uid,
+        patient_id="STACKS",
+        series_number=1,
+        extra={"WindowCenter": 200, "WindowWidth": 1200},
     )
     (root / "ct").mkdir()
     # Names in the opposite order of the slice positions: the stack follows the geometry.
