@@ -261,6 +261,8 @@ class Server:
 
     async def _idle_watch(self, timeout: float) -> None:
         while True:
+            if self._scan_thread is not None and self._scan_thread.is_alive():
+                self.activity.touch()  # idle time counts from the end of the scan
             idle = time.monotonic() - self.activity.last
             if idle >= timeout:
                 self._say(f"no requests for {timeout:g} s: stopping (--timeout)")
