@@ -31,7 +31,31 @@ class Reply:
         return self.headers.get(name.lower())
 
 
-class DcmviewProcess:
+class ApiClient:
+    """``get`` and ``put_json`` over a ``request(method, path, body, headers, token)``: the
+    calls the tests make of the API, whichever door it is reached by (see tests/transports.py)."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        token: bool = True,
+    ) -> Reply:
+        raise NotImplementedError
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("GET", path, **kwargs)
+
+    def put_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+        body = json.dumps(payload).encode()
+        return self.request(
+            "PUT", path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
+        )
+
+
+class DcmviewProcess(ApiClient):
     """``python -m dcmview --no-browser ARGS`` with its output collected line by line."""
 
     def __init__(
@@ -131,15 +155,6 @@ class DcmviewProcess:
         reply = Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
         conn.close()
         return reply
-
-    def get(self, path: str, **kwargs: Any) -> Reply:
-        return self.request("GET", path, **kwargs)
-
-    def put_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        body = json.dumps(payload).encode()
-        return self.request(
-            "PUT", path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
-        )
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 15) -> int:
         if self.proc.poll() is None:

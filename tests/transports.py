@@ -8,14 +8,13 @@ router itself (:class:`RouterClient`: ``Api.handle``).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
 
 from dcmview.api import Api, ApiRequest
 
-from .harness import Reply
+from .harness import ApiClient, Reply
 
 
 class Captured:
@@ -68,30 +67,7 @@ class Captured:
         return head["status"], head["headers"], b"".join(p[1][0] for p in parts)
 
 
-class _Client:
-    """``request``/``get``/``put_json`` as :class:`~tests.harness.DcmviewProcess` has them."""
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        token: bool = True,  # no token on these doors: the kernel or the caller is trusted
-    ) -> Reply:
-        raise NotImplementedError
-
-    def get(self, path: str, **kwargs: Any) -> Reply:
-        return self.request("GET", path, **kwargs)
-
-    def put_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        body = json.dumps(payload).encode()
-        return self.request(
-            "PUT", path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
-        )
-
-
-class WidgetClient(_Client):
+class WidgetClient(ApiClient):
     def __init__(self, viewer: Any) -> None:
         self.viewer = viewer
         self.captured = Captured(viewer)
@@ -109,7 +85,7 @@ class WidgetClient(_Client):
         return Reply(status, {k.lower(): v for k, v in answer_headers.items()}, data)
 
 
-class RouterClient(_Client):
+class RouterClient(ApiClient):
     def __init__(self, api: Api) -> None:
         self.api = api
 
