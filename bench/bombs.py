@@ -125,6 +125,7 @@ def main() -> None:
     files = []
     for name, write in (
         ("rle_max.dcm", rle_bomb),
+        ("rle_max_b.dcm", rle_bomb),
         ("rle_a.dcm", rle_allowed),
         ("rle_b.dcm", rle_allowed),
         ("jpeg_a.dcm", jpeg_bomb),
@@ -137,6 +138,8 @@ def main() -> None:
     scenarios = [
         ("RLE 16384² (512 MiB), one raw frame", ["rle_max.dcm"], "/raw"),
         ("RLE 16384² (512 MiB), one display PNG", ["rle_max.dcm"], ""),
+        ("RLE 16384² (512 MiB), two raw frames at once", ["rle_max.dcm", "rle_max_b.dcm"], "/raw"),
+        ("RLE 16384² (512 MiB), two display PNGs at once", ["rle_max.dcm", "rle_max_b.dcm"], ""),
         ("JPEG 32768x16384 8-bit (512 MiB), one raw frame", ["jpeg_a.dcm"], "/raw"),
         ("RLE 9920² (188 MiB), one raw frame", ["rle_a.dcm"], "/raw"),
         ("RLE 9920² (188 MiB), two raw frames at once", ["rle_a.dcm", "rle_b.dcm"], "/raw"),
