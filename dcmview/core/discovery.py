@@ -170,7 +170,20 @@ def _inspect(path: str, header: Header) -> tuple[FileRecord | None, Dataset | No
                 _check_native_length(layout, extent[1])
     except Exception as exc:
         layout, pixel_problem = None, f"unusable pixel description: {_reason(exc)}"
-    return _record(path, ds, layout, pixel_problem, extent), ds, None
+    pixel_vr = None
+    if extent is not None:
+        head = b"" if is_deflated(tsuid) else header.pixel_head
+        pixel_vr = pixel_data_vr(head, layout.bits_allocated if layout else 16)
+    return _record(path, ds, layout, pixel_problem, extent, pixel_vr), ds, None
+
+
+def pixel_data_vr(head: bytes, bits_allocated: int) -> str:
+    """The VR of Pixel Data as its element (``head``, its first 12 bytes) writes it (OB or
+    OW), else what PS3.5 gives data without a written VR: OW above 8 bits, else OB."""
+    written = head[4:6]
+    if len(head) == 12 and written in (b"OB", b"OW") and head[6:8] == b"\0\0":
+        return written.decode()
+    return "OW" if bits_allocated > 8 else "OB"
 
 
 def pixel_data_extent(head: bytes, offset: int, size: int) -> tuple[int, int] | None:
@@ -283,6 +296,7 @@ def _record(
     layout: PixelLayout | None,
     pixel_problem: str | None,
     extent: tuple[int | None, int] | None,
+    pixel_vr: str | None,
 ) -> FileRecord:
     fields: dict[str, Any] = {
         "patient_id": _str(ds, "PatientID"),
@@ -318,6 +332,7 @@ def _record(
         pixel_problem=pixel_problem,
         pixel_data_length=extent[1] if extent else None,
         pixel_data_offset=extent[0] if extent else None,
+        pixel_data_vr=pixel_vr,
         extended_offsets=_extended_offsets(ds),
         geometry=geometry,
     )

@@ -68,6 +68,8 @@ class FileRecord:
     # Where that value starts in the file (None for deflated files), and the Extended Offset
     # Table when there is one: what reading one encapsulated frame's own header needs.
     pixel_data_offset: int | None = None
+    # Its VR as the file writes it (OB or OW; for data without a written VR, what PS3.5 gives).
+    pixel_data_vr: str | None = None
     extended_offsets: tuple[bytes, bytes] | None = None
     # Frame of Reference, orientation, position and per-frame functional groups (None: none).
     geometry: Geometry | None = field(compare=False, default=None)

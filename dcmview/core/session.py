@@ -277,18 +277,11 @@ class Session:
         }
 
     def tags(self, index: int) -> list[dict[str, Any]]:
-        from .fileio import open_record
-        from .tags import pixel_data_vr, tag_tree
+        from .tags import tag_tree
 
         record = self.record(index)
-        header = self.header(index)  # first: it refuses a file that is no longer what it was
-        head = b""
-        if record.pixel_data_offset is not None and record.pixel_data_offset >= 12:
-            with open_record(record) as fp:
-                fp.seek(record.pixel_data_offset - 12)
-                head = fp.read(12)
-        bits = record.layout.bits_allocated if record.layout else 16
-        return tag_tree(header, record.pixel_data_length, pixel_data_vr(head, bits))
+        pixel_vr = record.pixel_data_vr or "OB"
+        return tag_tree(self.header(index), record.pixel_data_length, pixel_vr)
 
     # -- frames ---------------------------------------------------------------------------
     def raw(self, index: int, frame: int) -> tuple[RawEntry, bool]:

@@ -23,20 +23,11 @@ _INT_VRS = {"US", "SS", "UL", "SL", "UV", "SV", "IS", "US or SS"}
 _FLOAT_VRS = {"FL", "FD", "DS"}
 
 
-def pixel_data_vr(element_head: bytes, bits_allocated: int) -> str:
-    """The VR of Pixel Data from the 12 bytes that precede an explicit-VR value (``OB``/``OW``
-    as written), else what PS3.5 gives data without a written VR: OW above 8 bits, else OB."""
-    written = element_head[4:6]
-    if len(element_head) == 12 and written in (b"OB", b"OW") and element_head[6:8] == b"\0\0":
-        return written.decode()
-    return "OW" if bits_allocated > 8 else "OB"
-
-
 def tag_tree(
     ds: Dataset, pixel_data_length: int | None = None, pixel_vr: str = "OB"
 ) -> list[dict[str, Any]]:
     """File meta then dataset elements as nodes; Pixel Data (not read) reported by its length
-    and ``pixel_vr`` (see :func:`pixel_data_vr`)."""
+    and ``pixel_vr`` (read at discovery: ``FileRecord.pixel_data_vr``)."""
     budget = [MAX_ELEMENTS]
     nodes: list[dict[str, Any]] = []
     meta = getattr(ds, "file_meta", None)
