@@ -33,6 +33,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory, study: Path):
 
 def test_proxy_port_path_reaches_a_running_viewer(jupyter: JupyterProcess, study: Path) -> None:
     with dcmview.view([study], browser=False, block=False) as handle:
+        assert handle.wait_ready(60)  # the port answers at once; the files are read behind it
         status, body = jupyter.get(f"proxy/{handle.port}/api/health")
         assert status == 200 and json.loads(body)["status"] == "ok"
         # The hub/Jupyter token authenticates the proxy; ours travels in X-Dcmview-Token.

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TextIO
 
-from tornado.netutil import bind_sockets, bind_unix_socket
+from tornado.netutil import bind_sockets
 
 from ..api import Api, ServerInfo
 from ..core.annotations import AnnotationStore
@@ -43,6 +43,7 @@ from .app import Activity, Routed, make_app, make_server
 from .cached import FastFrames
 from .guard import Guard, allowed_host_set, loopback_host
 from .tunnel import Tunnel, manual_instructions
+from .unix_socket import bind_unix
 
 # A fixed DCMVIEW_TOKEN shorter than this is refused: it could be guessed.
 MIN_TOKEN_LENGTH = 16
@@ -122,7 +123,7 @@ class Server:
         """Open the listening socket now, so the URL can be printed before the scan."""
         o = self.options
         if o.unix_socket:
-            self.sockets = [_bind_unix(o.unix_socket)]
+            self.sockets = [bind_unix(o.unix_socket)]
             info = os.stat(o.unix_socket)
             self._socket_id = (info.st_dev, info.st_ino)
             return
@@ -477,63 +478,9 @@ def _token(enabled: bool) -> str | None:
     return fixed or secrets.token_urlsafe(32)
 
 
-def _bind_unix(path: str) -> socket.socket:
-    """Listen on a new Unix socket at ``path`` (mode 0600).
-
-    Something already there is never removed, except a socket nobody listens on (left by a
-    server that was killed): a live socket belongs to another server, and anything else
-    (a file, a folder, a symlink) is not ours to delete.
-    """
-    try:
-        info: os.stat_result | None = os.lstat(path)
-    except FileNotFoundError:
-        info = None
-    except OSError as exc:
-        raise SessionError(f"cannot listen on {path}: {exc.strerror}", EXIT_NO_FILES) from exc
-    if info is not None:
-        if not stat.S_ISSOCK(info.st_mode):
-            kind = (
-                "a symlink"
-                if stat.S_ISLNK(info.st_mode)
-                else "a folder"
-                if stat.S_ISDIR(info.st_mode)
-                else "a file"
-            )
-            raise SessionError(
-                f"cannot listen on {path}: it is {kind}, not a socket; choose another path",
-                EXIT_USAGE,
-            )
-        if _socket_alive(path):
-            raise SessionError(
-                f"cannot listen on {path}: another server is listening there", EXIT_NO_FILES
-            )
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)  # stale: its server is gone
-    try:
-        return bind_unix_socket(path, mode=0o600)
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise SessionError(f"cannot listen on {path}: {reason}", EXIT_NO_FILES) from exc
-
-
 def _join_all(threads: Sequence[threading.Thread], deadline: float) -> None:
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
-
-
-def _socket_alive(path: str) -> bool:
-    """False only when nobody listens at ``path`` (refused); any other answer means in use."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.settimeout(2)
-        probe.connect(path)
-    except (ConnectionRefusedError, FileNotFoundError):
-        return False
-    except OSError:
-        return True  # e.g. not ours to connect to: leave it alone
-    finally:
-        probe.close()
-    return True
 
 
 def _write_bytes(stream: TextIO, data: bytes) -> None:
