@@ -1,10 +1,11 @@
-"""The 10,000-file folder of ``bench/scale.py``: generated once into the benchmark's cache.
+"""The 10,000-file folder of ``bench/scale.py`` (and, with ``--files 100000``, a 100,000-file one):
+generated once into the benchmark's cache.
 
-50 patients × 2 studies × 2 series × 50 slices of 64² 16-bit CT or MR, laid out the way a PACS
-export often is (``patient/study/series/IM0001.dcm``), with the tags the explorer groups and
-filters by (names, dates, descriptions, numbers). Every file is written by pydicom through
-``dcmview.demo.write_part10``, uncompressed; the header is built once per series and only the
-per-slice values change, so writing takes ~20 s.
+50 patients (500 for 100,000 files) × 2 studies × 2 series × 50 slices of 64² 16-bit CT or MR,
+laid out the way a PACS export often is (``patient/study/series/IM0001.dcm``), with the tags the
+explorer groups and filters by (names, dates, descriptions, numbers). Every file is written by
+pydicom through ``dcmview.demo.write_part10``, uncompressed; the header is built once per series
+and only the per-slice values change, so writing takes ~20 s per 10,000 files.
 
 A ``manifest.json`` beside the ``files`` folder, written last, marks a complete set; a folder
 without it, or with an older ``GENERATION``, is regenerated.
@@ -71,35 +72,42 @@ class SeriesPlan:
     series_description: str
 
 
-def folder(root: Path | None = None) -> Path:
-    """The folder holding the 10,000 files (inside the benchmark's data root)."""
-    return (root or default_root()).resolve() / "scale10k" / "files"
+def folder(root: Path | None = None, files: int = FILES) -> Path:
+    """The folder holding ``files`` files (inside the benchmark's data root)."""
+    return (root or default_root()).resolve() / f"scale{files // 1000}k" / "files"
 
 
-def ensure(root: Path | None = None, *, log: Callable[[str], None] = print) -> Path:
-    """Return the 10,000-file folder under `root`, generating it when missing or stale."""
-    files = folder(root)
-    manifest = files.parent / "manifest.json"
+def ensure(
+    root: Path | None = None, *, files: int = FILES, log: Callable[[str], None] = print
+) -> Path:
+    """Return the folder of ``files`` files (a multiple of :data:`FILES`) under `root`,
+    generating it when missing or stale."""
+    if files % FILES:
+        raise ValueError(f"the file count must be a multiple of {FILES}")
+    patients = PATIENTS * files // FILES
+    count = files
+    files_dir = folder(root, count)
+    manifest = files_dir.parent / "manifest.json"
     if manifest.exists():
         try:
             if json.loads(manifest.read_text()).get("generation") == GENERATION:
-                return files
+                return files_dir
         except (OSError, ValueError):
             pass
-    if files.parent.exists():
-        shutil.rmtree(files.parent)
+    if files_dir.parent.exists():
+        shutil.rmtree(files_dir.parent)
     started = time.perf_counter()
-    log(f"generating {FILES} files in {files} (once; about 20 s)")
-    for plan in plans(files):
+    log(f"generating {count} files in {files_dir} (once; about {count // 500} s)")
+    for plan in plans(files_dir, patients):
         write_series(plan)
-    manifest.write_text(json.dumps({"generation": GENERATION, "files": FILES}))
+    manifest.write_text(json.dumps({"generation": GENERATION, "files": count}))
     log(f"scale data ready in {time.perf_counter() - started:.0f} s")
-    return files
+    return files_dir
 
 
-def plans(root: Path) -> Iterator[SeriesPlan]:
+def plans(root: Path, patients: int = PATIENTS) -> Iterator[SeriesPlan]:
     """Every series of the folder, in writing order."""
-    for p in range(PATIENTS):
+    for p in range(patients):
         family, given = _FAMILY[p % len(_FAMILY)], _GIVEN[p // len(_FAMILY) % len(_GIVEN)]
         patient_id = f"SCALE-{p + 1:04d}"
         patient_dir = f"{patient_id}_{family.upper()}"

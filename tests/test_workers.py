@@ -73,12 +73,20 @@ def test_a_worker_decodes_exactly_what_this_process_decodes(
 
 
 def test_uncompressed_and_rle_frames_stay_in_this_process(tmp_path: Path, workers: None) -> None:
-    native = _record(gen.write_syntax(tmp_path, "1.2.840.10008.1.2.1", frames=2).path)
+    written = gen.write_syntax(tmp_path, "1.2.840.10008.1.2.1", frames=2)
+    native = _record(written.path)
     rle = _record(gen.write_syntax(tmp_path, RLE, frames=2).path)
+    single = _record(gen.write_syntax(tmp_path / "one", "1.2.840.10008.1.2.1", frames=1).path)
     assert not decoding.wanted(native) and not decoding.wanted(rle)
-    assert decoding.read_ahead_depth(native) == 0
+    # Both read one frame ahead, in this process's read-ahead thread (not a worker).
+    assert decoding.read_ahead_depth(native) == 1
     assert decoding.read_ahead_depth(rle) == 1
-    assert decoding.submit(native, 1) is None
+    assert decoding.read_ahead_depth(single) == 0
+    future = decoding.submit(native, 1)
+    assert future is not None
+    body, description = decoding.result(future, 1)
+    assert np.array_equal(description.array(body), written.pixels[1])
+    assert decoding.submit(single, 0) is None
 
 
 def test_a_damaged_frame_is_refused_by_the_worker_and_the_next_one_decodes(

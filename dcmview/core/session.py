@@ -301,8 +301,6 @@ class Session:
     def _read_ahead(self, index: int, record: FileRecord, frame: int) -> None:
         """Start decoding the next frames of a compressed file (in the worker processes, or a
         thread for fast decoders), so that scrolling or playing forward finds them decoded."""
-        if record.layout is None or not record.layout.encapsulated:
-            return
         from . import decoding
 
         depth = decoding.read_ahead_depth(record)
