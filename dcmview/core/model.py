@@ -51,7 +51,8 @@ class PixelLayout:
         return self.rows * self.columns * self.samples_per_pixel * per_sample
 
 
-@dataclass(frozen=True)
+# Slots: a session keeps one record per file (100,000 files: every byte of a record is 100 KB).
+@dataclass(frozen=True, slots=True)
 class FileRecord:
     """One loaded file: its summary fields (the API's FileSummary) and its pixel layout."""
 
@@ -60,7 +61,6 @@ class FileRecord:
     transfer_syntax_uid: str
     fields: dict[str, Any]
     layout: PixelLayout | None
-    sort_key: tuple[Any, ...] = field(compare=False, default=())
     # Set when the file has Pixel Data whose header description is unusable (frames answer 422).
     pixel_problem: str | None = None
     # Bytes of the Pixel Data value (None when the file has none); shown in the tag tree.
@@ -83,8 +83,26 @@ class FileRecord:
         return self.layout is not None or self.pixel_problem is not None
 
     @property
+    def sort_key(self) -> tuple[Any, ...]:
+        """The explorer's order: study date and UID, series number and UID, instance, path
+        (files without a number after those with one)."""
+        f = self.fields
+        return (
+            f["study_date"],
+            f["study_instance_uid"],
+            _none_last(f["series_number"]),
+            f["series_instance_uid"],
+            _none_last(f["instance_number"]),
+            self.path,
+        )
+
+    @property
     def frame_count(self) -> int:
         return self.layout.frame_count if self.layout else 0
+
+
+def _none_last(value: int | None) -> tuple[int, int]:
+    return (1, 0) if value is None else (0, value)
 
 
 @dataclass(frozen=True)
