@@ -1,0 +1,220 @@
+"""``--mask`` (SPEC §12): no answer of the API holds a patient identifier of a generated file
+whose identifiers are known, through each door; without ``--mask`` the same answers do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.datadict import keyword_dict
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+import dcmview
+from dcmview.api import Api
+from dcmview.core.masking import MASKED_KEYWORDS, MASKED_SEQUENCES, SCRUBBED_KEYWORDS, Scrubber
+from dcmview.core.session import open_session
+
+from . import dicomgen as gen
+from .harness import ApiClient, DcmviewProcess
+from .transports import RouterClient, WidgetClient
+
+# Every identifier of the generated files, as a user would recognise it on screen.
+PATIENT_ID = "MRN4471920"
+NAME_PARTS = ("Wojciechowska", "Bartholomea")
+OTHER_ID = "ALT-99-3318"
+ACCESSION = "ACC7731904"
+BIRTH_DATE = "19530817"
+INSTITUTION = "Saint Quillon Infirmary"
+REFERRING = ("Okonkwo", "Theodora")
+PRIVATE_NOTE = "Quillon ward 7"
+IDENTIFIERS = (
+    PATIENT_ID,
+    *NAME_PARTS,
+    OTHER_ID,
+    ACCESSION,
+    BIRTH_DATE,
+    INSTITUTION,
+    *REFERRING,
+    PRIVATE_NOTE,
+)
+STUDY_DATE = "20231104"
+
+
+def _identify(ds: Dataset) -> None:
+    ds.PatientName = f"{NAME_PARTS[0]}^{NAME_PARTS[1]}"
+    ds.PatientID = PATIENT_ID
+    ds.OtherPatientIDs = OTHER_ID
+    ds.PatientBirthDate = BIRTH_DATE
+    ds.AccessionNumber = ACCESSION
+    ds.InstitutionName = INSTITUTION
+    ds.ReferringPhysicianName = f"{REFERRING[0]}^{REFERRING[1]}"
+    ds.StudyDate = ds.SeriesDate = ds.ContentDate = STUDY_DATE
+    ds.StudyDescription = f"CT chest for {NAME_PARTS[0]}"
+    ds.SeriesDescription = f"axial {PATIENT_ID}"
+    other = Dataset()
+    other.PatientID = OTHER_ID
+    other.IssuerOfPatientID = "Quillon registry"
+    ds.OtherPatientIDsSequence = Sequence([other])
+    request = Dataset()
+    request.AccessionNumber = ACCESSION
+    request.RequestedProcedureID = "RP-5512"
+    request.ScheduledProcedureStepID = "SPS-5512"
+    ds.RequestAttributesSequence = Sequence([request])
+    block = ds.private_block(0x0011, "dcmview tests", create=True)
+    block.add_new(0x01, "LO", PRIVATE_NOTE)
+    ds.ImageComments = f"seen by {REFERRING[0]}"
+
+
+@pytest.fixture(scope="module")
+def identified_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder named after the patient ID: a CT series, a multi-frame file and a report."""
+    root = tmp_path_factory.mktemp("masking") / f"{PATIENT_ID}_{NAME_PARTS[0]}"
+    root.mkdir()
+    written = [
+        *(w.path for w in gen.write_ct_series(root, count=2, size=16)),
+        gen.write_multiframe(root, frames=3, rows=16, columns=16, name="cine.dcm").path,
+        gen.write_no_pixels(root).path,
+    ]
+    for path in written:
+        ds = pydicom.dcmread(path)
+        _identify(ds)
+        ds.save_as(path)
+    return root
+
+
+def _answers(client: ApiClient) -> dict[str, str]:
+    """Every JSON and CSV answer a viewer or script reads, by path."""
+    files = client.get("api/files").json()["files"]
+    paths = ["api/health", "api/files", "api/series"]
+    for f in files:
+        paths += [f"api/file/{f['index']}/info", f"api/file/{f['index']}/tags"]
+        if f["has_pixels"]:
+            box = {"roi_coords": [[0, 0, 4, 4]]}
+            assert client.put_json(f"api/file/{f['index']}/annotations", box).status == 200
+            assert client.put_json(f"api/file/{f['index']}/redactions", box).status == 200
+    paths += ["api/annotations/export.csv", "api/redactions/export.csv"]
+    out = {}
+    for path in paths:
+        reply = client.get(path, token=path != "api/health")
+        assert reply.status == 200, (path, reply.body[:200])
+        out[path] = reply.body.decode("utf-8")
+    return out
+
+
+def _leaks(answers: dict[str, str]) -> list[tuple[str, str]]:
+    found = []
+    for path, text in answers.items():
+        # JSON escapes nothing in these ASCII values; "^" may be written as a space.
+        lowered = text.lower()
+        found += [(path, value) for value in IDENTIFIERS if value.lower() in lowered]
+    return found
+
+
+def _door(kind: str, inputs: list[str], mask: bool):
+    if kind == "http":
+        return DcmviewProcess("--port", "0", *(["--mask"] if mask else []), *inputs)
+    if kind == "widget":
+        return WidgetClient(dcmview.Viewer(inputs, mask=mask))
+    session = open_session(inputs, mask=mask)
+    session.scan()
+    return RouterClient(Api(session))
+
+
+@pytest.mark.parametrize("door", ["http", "widget", "router"])
+def test_masked_answers_hold_no_identifier(door: str, identified_dir: Path) -> None:
+    client = _door(door, [str(identified_dir)], mask=True)
+    with client if isinstance(client, DcmviewProcess) else _nothing():
+        if isinstance(client, DcmviewProcess):
+            client.wait_scan()
+        answers = _answers(client)
+    assert _leaks(answers) == []
+    assert json.loads(answers["api/health"])["masked"] is True
+    files = json.loads(answers["api/files"])["files"]
+    assert {f["patient_id"] for f in files} == {"Patient 1"}
+    assert all(f["label"].startswith("Patient 1") for f in files)
+    assert all(f["study_date"] == "[masked]" for f in files)
+    # What is not an identifier stays: modality, UIDs, the file name.
+    assert {f["modality"] for f in files} >= {"CT", "XA"}
+    assert any(Path(f["path"]).name == "cine.dcm" for f in files)
+
+
+def test_unmasked_answers_show_the_identifiers(identified_dir: Path) -> None:
+    session = open_session([str(identified_dir)])
+    session.scan()
+    answers = _answers(RouterClient(Api(session)))
+    assert {value for _, value in _leaks(answers)} == set(IDENTIFIERS)
+    assert json.loads(answers["api/health"])["masked"] is False
+
+
+def test_masked_tags_keep_structure_and_pseudonymise_the_patient(identified_dir: Path) -> None:
+    session = open_session([str(identified_dir)], mask=True)
+    session.scan()
+    tree = {n["keyword"]: n for n in session.tags(0)}
+    assert tree["PatientID"]["value"] == {"type": "string", "value": "Patient 1"}
+    assert tree["PatientName"]["value"] == {"type": "string", "value": "Patient 1"}
+    assert tree["InstitutionName"]["value"]["value"] == "[masked]"
+    assert tree["StudyDate"]["value"]["value"] == "[masked]"
+    assert tree["StudyDescription"]["value"]["value"] == "CT chest for Patient 1"
+    assert tree["Modality"]["value"]["value"] in ("CT", "XA", "SR")
+    (item,) = tree["RequestAttributesSequence"]["value"]["items"]
+    inner = {n["keyword"]: n["value"]["value"] for n in item}
+    assert inner["AccessionNumber"] == inner["RequestedProcedureID"] == "[masked]"
+    (other,) = tree["OtherPatientIDsSequence"]["value"]["items"]
+    assert {n["value"]["value"] for n in other} == {"Patient 1", "[masked]"}
+
+
+def test_filter_matches_the_real_values_when_masked(identified_dir: Path, tmp_path: Path) -> None:
+    gen.write_ct_series(tmp_path, count=1, size=16, patient_id="SOMEONE-ELSE")
+    inputs = [str(identified_dir), str(tmp_path)]
+    session = open_session(inputs, mask=True, filters=[_filter(f"patient_id={PATIENT_ID}")])
+    session.scan()
+    assert len(session.files) == 4
+    assert {session.summary(i)["patient_id"] for i in range(4)} == {"Patient 1"}
+
+
+def test_two_patients_get_two_pseudonyms(tmp_path: Path) -> None:
+    gen.write_ct_series(tmp_path / "a", count=1, size=16, patient_id="AAA111", patient_name="X^Y")
+    gen.write_ct_series(tmp_path / "b", count=1, size=16, patient_id="BBB222", patient_name="Z^W")
+    session = open_session([str(tmp_path)], mask=True)
+    session.scan()
+    listing = json.loads(session.listing_json[0])
+    assert sorted(f["patient_id"] for f in listing) == ["Patient 1", "Patient 2"]
+    assert "AAA111" not in session.listing_json[0] and "BBB222" not in session.listing_json[0]
+
+
+def test_python_export_keeps_real_paths_so_it_loads_again(
+    identified_dir: Path, tmp_path: Path
+) -> None:
+    session = open_session([str(identified_dir)], mask=True)
+    session.scan()
+    session.set_annotations({0: {"roi_coords": [[0, 0, 2, 2]]}})
+    written = session.write_export(tmp_path / "out.csv").read_text()
+    assert PATIENT_ID in written  # the folder name: a file for scripts, not shown on screen
+
+
+def test_scrubber_replaces_whole_words_only() -> None:
+    scrub = Scrubber({"LI": "[masked]", "DOE": "Patient 1"})
+    assert scrub("/data/doe_LI/slice.dcm") == "/data/Patient 1_[masked]/slice.dcm"
+    assert scrub("DOESKIN LIVER") == "DOESKIN LIVER"
+
+
+def test_the_table_names_real_dicom_keywords() -> None:
+    for keyword in (*MASKED_KEYWORDS, *MASKED_SEQUENCES, *SCRUBBED_KEYWORDS):
+        assert keyword in keyword_dict, keyword
+
+
+def _filter(text: str):
+    from dcmview.core.filters import parse_filter
+
+    return parse_filter(text)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
