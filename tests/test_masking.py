@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pydicom
 import pytest
 from pydicom.datadict import keyword_dict
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 
 import dcmview
 from dcmview.api import Api
@@ -18,71 +15,14 @@ from dcmview.core.masking import MASKED_KEYWORDS, MASKED_SEQUENCES, SCRUBBED_KEY
 from dcmview.core.session import open_session
 
 from . import dicomgen as gen
+from .dicomgen import IDENTIFIERS, PATIENT_ID
 from .harness import ApiClient, DcmviewProcess
 from .transports import RouterClient, WidgetClient
-
-# Every identifier of the generated files, as a user would recognise it on screen.
-PATIENT_ID = "MRN4471920"
-NAME_PARTS = ("Wojciechowska", "Bartholomea")
-OTHER_ID = "ALT-99-3318"
-ACCESSION = "ACC7731904"
-BIRTH_DATE = "19530817"
-INSTITUTION = "Saint Quillon Infirmary"
-REFERRING = ("Okonkwo", "Theodora")
-PRIVATE_NOTE = "Quillon ward 7"
-IDENTIFIERS = (
-    PATIENT_ID,
-    *NAME_PARTS,
-    OTHER_ID,
-    ACCESSION,
-    BIRTH_DATE,
-    INSTITUTION,
-    *REFERRING,
-    PRIVATE_NOTE,
-)
-STUDY_DATE = "20231104"
-
-
-def _identify(ds: Dataset) -> None:
-    ds.PatientName = f"{NAME_PARTS[0]}^{NAME_PARTS[1]}"
-    ds.PatientID = PATIENT_ID
-    ds.OtherPatientIDs = OTHER_ID
-    ds.PatientBirthDate = BIRTH_DATE
-    ds.AccessionNumber = ACCESSION
-    ds.InstitutionName = INSTITUTION
-    ds.ReferringPhysicianName = f"{REFERRING[0]}^{REFERRING[1]}"
-    ds.StudyDate = ds.SeriesDate = ds.ContentDate = STUDY_DATE
-    ds.StudyDescription = f"CT chest for {NAME_PARTS[0]}"
-    ds.SeriesDescription = f"axial {PATIENT_ID}"
-    other = Dataset()
-    other.PatientID = OTHER_ID
-    other.IssuerOfPatientID = "Quillon registry"
-    ds.OtherPatientIDsSequence = Sequence([other])
-    request = Dataset()
-    request.AccessionNumber = ACCESSION
-    request.RequestedProcedureID = "RP-5512"
-    request.ScheduledProcedureStepID = "SPS-5512"
-    ds.RequestAttributesSequence = Sequence([request])
-    block = ds.private_block(0x0011, "dcmview tests", create=True)
-    block.add_new(0x01, "LO", PRIVATE_NOTE)
-    ds.ImageComments = f"seen by {REFERRING[0]}"
 
 
 @pytest.fixture(scope="module")
 def identified_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder named after the patient ID: a CT series, a multi-frame file and a report."""
-    root = tmp_path_factory.mktemp("masking") / f"{PATIENT_ID}_{NAME_PARTS[0]}"
-    root.mkdir()
-    written = [
-        *(w.path for w in gen.write_ct_series(root, count=2, size=16)),
-        gen.write_multiframe(root, frames=3, rows=16, columns=16, name="cine.dcm").path,
-        gen.write_no_pixels(root).path,
-    ]
-    for path in written:
-        ds = pydicom.dcmread(path)
-        _identify(ds)
-        ds.save_as(path)
-    return root
+    return gen.write_identified_study(tmp_path_factory.mktemp("masking"))
 
 
 def _answers(client: ApiClient) -> dict[str, str]:
@@ -162,6 +102,8 @@ def test_masked_tags_keep_structure_and_pseudonymise_the_patient(identified_dir:
     (item,) = tree["RequestAttributesSequence"]["value"]["items"]
     inner = {n["keyword"]: n["value"]["value"] for n in item}
     assert inner["AccessionNumber"] == inner["RequestedProcedureID"] == "[masked]"
+    private = {n["tag"]: n["value"]["value"] for n in session.tags(0) if n["tag"][1:5] == "0011"}
+    assert private == {"(0011,0010)": "dcmview tests", "(0011,1001)": "[masked]"}
     (other,) = tree["OtherPatientIDsSequence"]["value"]["items"]
     assert {n["value"]["value"] for n in other} == {"Patient 1", "[masked]"}
 

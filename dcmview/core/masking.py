@@ -7,7 +7,8 @@ Basic Application Level Confidentiality Profile (Table E.1-1) that a viewer show
 - the identifying attributes of :data:`MASKED_KEYWORDS` (IDs, addresses, institution,
   accession and order numbers, device identifiers, patient demographics, comments);
 - every element of the sequences of :data:`MASKED_SEQUENCES` (identification code sequences);
-- the text of private elements (the profile removes them; they may hold anything).
+- the text of private elements (the profile removes them; they may hold anything), but for
+  the Private Creator names that say whose they are.
 
 Patient ID and name become a pseudonym, ``Patient N`` (numbered in file order), so that the
 explorer still tells patients apart; other masked values become :data:`MASKED`. Free text the
@@ -268,8 +269,10 @@ def _masked_element(node: dict[str, Any]) -> bool:
 
 
 def _is_private(tag: str) -> bool:
-    """``(gggg,eeee)`` with an odd group: a private element."""
+    """``(gggg,eeee)`` with an odd group: a private element, other than a Private Creator
+    (``eeee`` 0010-00FF: the vendor's block name, which says which private tags follow)."""
     try:
-        return int(tag[1:5], 16) % 2 == 1
+        group, element = int(tag[1:5], 16), int(tag[6:10], 16)
     except ValueError:
         return False
+    return group % 2 == 1 and not 0x0010 <= element <= 0x00FF

@@ -33,7 +33,8 @@ export class DocLoader {
 
   constructor(
     private readonly api: Api,
-    private readonly store: AnnotationStore,
+    /** The ROIs and the redaction boxes: each file's are loaded when a tab first shows it. */
+    private readonly stores: readonly AnnotationStore[],
     private readonly host: LoaderHost,
   ) {
     this.cache = new FrameCache(
@@ -52,7 +53,7 @@ export class DocLoader {
   async start(doc: Doc): Promise<void> {
     const i = doc.file.index;
     this.docs.set(i, doc);
-    void this.store.load(i).catch((e: unknown) => this.fail(doc, "ROIs could not be loaded", e));
+    this.loadBoxes(doc, i);
     try {
       doc.info = await this.api.info(i);
     } catch (e) {
@@ -91,10 +92,14 @@ export class DocLoader {
   adopt(doc: Doc, file: number): void {
     if (this.docs.get(file) === doc) return;
     this.docs.set(file, doc);
-    if (!this.store.isLoaded(file)) {
-      void this.store
-        .load(file)
-        .catch((e: unknown) => this.fail(doc, "ROIs could not be loaded", e));
+    this.loadBoxes(doc, file);
+  }
+
+  private loadBoxes(doc: Doc, file: number): void {
+    for (const store of this.stores) {
+      if (store.isLoaded(file)) continue;
+      const what = store.kind === "redactions" ? "Redaction boxes" : "ROIs";
+      void store.load(file).catch((e: unknown) => this.fail(doc, `${what} could not be loaded`, e));
     }
   }
 
