@@ -30,6 +30,8 @@ export class DocLoader {
   readonly cache: FrameCache;
   /** The tab that shows each file (a stack's tab shows many). */
   private readonly docs = new Map<number, Doc>();
+  /** The redaction boxes each file's cached display PNGs were painted with (JSON). */
+  private readonly painted = new Map<number, string>();
 
   constructor(
     private readonly api: Api,
@@ -42,6 +44,25 @@ export class DocLoader {
       undefined,
       api.transport.parallel,
     );
+    for (const store of stores) {
+      if (store.kind === "redactions") store.onChange((file) => this.repaint(store, file));
+    }
+  }
+
+  /**
+   * Display PNGs have the server's redaction boxes painted in (SPEC §12). The boxes drawn over
+   * the image cover new ones at once, but a box moved or removed would stay black in a picture
+   * (colour) file's PNGs: once the server holds the change, fetch them again.
+   */
+  private repaint(store: AnnotationStore, file: number): void {
+    if (store.state(file) !== "saved") return;
+    const boxes = JSON.stringify(store.rois(file));
+    const before = this.painted.get(file);
+    this.painted.set(file, boxes);
+    const doc = this.docs.get(file);
+    if (before === undefined || before === boxes || doc?.mode !== "picture") return;
+    this.cache.dropFile(file);
+    if (doc.file.index === file) this.host.reshow(doc);
   }
 
   private load(file: number, frame: number, signal: AbortSignal): Promise<FrameImage> {

@@ -176,3 +176,37 @@ def test_copying_boxes_to_the_stack_hides_them_on_every_image(
         assert shot[ys, xs].max() == 0, f"image {position} shows through the copied box"
     for i in ct:
         server.put_json(f"api/file/{i}/redactions", {"roi_coords": []})
+
+
+def test_a_colour_image_shows_again_where_a_box_was_removed(
+    page: Page, server: DcmviewProcess
+) -> None:
+    # Colour files are shown from display PNGs, which have the server's boxes painted in: a
+    # PNG fetched while a box was there must not keep it once the box is gone.
+    index = file_index(server, "colour")
+    info = server.get(f"api/file/{index}/info").json()
+    rows, columns = info["rows"], info["columns"]
+    box = [rows // 3, columns // 3, 2 * rows // 3, 2 * columns // 3]
+    clean = server.get(f"api/file/{index}/frame/0").body
+    assert server.put_json(f"api/file/{index}/redactions", {"roi_coords": [box]}).status == 200
+    open_viewer(page, server)
+    open_file(page, index, source="png")
+    wait_state(page, redactions="1")
+    ys, xs = _screen_box(page, box, rows, columns)
+    assert viewport_pixels(page)[ys, xs].max() == 0
+    page.keyboard.press("x")
+    page.mouse.click(*_centre(page))  # selects the box under the pointer
+    page.keyboard.press("Delete")
+    _redactions(server, index, 0)
+    page.keyboard.press("w")
+    deadline = time.monotonic() + 15
+    while viewport_pixels(page)[ys, xs].max() == 0:
+        assert time.monotonic() < deadline, "the removed box stays black"
+        time.sleep(0.1)
+    assert server.get(f"api/file/{index}/frame/0").body == clean
+
+
+def _centre(page: Page) -> tuple[float, float]:
+    box = page.locator(".dcmv-image").bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
