@@ -115,6 +115,10 @@ def test_filter_matches_the_real_values_when_masked(identified_dir: Path, tmp_pa
     session.scan()
     assert len(session.files) == 4
     assert {session.summary(i)["patient_id"] for i in range(4)} == {"Patient 1"}
+    # The filtered file's reason names the filter value: an identifier, masked too.
+    (entry,) = json.loads(session.listing_json[1])
+    assert entry["disposition"] == "filtered"
+    assert entry["reason"] == "patient_id does not contain 'Patient 1'"
 
 
 def test_two_patients_get_two_pseudonyms(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ pydicom's import (~150 ms) then happens in the scan thread instead of delaying t
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -28,7 +27,8 @@ from .cache import ByteLRU
 from .errors import DcmviewError, NotFound, PixelDecodeFailed, is_lasting
 from .filters import Filter
 from .jobs import POOL
-from .masked_listing import csv_cleaner, mask_listing, mask_summary
+from .listing import build_listing
+from .masked_listing import csv_cleaner, mask_summary
 from .masking import Masker, mask_tags
 from .model import DiscoveryEntry, DisplayEntry, FileRecord, RawEntry, WindowRequest
 from .transfer_syntaxes import is_supported, syntax_name
@@ -199,30 +199,20 @@ class Session:
         except ann.CsvError as exc:
             raise SessionError(f"invalid annotations CSV: {exc}", EXIT_USAGE) from exc
         redactions = ann.AnnotationStore(loaded, kind=ann.REDACTIONS)
+        # Encoded here, in the scan's thread, so that /api/files costs nothing.
         summaries = [_summary(i, r) for i, r in enumerate(records)]
-        found_list = [e.as_json() for e in entries]
-        series_items = series_list(records)
+        listing = build_listing(summaries, records, entries, series_list(records), self.masker)
         if self.masker is not None:
-            masker = self.masker
-            summaries, found_list = mask_listing(
-                masker, records, summaries, found_list, series_items
-            )
-            store.cleaner = redactions.cleaner = csv_cleaner(masker, records)
-        # The file list never changes once published: encoded here, in the scan's thread, it
-        # costs /api/files nothing (10,000 files are ~8 MB of JSON, ~150 ms to encode).
-        listing = _json(summaries)
-        found = _json(found_list)
-        series = _json(series_items)
-        stack_files = _stack_files(series_items)
+            store.cleaner = redactions.cleaner = csv_cleaner(self.masker, records)
         with self._lock:
             self.files = records
             self.discovery = entries
             self.scanned = scanned
             self.store = store
             self.redactions = redactions
-            self._stack_files = stack_files
-            self.listing_json = (listing, found)
-            self.series_json = series
+            self._stack_files = listing.stack_files
+            self.listing_json = (listing.files_json, listing.discovery_json)
+            self.series_json = listing.series_json
             self.scan_complete = True
 
     @property
@@ -471,22 +461,6 @@ def _summary(index: int, record: FileRecord) -> dict[str, Any]:
         and record.pixel_problem is None
         and is_supported(record.transfer_syntax_uid),
     }
-
-
-def _stack_files(series: Sequence[dict[str, Any]]) -> dict[int, tuple[int, ...]]:
-    """file index -> the file indices of its stack, from the series list."""
-    out: dict[int, tuple[int, ...]] = {}
-    for item in series:
-        for stack in item["stacks"]:
-            files = tuple(sorted({frame["file_index"] for frame in stack["frames"]}))
-            for index in files:
-                out[index] = files
-    return out
-
-
-def _json(value: Any) -> str:
-    """JSON as the API writes it (compact, no NaN)."""
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
 def split_budget(total: int | None) -> tuple[int, int]:
