@@ -136,7 +136,8 @@ def test_python_export_keeps_real_paths_so_it_loads_again(
 ) -> None:
     session = open_session([str(identified_dir)], mask=True)
     session.scan()
-    session.set_annotations({0: {"roi_coords": [[0, 0, 2, 2]]}})
+    with_pixels = next(i for i, r in enumerate(session.files) if r.has_pixels)
+    session.set_annotations({with_pixels: {"roi_coords": [[0, 0, 2, 2]]}})
     written = session.write_export(tmp_path / "out.csv").read_text()
     assert PATIENT_ID in written  # the folder name: a file for scripts, not shown on screen
 
