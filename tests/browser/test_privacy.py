@@ -78,6 +78,12 @@ def test_a_masked_page_shows_no_identifier(
     _show_all_of(page, masked)
     page.screenshot(path=str(artifacts / "masked.png"))
     text, html = _page_text(page)
+    # The explorer's other view: the folder tree, from the (cleaned) paths.
+    page.locator('.dcmv-tree-mode[data-mode="folder"]').click()
+    page.screenshot(path=str(artifacts / "masked-folders.png"))
+    folder_text, folder_html = _page_text(page)
+    assert "Patient 1_Patient 1" in folder_text
+    text, html = text + folder_text, html + folder_html
     assert "Patient 1" in text and "Identifiers masked" in text
     assert "[masked]" in text  # the tags panel shows what was replaced
     for value in IDENTIFIERS:
