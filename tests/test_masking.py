@@ -165,3 +165,20 @@ class _nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_masked_csv_download_cleans_kept_columns_and_unmatched_rows(
+    identified_dir: Path, tmp_path: Path
+) -> None:
+    cine = identified_dir / "cine.dcm"
+    table = tmp_path / "rois.csv"
+    table.write_text(
+        "anon_dicom_path,ROI_coords,reader\n"
+        f'{cine},"[[0,0,2,2]]",{gen.NAME_PARTS[0]} reviewed\n'
+        f'/elsewhere/{PATIENT_ID}/other.dcm,"[[0,0,1,1]]",{gen.ACCESSION}\n'
+    )
+    session = open_session([str(identified_dir)], annotations=table, mask=True)
+    session.scan()
+    text = RouterClient(Api(session)).get("api/annotations/export.csv").body.decode()
+    assert [v for v in IDENTIFIERS if v.lower() in text.lower()] == []
+    assert "Patient 1 reviewed" in text and "/elsewhere/Patient 1/other.dcm" in text
