@@ -137,10 +137,8 @@ _NAME_SPLIT = re.compile(r"[\^=\s,]+")
 class Masker:
     """What one masked session replaces: pseudonyms by patient, and cleaners by file."""
 
-    def __init__(self, identities: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(self) -> None:
         self._pseudonyms: dict[tuple[str, str], str] = {}
-        for identity in identities:
-            self.pseudonym(*identity)
 
     def pseudonym(self, patient_id: str, patient_name: str) -> str:
         """``Patient N`` for a (PatientID, PatientName) pair, numbered as first seen; ``""`` for
