@@ -4,6 +4,7 @@ whose identifiers are known, through each door; without ``--mask`` the same answ
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,15 @@ def test_masked_csv_download_cleans_kept_columns_and_unmatched_rows(
     text = RouterClient(Api(session)).get("api/annotations/export.csv").body.decode()
     assert [v for v in IDENTIFIERS if v.lower() in text.lower()] == []
     assert "Patient 1 reviewed" in text and "/elsewhere/Patient 1/other.dcm" in text
+
+
+def test_view_handle_masks_too(identified_dir: Path) -> None:
+    with dcmview.view([str(identified_dir)], browser=False, block=False, mask=True) as handle:
+        assert handle.wait_ready(timeout=30)
+        req = urllib.request.Request(
+            handle.url.split("#")[0] + "api/files",
+            headers={"Authorization": f"Bearer {handle.token}"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            listing = resp.read().decode()
+    assert PATIENT_ID not in listing and '"patient_id":"Patient 1"' in listing
