@@ -12,7 +12,13 @@ from pydicom.datadict import keyword_dict
 
 import dcmview
 from dcmview.api import Api
-from dcmview.core.masking import MASKED_KEYWORDS, MASKED_SEQUENCES, SCRUBBED_KEYWORDS, Scrubber
+from dcmview.core.masking import (
+    MASKED_KEYWORDS,
+    MASKED_SEQUENCES,
+    SCRUBBED_KEYWORDS,
+    Masker,
+    Scrubber,
+)
 from dcmview.core.session import open_session
 
 from . import dicomgen as gen
@@ -144,9 +150,27 @@ def test_python_export_keeps_real_paths_so_it_loads_again(
 
 
 def test_scrubber_replaces_whole_words_only() -> None:
-    scrub = Scrubber({"LI": "[masked]", "DOE": "Patient 1"})
+    scrub = Scrubber({"LI": "[masked]", "DOE": "Patient 1", "DOE^JOHN": "Patient 1"})
     assert scrub("/data/doe_LI/slice.dcm") == "/data/Patient 1_[masked]/slice.dcm"
     assert scrub("DOESKIN LIVER") == "DOESKIN LIVER"
+    assert scrub("seen: Doe John, Li") == "seen: Patient 1, [masked]"
+
+
+def test_short_ids_are_not_looked_for_in_text() -> None:
+    # A phantom's PatientID "1" must not turn every "1" of a path or description into a name.
+    masker = Masker()
+    scrub = masker.scrubber((("PatientID", "1"), ("PatientName", "LI^X")), "Patient 1")
+    assert scrub("/data/1/series 1/IM1.dcm") == "/data/1/series 1/IM1.dcm"
+    assert scrub("reviewed by li") == "reviewed by Patient 1"
+
+
+def test_uids_in_tag_values_are_kept_whole(tmp_path: Path) -> None:
+    gen.write_ct_series(tmp_path, count=1, size=16, patient_id="1.2", patient_name="Q^R")
+    session = open_session([str(tmp_path)], mask=True)
+    session.scan()
+    tree = {n["keyword"]: n["value"] for n in session.tags(0)}
+    uid = session.files[0].fields["study_instance_uid"]
+    assert tree["StudyInstanceUID"]["value"] == uid
 
 
 def test_the_table_names_real_dicom_keywords() -> None:

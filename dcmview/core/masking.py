@@ -129,9 +129,12 @@ SCRUBBED_KEYWORDS = (
     "ReferringPhysicianName",
 )
 _PSEUDONYMISED = frozenset({"PatientID", "PatientName"})
-# Name parts this short ("J" of "DOE^J") would blank letters all over the text.
-_MIN_PART = 2
+# Values this short are not looked for in text: an ID "1" would hit every "1" of a path. Name
+# parts of two letters ("Li", "Wu") are names all the same.
+_MIN_LITERAL = 3
+_MIN_NAME_PART = 2
 _NAME_SPLIT = re.compile(r"[\^=\s,]+")
+_WORD = re.compile(r"[^\W_]+")
 
 
 class Masker:
@@ -170,25 +173,49 @@ class Masker:
 
 
 class Scrubber:
-    """Replaces whole-word occurrences of known values (any case) in text."""
+    """Replaces whole-word occurrences of known values (any case) in text.
+
+    Words are runs of letters and digits (``_``, ``-``, ``^``, spaces and the like separate
+    them), so ``DOE^JOHN`` is found in ``/data/doe_john/``. Matching walks the words of a text
+    and looks each up in a table keyed by a value's first word: linear in the text whatever the
+    number of values (a pattern of 80,000 alternatives took ~9 ms a path).
+    """
 
     def __init__(self, replacements: Mapping[str, str]) -> None:
-        self._replacements = {k.casefold(): v for k, v in replacements.items() if k.strip()}
-        if not self._replacements:
-            self._pattern: re.Pattern[str] | None = None
-            return
-        # Longest first, so that "DOE^JOHN" wins over its part "DOE".
-        alternatives = "|".join(
-            re.escape(k) for k in sorted(self._replacements, key=len, reverse=True)
-        )
-        self._pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
+        self._first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for literal, replacement in replacements.items():
+            words = tuple(w.casefold() for w in _WORD.findall(literal))
+            if words:
+                self._first.setdefault(words[0], []).append((words, replacement))
+        for options in self._first.values():
+            # Longest first, so that "DOE^JOHN" wins over its part "DOE".
+            options.sort(key=lambda option: len(option[0]), reverse=True)
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None or not text:
+        if not self._first or not text:
             return text
-        return self._pattern.sub(
-            lambda m: self._replacements.get(m.group(0).casefold(), MASKED), text
-        )
+        words = list(_WORD.finditer(text))
+        folded = [w.group().casefold() for w in words]
+        if not any(f in self._first for f in folded):
+            return text
+        out: list[str] = []
+        pos = i = 0
+        while i < len(words):
+            n, replacement = self._match(folded, i)
+            if n:
+                out += (text[pos : words[i].start()], replacement)
+                pos = words[i + n - 1].end()
+                i += n
+            else:
+                i += 1
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _match(self, folded: list[str], i: int) -> tuple[int, str]:
+        for words, replacement in self._first.get(folded[i], ()):
+            if tuple(folded[i : i + len(words)]) == words:
+                return len(words), replacement
+        return 0, ""
 
 
 @lru_cache(maxsize=4096)
@@ -197,20 +224,19 @@ def _scrubber(identifiers: tuple[tuple[str, str], ...], pseudonym: str) -> Scrub
 
 
 def _literals(identifiers: tuple[tuple[str, str], ...], pseudonym: str) -> list[tuple[str, str]]:
-    """(text to find, replacement) for each identifier value, its variants and name parts."""
+    """(text to find, replacement) for each identifier value and, for names, each part."""
     out: list[tuple[str, str]] = []
     for keyword, value in identifiers:
         replacement = pseudonym if keyword in _PSEUDONYMISED and pseudonym else MASKED
         for single in value.split("\\"):
             single = single.strip()
-            if not single:
-                continue
-            out.append((single, replacement))
+            if len(single) >= _MIN_LITERAL:
+                out.append((single, replacement))
             if "^" in single or keyword.endswith("Name"):
-                spaced = " ".join(p for p in _NAME_SPLIT.split(single) if p)
-                out.append((spaced, replacement))
                 out.extend(
-                    (p, replacement) for p in _NAME_SPLIT.split(single) if len(p) >= _MIN_PART
+                    (part, replacement)
+                    for part in _NAME_SPLIT.split(single)
+                    if len(part) >= _MIN_LITERAL or (len(part) == _MIN_NAME_PART and part.isalpha())
                 )
     return out
 
@@ -250,7 +276,7 @@ def _mask_node(
             empty = kind == "string" and value.get("value") == ""
             out["value"] = {"type": "string", "value": "" if empty else MASKED}
         return out
-    if kind == "string":
+    if kind == "string" and node.get("vr") != "UI":  # UIDs are kept whole (see above)
         out["value"] = {**value, "value": scrub(str(value.get("value", "")))}
     elif kind == "error":
         out["value"] = {**value, "message": scrub(str(value.get("message", "")))}
