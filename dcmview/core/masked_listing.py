@@ -27,8 +27,11 @@ def mask_summary(
     out["patient_id"] = pseudonym if real_id else ""
     out["patient_name"] = pseudonym if real_name else ""
     out["study_date"] = MASKED if summary.get("study_date") else ""
-    for key in ("path", "study_description", "series_description"):
+    for key in ("study_description", "series_description"):
         out[key] = scrub(str(summary.get(key, "")))
+    # The folder and the name apart: files share their folder, and its cleaning is remembered.
+    folder, sep, name = str(summary.get("path", "")).rpartition("/")
+    out["path"] = scrub(folder) + sep + scrub(name)
     parts = [out["patient_id"] or out["patient_name"], summary.get("modality", "")]
     out["label"] = " · ".join(p for p in parts if p) or os.path.basename(out["path"])
     return out

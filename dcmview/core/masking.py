@@ -135,6 +135,7 @@ _MIN_LITERAL = 3
 _MIN_NAME_PART = 2
 _NAME_SPLIT = re.compile(r"[\^=\s,]+")
 _WORD = re.compile(r"[^\W_]+")
+_MEMO_SIZE = 4096
 
 
 class Masker:
@@ -182,6 +183,7 @@ class Scrubber:
     """
 
     def __init__(self, replacements: Mapping[str, str]) -> None:
+        self._memo: dict[str, str] = {}
         self._first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for literal, replacement in replacements.items():
             words = tuple(w.casefold() for w in _WORD.findall(literal))
@@ -194,6 +196,15 @@ class Scrubber:
     def __call__(self, text: str) -> str:
         if not self._first or not text:
             return text
+        # The same texts come again and again (a folder, a series description per file).
+        done = self._memo.get(text)
+        if done is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            done = self._memo[text] = self._clean(text)
+        return done
+
+    def _clean(self, text: str) -> str:
         words = list(_WORD.finditer(text))
         folded = [w.group().casefold() for w in words]
         if not any(f in self._first for f in folded):
