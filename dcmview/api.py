@@ -21,6 +21,7 @@ from . import __version__
 from .core.embed_csv import csv_bytes
 from .core.errors import (
     DcmviewError,
+    InvalidAnnotation,
     InvalidJson,
     InvalidQuery,
     InvalidWindow,
@@ -32,6 +33,7 @@ from .core.errors import (
 from .core.model import AppliedWindow, FrameDescription, Window, WindowRequest
 
 if TYPE_CHECKING:
+    from .core.annotations import AnnotationStore
     from .core.session import Session
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -110,6 +112,10 @@ class Api:
             ("GET", _p(r"api/file/([^/]*)/annotations"), self._get_annotations, False, None),
             ("PUT", _p(r"api/file/([^/]*)/annotations"), self._put_annotations, True, None),
             ("GET", _p(r"api/annotations/export\.csv"), self._export, False, None),
+            ("GET", _p(r"api/file/([^/]*)/redactions"), self._get_redactions, False, None),
+            ("PUT", _p(r"api/file/([^/]*)/redactions"), self._put_redactions, True, None),
+            ("PUT", _p(r"api/file/([^/]*)/redactions/series"), self._copy_redactions, True, None),
+            ("GET", _p(r"api/redactions/export\.csv"), self._export_redactions, False, None),
         ]
 
     def route(self, method: str, path: str) -> Route:
@@ -176,6 +182,7 @@ class Api:
                 "server_start_ms": s.server_start_ms,
                 "scan_complete": s.scan_complete,
                 "version": __version__,
+                "masked": s.masker is not None,
             }
         )
 
@@ -225,28 +232,58 @@ class Api:
 
     def _get_annotations(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         self.session.record(params[0])
-        payload, etag = self.session.annotation_store().get(params[0])
-        return json_response(payload, headers={"ETag": etag})
+        return _get_boxes(self.session.annotation_store(), params[0])
 
     def _put_annotations(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         self.session.record(params[0])
-        body = parse_json_body(request)
-        store = self.session.annotation_store()
-        payload, etag = store.put(params[0], body, request.headers.get("if-match"))
-        return json_response(payload, headers={"ETag": etag})
+        return _put_boxes(self.session.annotation_store(), params[0], request)
 
     def _export(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        store = self.session.annotation_store()
-        text, version = store.snapshot()
-        return ApiResponse(
-            200,
-            {
-                "Content-Type": "text/csv; charset=utf-8",
-                "Content-Disposition": 'attachment; filename="dcmview-annotations.csv"',
-            },
-            csv_bytes(text),
-            delivered=lambda: store.mark_exported(version),
-        )
+        return _export_csv(self.session.annotation_store(), "dcmview-annotations.csv")
+
+    def _get_redactions(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        self.session.record(params[0])
+        return _get_boxes(self.session.redaction_store(), params[0])
+
+    def _put_redactions(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        self.session.record(params[0])
+        return _put_boxes(self.session.redaction_store(), params[0], request)
+
+    def _copy_redactions(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        # The body says nothing (the boxes are file i's): empty or {}, sent as JSON like any
+        # state-changing request.
+        if not request.body.strip():
+            require_json(request)
+        elif parse_json_body(request) != {}:
+            raise InvalidAnnotation("send an empty body or {}: the boxes copied are file i's")
+        return json_response({"file_indices": self.session.copy_redactions_to_stack(params[0])})
+
+    def _export_redactions(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        return _export_csv(self.session.redaction_store(), "dcmview-redactions.csv")
+
+
+def _get_boxes(store: AnnotationStore, index: int) -> ApiResponse:
+    payload, etag = store.get(index)
+    return json_response(payload, headers={"ETag": etag})
+
+
+def _put_boxes(store: AnnotationStore, index: int, request: ApiRequest) -> ApiResponse:
+    body = parse_json_body(request)
+    payload, etag = store.put(index, body, request.headers.get("if-match"))
+    return json_response(payload, headers={"ETag": etag})
+
+
+def _export_csv(store: AnnotationStore, filename: str) -> ApiResponse:
+    text, version = store.snapshot()
+    return ApiResponse(
+        200,
+        {
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+        csv_bytes(text),
+        delivered=lambda: store.mark_exported(version),
+    )
 
 
 def parse_window_query(query: Mapping[str, str]) -> WindowRequest:
@@ -267,13 +304,18 @@ def parse_window_query(query: Mapping[str, str]) -> WindowRequest:
     return WindowRequest(mode=mode, window=Window(center=center, width=width))
 
 
-def parse_json_body(request: ApiRequest) -> Any:
-    """The JSON body of a state-changing request: 415 unless JSON, 413 when too big, 400 if bad."""
+def require_json(request: ApiRequest) -> None:
+    """415 unless the request says its body is JSON (every state-changing request must)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise UnsupportedMediaType(
             f"send the body as application/json (got {ctype or 'no content type'!r})"
         )
+
+
+def parse_json_body(request: ApiRequest) -> Any:
+    """The JSON body of a state-changing request: 415 unless JSON, 413 when too big, 400 if bad."""
+    require_json(request)
     if len(request.body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is over the {MAX_BODY_BYTES}-byte limit")
     try:

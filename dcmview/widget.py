@@ -40,6 +40,9 @@ class Viewer(anywidget.AnyWidget):
     >>> viewer                      # the viewer appears as the cell's output
     >>> viewer.frame = 10           # move it from Python; using it updates the traits
     >>> viewer.annotations          # {"/abs/file.dcm": {"num_roi", "roi_coords", "roi_frames"}}
+    >>> viewer.redactions           # the redaction boxes, in the same shape
+
+    ``mask=True`` replaces patient identifiers in everything the viewer shows (display only).
     """
 
     _esm = STATIC / "viewer.js"
@@ -63,6 +66,7 @@ class Viewer(anywidget.AnyWidget):
         recursive: bool = True,
         height: int = 600,
         cache_budget: int | None = None,
+        mask: bool = False,
         **kwargs: Any,
     ) -> None:
         # A SessionError (a ValueError) says what is wrong with the inputs.
@@ -72,6 +76,7 @@ class Viewer(anywidget.AnyWidget):
             filters=filter_list(filters),
             recursive=recursive,
             cache_budget=cache_budget,
+            mask=mask,
         )
         self._session.scan()
         self._api = Api(self._session)
@@ -99,6 +104,12 @@ class Viewer(anywidget.AnyWidget):
         """Current ROIs of every file that has some: ``{path: {"num_roi", "roi_coords",
         "roi_frames"}}`` (live: reflects edits made in the viewer)."""
         return self._session.annotations_by_path()
+
+    @property
+    def redactions(self) -> dict[str, dict[str, Any]]:
+        """Current redaction boxes of every file that has some: ``{path: {"num_roi",
+        "roi_coords", "roi_frames"}}`` (live; each frame list is ``[]``: all frames)."""
+        return self._session.redactions_by_path()
 
     def set_annotations(self, rois: Mapping[str | int, Mapping[str, Any]]) -> None:
         """Replace the ROIs of some files: ``{path or index: {"roi_coords": [...], ...}}``.

@@ -1022,3 +1022,68 @@ def pydicom_data_files() -> list[Path]:
         return []
     folder = Path(next(iter(spec.submodule_search_locations))) / "data"
     return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+
+# -- a study with known patient identifiers (the --mask tests) ------------------------------
+PATIENT_ID = "MRN4471920"
+NAME_PARTS = ("Wojciechowska", "Bartholomea")
+OTHER_ID = "ALT-99-3318"
+ACCESSION = "ACC7731904"
+BIRTH_DATE = "19530817"
+INSTITUTION = "Saint Quillon Infirmary"
+REFERRING = ("Okonkwo", "Theodora")
+PRIVATE_NOTE = "Quillon ward 7"
+# Every identifier of :func:`write_identified_study`, as a person would recognise it on screen.
+IDENTIFIERS = (
+    PATIENT_ID,
+    *NAME_PARTS,
+    OTHER_ID,
+    ACCESSION,
+    BIRTH_DATE,
+    INSTITUTION,
+    *REFERRING,
+    PRIVATE_NOTE,
+)
+
+
+def identify(ds: Dataset) -> None:
+    """Give a dataset the identifiers of :data:`IDENTIFIERS`: in plain elements, inside two
+    sequences, in a private element and in the free text of descriptions and comments."""
+    ds.PatientName = f"{NAME_PARTS[0]}^{NAME_PARTS[1]}"
+    ds.PatientID = PATIENT_ID
+    ds.OtherPatientIDs = OTHER_ID
+    ds.PatientBirthDate = BIRTH_DATE
+    ds.AccessionNumber = ACCESSION
+    ds.InstitutionName = INSTITUTION
+    ds.ReferringPhysicianName = f"{REFERRING[0]}^{REFERRING[1]}"
+    ds.StudyDescription = f"CT chest for {NAME_PARTS[0]}"
+    ds.SeriesDescription = f"axial {PATIENT_ID}"
+    other = Dataset()
+    other.PatientID = OTHER_ID
+    other.IssuerOfPatientID = "Quillon registry"
+    ds.OtherPatientIDsSequence = DicomSequence([other])
+    request = Dataset()
+    request.AccessionNumber = ACCESSION
+    request.RequestedProcedureID = "RP-5512"
+    request.ScheduledProcedureStepID = "SPS-5512"
+    ds.RequestAttributesSequence = DicomSequence([request])
+    block = ds.private_block(0x0011, "dcmview tests", create=True)
+    block.add_new(0x01, "LO", PRIVATE_NOTE)
+    ds.ImageComments = f"seen by {REFERRING[0]}"
+
+
+def write_identified_study(folder: PathLike) -> Path:
+    """A folder named after the patient (``<folder>/<PatientID>_<name>``) holding a 2-slice CT
+    series, a 3-frame file and a report, all with :func:`identify`'s identifiers."""
+    root = Path(folder) / f"{PATIENT_ID}_{NAME_PARTS[0]}"
+    root.mkdir(parents=True)
+    written = [
+        *(w.path for w in write_ct_series(root, count=2, size=16)),
+        write_multiframe(root, frames=3, rows=16, columns=16, name="cine.dcm").path,
+        write_no_pixels(root).path,
+    ]
+    for path in written:
+        ds = pydicom.dcmread(path)
+        identify(ds)
+        ds.save_as(path)
+    return root

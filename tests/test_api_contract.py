@@ -130,7 +130,15 @@ def test_health_has_exactly_the_contract_fields(server: DcmviewProcess) -> None:
     reply = server.get("api/health", token=False)
     assert reply.status == 200
     body = reply.json()
-    assert set(body) == {"status", "file_count", "server_start_ms", "scan_complete", "version"}
+    assert set(body) == {
+        "status",
+        "file_count",
+        "server_start_ms",
+        "scan_complete",
+        "version",
+        "masked",
+    }
+    assert body["masked"] is False
     assert body["status"] == "ok" and body["scan_complete"] is True
     assert body["file_count"] == len(server.get("api/files").json()["files"])
 

@@ -1,9 +1,9 @@
-"""Rectangular ROIs: API payload validation, the in-memory store, EMBED CSV import and export.
+"""The in-memory stores of boxes (ROIs, redactions) with EMBED CSV import and export.
 
-The store is the only state users create. Every change is validated whole against the image it
-belongs to before it replaces the old value, so a rejected request changes nothing. The input CSV
-is read once and never written; edits leave the process only through an export or a recovery
-file (:mod:`dcmview.core.recovery`).
+A store is state users create. Every change is validated whole against the image it belongs to
+(:mod:`dcmview.core.boxes`) before it replaces the old value, so a rejected request changes
+nothing. The input CSV is read once and never written; edits leave the process only through an
+export or a recovery file (:mod:`dcmview.core.recovery`).
 
 An export counts (the store becomes clean) only once it was delivered: the caller takes a
 :meth:`AnnotationStore.snapshot` and calls :meth:`AnnotationStore.mark_exported` when the whole
@@ -13,8 +13,6 @@ CSV reached the user, so a HEAD, an aborted download or a failed write keeps the
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
 import pathlib
 import threading
@@ -22,29 +20,28 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from dcmview.core.embed_csv import (
-    Box,
-    CellError,
-    CsvDocument,
-    CsvError,
-    CsvRow,
-    boxes,
-    csv_bytes,
-    frame_lists,
-    integer,
-    read_csv,
-    write_csv,
+from dcmview.core.boxes import (
+    MAX_ROIS_PER_FILE,
+    NO_PIXELS,
+    ImageShape,
+    LoadedFile,
+    Roi,
+    etag_of,
+    if_match_ok,
+    parse_payload,
+    rois_of,
+    to_payload,
 )
+from dcmview.core.embed_csv import CsvDocument, CsvError, CsvRow, csv_bytes, read_csv, write_csv
 from dcmview.core.errors import InvalidAnnotation, NotFound, PayloadTooLarge, PreconditionFailed
 from dcmview.core.recovery import candidate_directories, file_name, recovery_directory, save
 
-# Far above any real reading (EMBED's busiest image has a handful of boxes); it bounds the work
-# and memory of one PUT, whose body limit alone would let ~60,000 boxes through.
-MAX_ROIS_PER_FILE = 10_000
-
 __all__ = [
+    "ANNOTATIONS",
     "MAX_ROIS_PER_FILE",
+    "REDACTIONS",
     "AnnotationStore",
+    "BoxKind",
     "CsvDocument",
     "CsvError",
     "ImageShape",
@@ -57,112 +54,24 @@ __all__ = [
     "to_payload",
 ]
 
-_PAYLOAD_KEYS = ("num_roi", "roi_coords", "roi_frames")
+# Text cleaning for a CSV export: given the file index of a row (None: a CSV row naming no
+# loaded file), the function that cleans its text cells (``--mask``).
+Cleaner = Callable[[int | None], Callable[[str], str]]
 
 
 @dataclass(frozen=True)
-class ImageShape:
-    """What an ROI is checked against: pixel rows and columns, and the number of frames."""
+class BoxKind:
+    """What a store holds: its name in messages and files, and whether every box covers all
+    frames (redactions hide a region of the whole file)."""
 
-    rows: int
-    columns: int
-    frame_count: int
-
-
-@dataclass(frozen=True)
-class Roi:
-    """A box with exclusive max edges (``ymax == rows`` is valid) and its frames (``()``: all)."""
-
-    ymin: int
-    xmin: int
-    ymax: int
-    xmax: int
-    frames: tuple[int, ...] = ()
-
-    @property
-    def box(self) -> Box:
-        """The box in payload order ``(ymin, xmin, ymax, xmax)``."""
-        return (self.ymin, self.xmin, self.ymax, self.xmax)
+    name: str
+    all_frames_only: bool
+    # The stem of its recovery files: ``<stem>-<time>-<pid>.csv``.
+    recovery_stem: str
 
 
-@dataclass(frozen=True)
-class LoadedFile:
-    """One file of the session registry as the store needs it (``shape`` None: no pixels)."""
-
-    index: int
-    path: str
-    shape: ImageShape | None
-
-
-# A file without pixel data takes no ROI; checking against an empty image says so in one place.
-_NO_PIXELS = ImageShape(rows=0, columns=0, frame_count=0)
-
-
-def parse_payload(body: object, shape: ImageShape) -> tuple[Roi, ...]:
-    """Validate a whole PUT body and return its ROIs in canonical form.
-
-    ``body`` is ``{"num_roi"?: int, "roi_coords": [[ymin, xmin, ymax, xmax], ...],
-    "roi_frames"?: [[f, ...], ...]}``. Reversed corners are normalised, frame lists de-duplicated
-    and sorted; a per-ROI ``[]`` means all frames, and a missing, null or empty ``roi_frames``
-    means all frames for every ROI. Raises :class:`InvalidAnnotation` naming the ROI ("ROI 2")
-    and the rule broken.
-    """
-    if not isinstance(body, dict):
-        raise InvalidAnnotation(
-            'the body must be a JSON object like {"roi_coords": [[ymin, xmin, ymax, xmax]]}'
-        )
-    unknown = sorted(str(key) for key in body if key not in _PAYLOAD_KEYS)
-    if unknown:
-        raise InvalidAnnotation(
-            f"unknown field {', '.join(unknown)}; expected num_roi, roi_coords, roi_frames"
-        )
-    if "roi_coords" not in body:
-        raise InvalidAnnotation("roi_coords is missing; send [] to remove every ROI")
-    count_sent = body["roi_coords"]
-    if isinstance(count_sent, (list, tuple)) and len(count_sent) > MAX_ROIS_PER_FILE:
-        raise PayloadTooLarge(
-            f"roi_coords has {len(count_sent):,} boxes; a file holds at most"
-            f" {MAX_ROIS_PER_FILE:,} ROIs"
-        )
-    try:
-        coords = boxes(body["roi_coords"])
-    except CellError as exc:
-        raise InvalidAnnotation(f"roi_coords: {exc}") from None
-    try:
-        raw_frames = body.get("roi_frames")
-        frames = () if raw_frames is None else frame_lists(raw_frames)
-    except CellError as exc:
-        raise InvalidAnnotation(f"roi_frames: {exc}") from None
-    if frames and len(frames) != len(coords):
-        raise InvalidAnnotation(
-            f"roi_frames has {len(frames)} lists but roi_coords has {len(coords)} boxes;"
-            " give one frame list per ROI ([] for all frames)"
-        )
-    if body.get("num_roi") is not None:
-        try:
-            count = integer(body["num_roi"], "num_roi")
-        except CellError as exc:
-            raise InvalidAnnotation(str(exc)) from None
-        if count != len(coords):
-            raise InvalidAnnotation(
-                f"num_roi is {count} but roi_coords has {len(coords)} boxes; they must agree"
-            )
-    return _rois(coords, frames, shape)
-
-
-def to_payload(rois: Sequence[Roi]) -> dict[str, object]:
-    """The canonical API payload of ``rois``: one frame list per ROI, ``[]`` for all frames."""
-    return {
-        "num_roi": len(rois),
-        "roi_coords": [list(roi.box) for roi in rois],
-        "roi_frames": [list(roi.frames) for roi in rois],
-    }
-
-
-def etag_of(payload: dict[str, object]) -> str:
-    """A strong, quoted ETag of a canonical payload: equal content gives an equal tag."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return '"' + hashlib.sha256(text.encode()).hexdigest()[:16] + '"'
+ANNOTATIONS = BoxKind("ROI", all_frames_only=False, recovery_stem="dcmview-annotations")
+REDACTIONS = BoxKind("redaction", all_frames_only=True, recovery_stem="dcmview-redactions")
 
 
 class AnnotationStore:
@@ -181,7 +90,11 @@ class AnnotationStore:
         document: CsvDocument | None = None,
         *,
         cwd: str | None = None,
+        kind: BoxKind = ANNOTATIONS,
     ) -> None:
+        self.kind = kind
+        # Set by a masked session: the HTTP export then carries no identifiers.
+        self.cleaner: Cleaner | None = None
         self._lock = threading.Lock()
         self._files: dict[int, LoadedFile] = {}
         for file in files:
@@ -216,10 +129,10 @@ class AnnotationStore:
         :class:`PreconditionFailed` is raised.
         """
         file = self._file(index)
-        new = parse_payload(body, file.shape or _NO_PIXELS)
+        new = self._parse(body, file)
         with self._lock:
             old = self._rois.get(index, ())
-            if not _if_match_ok(if_match, etag_of(to_payload(old))):
+            if not if_match_ok(if_match, etag_of(to_payload(old))):
                 raise PreconditionFailed(
                     "these ROIs were changed elsewhere since you loaded them; reload and retry"
                 )
@@ -243,7 +156,7 @@ class AnnotationStore:
         for index, body in bodies.items():
             file = self._file(index)
             try:
-                parsed[index] = parse_payload(body, file.shape or _NO_PIXELS)
+                parsed[index] = self._parse(body, file)
             except (InvalidAnnotation, PayloadTooLarge) as exc:
                 raise type(exc)(f"file {index}: {exc.message}") from None
         changed = False
@@ -259,6 +172,11 @@ class AnnotationStore:
                 self._version += 1
         if changed:
             self._notify()
+
+    def _parse(self, body: object, file: LoadedFile) -> tuple[Roi, ...]:
+        return parse_payload(
+            body, file.shape or NO_PIXELS, all_frames_only=self.kind.all_frames_only
+        )
 
     def rois(self, index: int) -> tuple[Roi, ...]:
         """The current ROIs of one file."""
@@ -287,14 +205,15 @@ class AnnotationStore:
         """How many CSV rows name no loaded file (kept for export, never validated)."""
         return sum(1 for index in self._row_file if index is None)
 
-    def snapshot(self) -> tuple[str, int]:
+    def snapshot(self, *, clean: bool = True) -> tuple[str, int]:
         """The CSV text of every row and ROI (see :func:`write_csv`) and the version it shows.
 
-        Nothing is marked exported: pass the version to :meth:`mark_exported` once the text
-        was delivered.
+        ``clean``: the text cells pass through :attr:`cleaner` when one is set (a masked
+        session's download). Nothing is marked exported: pass the version to
+        :meth:`mark_exported` once the text was delivered.
         """
         with self._lock:
-            return self._export_text(), self._version
+            return self._export_text(self.cleaner if clean else None), self._version
 
     def mark_exported(self, version: int) -> None:
         """Record that the snapshot of ``version`` reached the user; later edits stay dirty."""
@@ -311,9 +230,13 @@ class AnnotationStore:
         return text
 
     def write_export(self, path: str | os.PathLike[str]) -> pathlib.Path:
-        """Write the export CSV to ``path``; the edits count as exported once it is written."""
+        """Write the export CSV to ``path``; the edits count as exported once it is written.
+
+        The file holds the real paths even in a masked session: a script asked for it, and
+        it must load again.
+        """
         target = pathlib.Path(path).expanduser()
-        text, version = self.snapshot()
+        text, version = self.snapshot(clean=False)
         with open(target, "wb") as stream:
             stream.write(csv_bytes(text))
         self.mark_exported(version)
@@ -341,7 +264,7 @@ class AnnotationStore:
         if data is None:
             return None
         folders = [pathlib.Path(directory)] if directory is not None else candidate_directories()
-        target, failures = save(data, file_name(), folders)
+        target, failures = save(data, file_name(self.kind.recovery_stem), folders)
         if target is None:
             raise OSError(f"no folder could take the recovery file ({'; '.join(failures)})")
         return target
@@ -368,9 +291,9 @@ class AnnotationStore:
             if index is None:
                 continue
             self._first_row.setdefault(index, row_id)
-            shape = self._files[index].shape or _NO_PIXELS
+            shape = self._files[index].shape or NO_PIXELS
             try:
-                found = _rois(row.coords, row.frames or (), shape)
+                found = rois_of(row.coords, row.frames or (), shape)
             except InvalidAnnotation as exc:
                 raise CsvError(exc.message, row.line, document.name) from None
             rois.setdefault(index, []).extend(found)
@@ -378,7 +301,7 @@ class AnnotationStore:
         self._rois = {i: tuple(r) for i, r in rois.items()}
         self._origins = {i: tuple(o) for i, o in origins.items()}
 
-    def _export_text(self) -> str:
+    def _export_text(self, cleaner: Cleaner | None = None) -> str:
         by_row: dict[int, list[Roi]] = {}
         unrowed: dict[int, list[Roi]] = {}
         for index in sorted(self._rois):
@@ -391,71 +314,26 @@ class AnnotationStore:
             row if self._row_file[row_id] is None else _with_rois(row, by_row.get(row_id, []))
             for row_id, row in enumerate(self._rows)
         ]
+        owners: list[int | None] = list(self._row_file)
         blank = ("",) * len(self._columns)
         for index, rois in unrowed.items():
             new_row = CsvRow(
                 line=0, path=self._files[index].path, coords=(), frames=None, extra=blank
             )
             rows.append(_with_rois(new_row, rois))
+            owners.append(index)
+        if cleaner is not None:
+            rows = [_cleaned(row, cleaner(owner)) for row, owner in zip(rows, owners, strict=True)]
         return write_csv(self._columns, rows)
 
 
-def _rois(
-    coords: Sequence[Box], frames: Sequence[Sequence[int]], shape: ImageShape
-) -> tuple[Roi, ...]:
-    """Check boxes (and frames, empty for all) against an image; messages name ROI n."""
-    return tuple(
-        _roi(box, frames[n] if frames else (), shape, f"ROI {n + 1}")
-        for n, box in enumerate(coords)
-    )
-
-
-def _roi(box: Box, frames: Sequence[int], shape: ImageShape, label: str) -> Roi:
-    if shape.rows <= 0 or shape.columns <= 0:
-        raise InvalidAnnotation(f"{label}: this file has no pixel data, so it cannot hold ROIs")
-    ymin, ymax = sorted((box[0], box[2]))
-    xmin, xmax = sorted((box[1], box[3]))
-    for name, value in (("ymin", ymin), ("xmin", xmin)):
-        if value < 0:
-            raise InvalidAnnotation(f"{label}: {name} is {value}; coordinates cannot be negative")
-    if ymin == ymax or xmin == xmax:
-        raise InvalidAnnotation(
-            f"{label} has zero {'height' if ymin == ymax else 'width'};"
-            " ymin < ymax and xmin < xmax are required"
-        )
-    if ymax > shape.rows:
-        raise InvalidAnnotation(
-            f"{label}: ymax {ymax} is outside the image; ymax is at most rows ({shape.rows})"
-        )
-    if xmax > shape.columns:
-        raise InvalidAnnotation(
-            f"{label}: xmax {xmax} is outside the image; xmax is at most columns ({shape.columns})"
-        )
-    for frame in frames:
-        if not 0 <= frame < shape.frame_count:
-            raise InvalidAnnotation(
-                f"{label}: frame {frame} does not exist; frames are 0 to {shape.frame_count - 1}"
-            )
-    return Roi(ymin, xmin, ymax, xmax, tuple(sorted(set(frames))))
+def _cleaned(row: CsvRow, clean: Callable[[str], str]) -> CsvRow:
+    return dataclasses.replace(row, path=clean(row.path), extra=tuple(map(clean, row.extra)))
 
 
 def _with_rois(row: CsvRow, rois: Sequence[Roi]) -> CsvRow:
     frames = None if all(not roi.frames for roi in rois) else tuple(roi.frames for roi in rois)
     return dataclasses.replace(row, coords=tuple(roi.box for roi in rois), frames=frames)
-
-
-def _if_match_ok(header: str | None, etag: str) -> bool:
-    if header is None:
-        return True
-    for tag in (part.strip() for part in header.split(",")):
-        if tag == "*":
-            return True
-        # If-Match uses strong comparison (RFC 9110 13.1.1): a weak tag never matches.
-        if tag.startswith("W/"):
-            continue
-        if (tag if tag.startswith('"') else f'"{tag}"') == etag:
-            return True
-    return False
 
 
 def _inherit_origins(

@@ -77,6 +77,9 @@ class FileRecord:
     # refused (409) rather than served as a mix of two versions. None: not checked.
     size: int | None = None
     mtime_ns: int | None = None
+    # ``(keyword, value)`` of the identifiers ``--mask`` removes from text it keeps
+    # (:data:`dcmview.core.masking.SCRUBBED_KEYWORDS`, the ones present).
+    identifiers: tuple[tuple[str, str], ...] = field(compare=False, default=())
 
     @property
     def has_pixels(self) -> bool:

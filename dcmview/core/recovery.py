@@ -45,10 +45,10 @@ def candidate_directories() -> list[pathlib.Path]:
     return folders
 
 
-def file_name() -> str:
+def file_name(stem: str = "dcmview-annotations") -> str:
     """A new recovery file name: timestamped and with the process id, so sessions never clash."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    return f"dcmview-annotations-{stamp}-{os.getpid()}.csv"
+    return f"{stem}-{stamp}-{os.getpid()}.csv"
 
 
 def write_private(target: pathlib.Path, data: bytes) -> None:
@@ -121,13 +121,14 @@ class RecoveryFile:
         warn: Callable[[Sequence[str]], None] | None = None,
         folders: Callable[[], Sequence[pathlib.Path]] = candidate_directories,
         delay: float = DEBOUNCE_SECONDS,
+        stem: str = "dcmview-annotations",
     ) -> None:
         self._snapshot = snapshot
         self._announce = announce
         self._warn = warn
         self._folders = folders
         self._delay = delay
-        self._name = file_name()
+        self._name = file_name(stem)
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._closed = False

@@ -7,7 +7,7 @@ here are pure: the header dataset (for LUTs and palettes) is passed in by the ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -64,8 +64,12 @@ def display_frame(
     header: Callable[[], Dataset],
     request: WindowRequest,
     frame: int,
+    redactions: Sequence[tuple[int, int, int, int]] = (),
 ) -> DisplayEntry:
-    """``frame`` as a PNG a browser can show (8-bit grey or RGB) and how it was windowed."""
+    """``frame`` as a PNG a browser can show (8-bit grey or RGB) and how it was windowed.
+
+    ``redactions``: ``(ymin, xmin, ymax, xmax)`` boxes painted black over the image.
+    """
     layout = frame_layout(record, frame)
     applied = AppliedWindow()
     if arr.ndim == 3:
@@ -77,6 +81,10 @@ def display_frame(
         choice = choose_window(layout, arr, modality, request, header)
         image = to_display(arr, choice, layout.photometric == "MONOCHROME1", modality)
         applied = AppliedWindow(choice.applied, choice.window)
+    if redactions:
+        image = np.array(image, copy=True)  # it may share memory with a cached frame
+        for ymin, xmin, ymax, xmax in redactions:
+            image[ymin:ymax, xmin:xmax] = 0
     return encode_png(np.ascontiguousarray(image)), applied
 
 

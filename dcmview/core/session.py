@@ -13,7 +13,6 @@ pydicom's import (~150 ms) then happens in the scan thread instead of delaying t
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -28,6 +27,9 @@ from .cache import ByteLRU
 from .errors import DcmviewError, NotFound, PixelDecodeFailed, is_lasting
 from .filters import Filter
 from .jobs import POOL
+from .listing import build_listing
+from .masked_listing import csv_cleaner, mask_summary
+from .masking import Masker, mask_tags
 from .model import DiscoveryEntry, DisplayEntry, FileRecord, RawEntry, WindowRequest
 from .transfer_syntaxes import is_supported, syntax_name
 
@@ -68,6 +70,7 @@ def open_session(
     filters: Iterable[Filter] = (),
     recursive: bool = True,
     cache_budget: int | None = None,
+    mask: bool = False,
 ) -> Session:
     """The one way a front end makes a session from the user's inputs (not scanned yet).
 
@@ -89,6 +92,7 @@ def open_session(
         filters=filters,
         annotations=document,
         cache_budget=cache_budget,
+        mask=mask,
     )
 
 
@@ -104,8 +108,11 @@ class Session:
         annotations: ann.CsvDocument | None = None,
         cache_budget: int | None = None,
         cwd: str | None = None,
+        mask: bool = False,
     ) -> None:
         self.paths = list(paths)
+        # ``--mask``: identifiers replaced in every answer (SPEC §12; :mod:`.masking`).
+        self.masker: Masker | None = Masker() if mask else None
         self.recursive = recursive
         self.filters = list(filters)
         self.document = annotations
@@ -124,6 +131,9 @@ class Session:
         self.scan_complete = False
         self.scan_error: str | None = None
         self.store: ann.AnnotationStore | None = None
+        self.redactions: ann.AnnotationStore | None = None
+        # file index -> the file indices of its stack (SPEC §9), for copying redactions.
+        self._stack_files: dict[int, tuple[int, ...]] = {}
         self._headers: ByteLRU[Dataset] = ByteLRU(HEADER_CACHE_BYTES)
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
@@ -188,18 +198,21 @@ class Session:
             store = ann.AnnotationStore(loaded, self.document, cwd=self.cwd)
         except ann.CsvError as exc:
             raise SessionError(f"invalid annotations CSV: {exc}", EXIT_USAGE) from exc
-        # The file list never changes once published: encoded here, in the scan's thread, it
-        # costs /api/files nothing (10,000 files are ~8 MB of JSON, ~150 ms to encode).
-        listing = _json([_summary(i, r) for i, r in enumerate(records)])
-        found = _json([e.as_json() for e in entries])
-        series = _json(series_list(records))
+        redactions = ann.AnnotationStore(loaded, kind=ann.REDACTIONS)
+        # Encoded here, in the scan's thread, so that /api/files costs nothing.
+        summaries = [_summary(i, r) for i, r in enumerate(records)]
+        listing = build_listing(summaries, records, entries, series_list(records), self.masker)
+        if self.masker is not None:
+            store.cleaner = redactions.cleaner = csv_cleaner(self.masker, records)
         with self._lock:
             self.files = records
             self.discovery = entries
             self.scanned = scanned
             self.store = store
-            self.listing_json = (listing, found)
-            self.series_json = series
+            self.redactions = redactions
+            self._stack_files = listing.stack_files
+            self.listing_json = (listing.files_json, listing.discovery_json)
+            self.series_json = listing.series_json
             self.scan_complete = True
 
     @property
@@ -221,6 +234,38 @@ class Session:
         if store is None:
             raise NotReady("the scan is still running; try again when scan_complete is true")
         return store
+
+    def redaction_store(self) -> ann.AnnotationStore:
+        store = self.redactions
+        if store is None:
+            raise NotReady("the scan is still running; try again when scan_complete is true")
+        return store
+
+    def redactions_by_path(self) -> dict[str, dict[str, Any]]:
+        """Current redaction boxes of every file that has some, keyed by file path."""
+        store = self.redaction_store()
+        return {self.files[i].path: payload for i, payload in store.all_payloads().items()}
+
+    def copy_redactions_to_stack(self, index: int) -> list[int]:
+        """Give every file of ``index``'s stack the boxes of ``index``; the stack's file indices.
+
+        All or nothing: a box that does not fit one of the files (a stack shares its matrix, so
+        only a file without pixels) raises and changes nothing.
+        """
+        self.record(index)
+        store = self.redaction_store()
+        payload, _ = store.get(index)
+        targets = self._stack_files.get(index, (index,))
+        store.put_many({i: payload for i in targets})
+        return list(targets)
+
+    def _redaction_boxes(self, index: int) -> tuple[tuple[int, int, int, int], ...]:
+        """The boxes painted over ``index``'s display PNGs; none for an unknown file (the
+        cache-only path must not raise: the request's own checks answer it)."""
+        store = self.redactions
+        if store is None or not 0 <= index < len(self.files):
+            return ()
+        return tuple(roi.box for roi in store.rois(index))
 
     def annotations_by_path(self) -> dict[str, dict[str, Any]]:
         """Current ROIs of every file that has some, keyed by file path (for Python callers)."""
@@ -251,8 +296,12 @@ class Session:
 
     # -- JSON views -----------------------------------------------------------------------
     def summary(self, index: int) -> dict[str, Any]:
-        """The FileSummary of SPEC §3."""
-        return _summary(index, self.record(index))
+        """The FileSummary of SPEC §3 (masked in a masked session)."""
+        record = self.record(index)
+        summary = _summary(index, record)
+        if self.masker is None:
+            return summary
+        return mask_summary(summary, record.identifiers, self.masker)
 
     def info(self, index: int) -> dict[str, Any]:
         """Frame metadata for the viewer (``/api/file/:i/info``)."""
@@ -281,7 +330,14 @@ class Session:
 
         record = self.record(index)
         pixel_vr = record.pixel_data_vr or "OB"
-        return tag_tree(self.header(index), record.pixel_data_length, pixel_vr)
+        tree = tag_tree(self.header(index), record.pixel_data_length, pixel_vr)
+        masker = self.masker
+        if masker is None:
+            return tree
+        pseudonym = masker.pseudonym(
+            record.fields.get("patient_id", ""), record.fields.get("patient_name", "")
+        )
+        return mask_tags(tree, pseudonym, masker.scrubber(record.identifiers, pseudonym))
 
     # -- frames ---------------------------------------------------------------------------
     def raw(self, index: int, frame: int) -> tuple[RawEntry, bool]:
@@ -324,13 +380,19 @@ class Session:
         check_frame(record, frame)
         check_display(record)
 
+        # Redaction boxes are drawn over display PNGs (never over /raw); the cache key holds
+        # them, so an edit is seen at once and undoing it finds the old PNG again.
+        boxes = self._redaction_boxes(index)
+
         def compute() -> DisplayEntry:
             (body, description), _ = self.raw(index, frame)
             arr = description.array(body)
             with IN_FLIGHT.reserve(display_cost(record)):
-                return display_frame(record, arr, lambda: self.header(index), request, frame)
+                header = lambda: self.header(index)  # noqa: E731
+                return display_frame(record, arr, header, request, frame, boxes)
 
-        return self.display_cache.get_or_compute((index, frame, request.key), compute, _entry_size)
+        key = (index, frame, request.key, boxes)
+        return self.display_cache.get_or_compute(key, compute, _entry_size)
 
     def cached_raw(self, index: int, frame: int) -> RawEntry | None:
         """``/raw`` from the cache only (None on a miss): cheap enough for the event loop.
@@ -343,7 +405,7 @@ class Session:
 
     def cached_display(self, index: int, frame: int, request: WindowRequest) -> DisplayEntry | None:
         """The display PNG from the cache only (None on a miss)."""
-        return self.display_cache.peek((index, frame, request.key))
+        return self.display_cache.peek((index, frame, request.key, self._redaction_boxes(index)))
 
     def header(self, index: int) -> Dataset:
         """The header dataset of a file (everything before Pixel Data), kept in a small LRU."""
@@ -397,11 +459,6 @@ def _summary(index: int, record: FileRecord) -> dict[str, Any]:
         and record.pixel_problem is None
         and is_supported(record.transfer_syntax_uid),
     }
-
-
-def _json(value: Any) -> str:
-    """JSON as the API writes it (compact, no NaN)."""
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
 def split_budget(total: int | None) -> tuple[int, int]:

@@ -26,6 +26,7 @@ examples:
                                                   ssh -L 8888:localhost:8888 user@server
   dcmview --filter modality=MR --filter patient_id=1234 archive_dir
   dcmview --annotations rois.csv study_dir        load EMBED-style ROIs (never written back)
+  dcmview --mask study_dir                        hide patient identifiers (screen sharing)
   dcmview --timeout 600 study_dir                 exit after 10 idle minutes
 
 filter fields: """
@@ -136,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--annotations", metavar="CSV", help="load EMBED-style ROI annotations")
     p.add_argument(
+        "--mask",
+        action="store_true",
+        help="replace patient identifiers in everything shown (display only, not"
+        " de-identification; --filter still matches the real values)",
+    )
+    p.add_argument(
         "--no-token",
         action="store_true",
         help="serve the API without a token (loopback Host names only)",
@@ -207,6 +214,7 @@ def options_from_args(argv: Sequence[str] | None = None) -> Options:
         recursive=not args.no_recursive,
         filters=args.filters,
         annotations=annotations,
+        mask=args.mask,
         token=not args.no_token,
         unix_socket=args.unix_socket,
         cache_budget=args.cache_budget,

@@ -106,6 +106,15 @@ class ViewHandle:
         self._ready(timeout)
         return self._server.session.annotations_by_path()
 
+    def redactions(self, timeout: float = 30) -> dict[str, dict[str, Any]]:
+        """Current redaction boxes: ``{file path: {"num_roi", "roi_coords", "roi_frames"}}``
+        (every frame list is ``[]``: a box covers all frames).
+
+        Waits up to ``timeout`` seconds for the scan first (see :meth:`wait_ready`).
+        """
+        self._ready(timeout)
+        return self._server.session.redactions_by_path()
+
     def export_csv(self, path: str | os.PathLike[str], timeout: float = 30) -> Path:
         """Write the ROIs as an EMBED CSV to ``path`` (counts as an export: no recovery file).
 
@@ -150,12 +159,14 @@ def view(
     filters: FiltersArg = None,
     recursive: bool = True,
     token: bool = True,
+    mask: bool = False,
 ) -> ViewHandle | int:
     """Serve DICOM files or folders in the browser viewer.
 
     ``block=True`` (the default) returns the exit code when the server stops (Ctrl+C or the
     idle ``timeout``); ``block=False`` returns a :class:`ViewHandle` at once. ``filters`` is a
     ``{field: value}`` mapping or ``"FIELD=VALUE"`` strings, as ``--filter`` on the command line.
+    ``mask=True`` replaces patient identifiers in everything the viewer shows (``--mask``).
     Raises ``ValueError`` for bad arguments or an invalid annotations CSV, ``OSError`` when the
     port cannot be opened.
     """
@@ -168,6 +179,7 @@ def view(
         recursive=recursive,
         filters=filter_list(filters),
         annotations=os.fspath(annotations) if annotations is not None else None,
+        mask=mask,
         token=token,
         interactive=block,
     )

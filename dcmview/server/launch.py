@@ -56,6 +56,10 @@ STOP_SIGNALS = tuple(
 )
 
 
+# How messages name the edits of each store kind.
+_EDITS = {"ROI": "ROI edits", "redaction": "redaction boxes"}
+
+
 @dataclass
 class Options:
     paths: Sequence[str]
@@ -66,6 +70,7 @@ class Options:
     recursive: bool = True
     filters: Sequence[Filter] = ()
     annotations: str | None = None
+    mask: bool = False
     token: bool = True
     unix_socket: str | None = None
     cache_budget: int | None = None
@@ -93,6 +98,7 @@ class Server:
             filters=options.filters,
             recursive=options.recursive,
             cache_budget=options.cache_budget,
+            mask=options.mask,
         )
         self.info = ServerInfo()
         self.api = Api(self.session, self.info)
@@ -113,7 +119,8 @@ class Server:
         self.tunnel: Tunnel | None = None
         self._scan_thread: threading.Thread | None = None
         self._stopping = False
-        self.recovery: RecoveryFile | None = None
+        # One recovery file per store of edits (ROIs, redactions), once the scan is done.
+        self.recoveries: dict[str, RecoveryFile] = {}
         # Threads still busy (a blocked read) when the stop deadline passed: see ``run``.
         self.stuck: list[str] = []
         self._socket_id: tuple[int, int] | None = None
@@ -227,9 +234,9 @@ class Server:
                 await asyncio.wait_for(http.close_all_connections(), timeout=STOP_DEADLINE)
             # On this thread, so no handler runs again: a cancelled decode is not an error.
             self.stuck = self._stop_threads()
-            if self.recovery is not None:  # a PUT that was still running when we stopped
+            for recovery in self.recoveries.values():  # a PUT still running when we stopped
                 with contextlib.suppress(Exception):
-                    self.recovery.sync()
+                    recovery.sync()
 
     def _stop_threads(self) -> list[str]:
         """Stop the scan and the decode threads, then the tunnel and the session's workers,
@@ -294,29 +301,34 @@ class Server:
         self._watch_edits()
         self._report_scan()
 
+    def _stores(self) -> list[AnnotationStore]:
+        s = self.session
+        return [store for store in (s.store, s.redactions) if store is not None]
+
     def _watch_edits(self) -> None:
         """Keep unexported edits in a recovery file from now on (a kill -9 loses seconds)."""
-        store = self.session.store
-        if store is None or self._stopping:
+        if self._stopping:
             return
-        self.recovery = self._recovery_file(store)
-        store.subscribe(self.recovery.changed)
-        if store.dirty:
-            self.recovery.changed()
+        for store in self._stores():
+            recovery = self.recoveries[store.kind.name] = self._recovery_file(store)
+            store.subscribe(recovery.changed)
+            if store.dirty:
+                recovery.changed()
 
     def _recovery_file(self, store: AnnotationStore) -> RecoveryFile:
+        what = _EDITS[store.kind.name]
         return RecoveryFile(
-            store.recovery_bytes, announce=self._announce_recovery, warn=self._warn_recovery
-        )
-
-    def _announce_recovery(self, path: os.PathLike[str]) -> None:
-        self._say(f"unexported ROI edits were saved to {os.fspath(path)}", err=True)
-
-    def _warn_recovery(self, failures: Sequence[str]) -> None:
-        self._say(
-            f"warning: no folder takes the recovery file of your ROI edits ({'; '.join(failures)});"
-            " export them, or they are printed here when dcmview stops",
-            err=True,
+            store.recovery_bytes,
+            announce=lambda path: self._say(
+                f"unexported {what} were saved to {os.fspath(path)}", err=True
+            ),
+            warn=lambda failures: self._say(
+                f"warning: no folder takes the recovery file of your {what}"
+                f" ({'; '.join(failures)}); export them, or they are printed here when"
+                " dcmview stops",
+                err=True,
+            ),
+            stem=store.kind.recovery_stem,
         )
 
     def _start_tunnel(self) -> None:
@@ -400,26 +412,24 @@ class Server:
 
     def _save_recovery(self) -> None:
         """Write unexported edits now; when no folder takes them, print them to stderr."""
-        store = self.session.store
-        if store is None:
-            return
-        recovery = self.recovery
-        if recovery is None:  # stopped before the watch began (it starts after the scan)
-            recovery = self._recovery_file(store)
-        if recovery.final() is not None or not store.dirty:
-            return
-        data = store.recovery_bytes()
-        if data is None:
-            return
-        self._say(
-            "could not save unexported ROI edits to a file ("
-            + "; ".join(recovery.failures)
-            + "); here they are as CSV, between the marker lines:",
-            err=True,
-        )
-        self._say("----- begin dcmview-annotations.csv -----", err=True)
-        _write_bytes(self.err, data)
-        self._say("----- end dcmview-annotations.csv -----", err=True)
+        for store in self._stores():
+            recovery = self.recoveries.get(store.kind.name)
+            if recovery is None:  # stopped before the watch began (it starts after the scan)
+                recovery = self._recovery_file(store)
+            if recovery.final() is not None or not store.dirty:
+                continue
+            data = store.recovery_bytes()
+            if data is None:
+                continue
+            self._say(
+                f"could not save unexported {_EDITS[store.kind.name]} to a file ("
+                + "; ".join(recovery.failures)
+                + "); here they are as CSV, between the marker lines:",
+                err=True,
+            )
+            self._say(f"----- begin {store.kind.recovery_stem}.csv -----", err=True)
+            _write_bytes(self.err, data)
+            self._say(f"----- end {store.kind.recovery_stem}.csv -----", err=True)
 
     def _remove_socket_file(self) -> None:
         """Remove our socket file, and only ours (never one another process put there)."""

@@ -3,7 +3,7 @@
 // is in flight are sent after it. A 412 reloads the server's copy; other failures keep the edits
 // and mark them unsaved until a retry succeeds.
 
-import type { Api } from "./api";
+import type { Api, BoxKind } from "./api";
 import { fromPayload, type Roi, toPayload } from "./rois";
 import { Signal } from "./signal";
 import { ApiError } from "./transport/types";
@@ -26,7 +26,15 @@ export class AnnotationStore {
   /** A one-line notice for the user (e.g. after a 412 reload); cleared by the reader. */
   notice: string | null = null;
 
-  constructor(private readonly api: Api) {}
+  constructor(
+    private readonly api: Api,
+    readonly kind: BoxKind = "annotations",
+  ) {}
+
+  /** How messages name what this store holds. */
+  private get what(): string {
+    return this.kind === "redactions" ? "redaction boxes" : "ROIs";
+  }
 
   /** Call `cb` with the file whose ROIs or save state changed; returns the unsubscribe. */
   onChange(cb: (file: number) => void): () => void {
@@ -58,7 +66,7 @@ export class AnnotationStore {
   async load(file: number): Promise<Roi[]> {
     const e = this.entry(file);
     if (e.loaded) return e.rois;
-    const r = await this.api.annotations(file);
+    const r = await this.api.annotations(file, this.kind);
     if (!e.loaded) {
       e.rois = fromPayload(r.payload);
       e.etag = r.etag;
@@ -156,21 +164,21 @@ export class AnnotationStore {
     e.dirty = false;
     this.emit(file);
     try {
-      const r = await this.api.putAnnotations(file, toPayload(e.rois), e.etag);
+      const r = await this.api.putAnnotations(file, toPayload(e.rois), e.etag, this.kind);
       e.etag = r.etag;
       // Adopt the canonical form unless newer edits are waiting to be sent.
       if (!e.dirty) e.rois = fromPayload(r.payload);
     } catch (err) {
       if (err instanceof ApiError && err.status === 412) {
-        const r = await this.api.annotations(file).catch(() => null);
+        const r = await this.api.annotations(file, this.kind).catch(() => null);
         if (r) {
           e.rois = fromPayload(r.payload);
           e.etag = r.etag;
           e.dirty = false;
-          this.notice = "The ROIs of this file changed on the server; its copy was reloaded.";
+          this.notice = `The ${this.what} of this file changed on the server; its copy was reloaded.`;
         } else {
           e.dirty = true;
-          e.error = "The ROIs changed on the server and could not be reloaded.";
+          e.error = `The ${this.what} changed on the server and could not be reloaded.`;
         }
       } else {
         e.dirty = true;

@@ -10,6 +10,9 @@ export interface Annotations {
   etag: string | null;
 }
 
+/** The two stores of boxes (SPEC §5, §12): same payload, same rules, separate routes. */
+export type BoxKind = "annotations" | "redactions";
+
 export class Api {
   constructor(readonly transport: Transport) {}
 
@@ -68,8 +71,9 @@ export class Api {
     return parsePng(res, colour);
   }
 
-  async annotations(file: number): Promise<Annotations> {
-    const res = await this.call(`api/file/${file}/annotations`);
+  /** The server's boxes of one kind for a file, and their ETag. */
+  async annotations(file: number, kind: BoxKind = "annotations"): Promise<Annotations> {
+    const res = await this.call(`api/file/${file}/${kind}`);
     return {
       payload: JSON.parse(new TextDecoder().decode(res.body)) as AnnotationPayload,
       etag: res.headers.etag ?? null,
@@ -80,10 +84,11 @@ export class Api {
     file: number,
     payload: AnnotationPayload,
     etag: string | null,
+    kind: BoxKind = "annotations",
   ): Promise<Annotations> {
     const headers: Record<string, string> = { "Content-Type": "application/json" };
     if (etag) headers["If-Match"] = etag;
-    const res = await this.call(`api/file/${file}/annotations`, {
+    const res = await this.call(`api/file/${file}/${kind}`, {
       method: "PUT",
       headers,
       body: JSON.stringify(payload),
@@ -94,11 +99,28 @@ export class Api {
     };
   }
 
-  async exportCsv(): Promise<{ body: ArrayBuffer; filename: string }> {
-    const res = await this.call("api/annotations/export.csv");
+  /** Give every file of `file`'s stack its redaction boxes; the stack's file indices. */
+  async copyRedactionsToSeries(file: number): Promise<number[]> {
+    const res = await this.call(`api/file/${file}/redactions/series`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    const answer = JSON.parse(new TextDecoder().decode(res.body)) as { file_indices: number[] };
+    return answer.file_indices;
+  }
+
+  /** Is this a `--mask` session (identifiers replaced in every answer)? */
+  async masked(): Promise<boolean> {
+    const health = JSON.parse(new TextDecoder().decode((await this.call("api/health")).body));
+    return (health as { masked?: boolean }).masked === true;
+  }
+
+  async exportCsv(kind: BoxKind = "annotations"): Promise<{ body: ArrayBuffer; filename: string }> {
+    const res = await this.call(`api/${kind}/export.csv`);
     const cd = res.headers["content-disposition"] ?? "";
     const m = /filename="([^"]+)"/.exec(cd);
-    return { body: res.body, filename: m?.[1] ?? "dcmview-annotations.csv" };
+    return { body: res.body, filename: m?.[1] ?? `dcmview-${kind}.csv` };
   }
 }
 

@@ -1,13 +1,13 @@
 // Mounts the viewer in a root element over a Transport, for the server page and the notebook
 // widget alike. It only assembles the parts, each in its own module: the viewer (viewer.ts), the
 // chrome around it (app/chrome.ts), the host's view state (app/host-sync.ts), polling of the file
-// list (app/polling.ts) and of the series once the scan is complete (app/series.ts), ROI export (app/export.ts), shortcuts (app/shortcuts.ts), the unload
+// list (app/polling.ts) and of the series once the scan is complete (app/series.ts), ROI and redaction export (app/export.ts), shortcuts (app/shortcuts.ts), the unload
 // warning (app/unload.ts) and the pointer (tools/pointer.ts).
 
 import { AnnotationStore } from "./annotations";
 import { Api } from "./api";
 import { Chrome } from "./app/chrome";
-import { exportRois } from "./app/export";
+import { copyRedactions, exportRois } from "./app/export";
 import { HostSync } from "./app/host-sync";
 import { FilesPoller } from "./app/polling";
 import { SeriesLoader } from "./app/series";
@@ -39,12 +39,23 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   root.replaceChildren();
   const api = new Api(opts.transport);
   const store = new AnnotationStore(api);
+  const redactions = new AnnotationStore(api, "redactions");
   const viewport = new Viewport(opts.renderer ?? "webgl2");
-  const viewer = new Viewer(api, store, viewport, root);
-  const chrome = new Chrome(root, viewer, store, api, opts.transport.description, () => {
-    void exportRois(api, store, (text, ms) => chrome.status.flash(text, ms));
+  const viewer = new Viewer(api, store, redactions, viewport, root);
+  const flash = (text: string, ms?: number) => chrome.status.flash(text, ms);
+  const chrome = new Chrome(root, viewer, store, api, opts.transport.description, {
+    exportRois: () => void exportRois(api, store, flash),
+    exportRedactions: () => void exportRois(api, redactions, flash),
+    copyRedactions() {
+      const file = viewer.active?.file.index;
+      if (file !== undefined) void copyRedactions(api, redactions, file, flash);
+    },
   });
   const hostSync = new HostSync(viewer, opts.sync, store);
+  void api
+    .masked()
+    .then((masked) => chrome.status.setMasked(masked))
+    .catch(() => undefined);
 
   root.dataset.renderer = viewport.rendererKind;
   let paints = 0;
@@ -59,7 +70,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   });
   if (opts.keyScope === "root" && root.tabIndex < 0) root.tabIndex = 0;
   const unbindKeys = bindShortcuts(viewer, opts.keyScope === "root" ? root : null);
-  const stopWarning = warnBeforeUnload(store);
+  const stopWarning = warnBeforeUnload([store, redactions]);
 
   const series = new SeriesLoader(api, (answer) => viewer.setSeries(answer));
   const poller = new FilesPoller(api, {

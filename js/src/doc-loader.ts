@@ -30,10 +30,13 @@ export class DocLoader {
   readonly cache: FrameCache;
   /** The tab that shows each file (a stack's tab shows many). */
   private readonly docs = new Map<number, Doc>();
+  /** The redaction boxes each file's cached display PNGs were painted with (JSON). */
+  private readonly painted = new Map<number, string>();
 
   constructor(
     private readonly api: Api,
-    private readonly store: AnnotationStore,
+    /** The ROIs and the redaction boxes: each file's are loaded when a tab first shows it. */
+    private readonly stores: readonly AnnotationStore[],
     private readonly host: LoaderHost,
   ) {
     this.cache = new FrameCache(
@@ -41,6 +44,25 @@ export class DocLoader {
       undefined,
       api.transport.parallel,
     );
+    for (const store of stores) {
+      if (store.kind === "redactions") store.onChange((file) => this.repaint(store, file));
+    }
+  }
+
+  /**
+   * Display PNGs have the server's redaction boxes painted in (SPEC §12). The boxes drawn over
+   * the image cover new ones at once, but a box moved or removed would stay black in a picture
+   * (colour) file's PNGs: once the server holds the change, fetch them again.
+   */
+  private repaint(store: AnnotationStore, file: number): void {
+    if (store.state(file) !== "saved") return;
+    const boxes = JSON.stringify(store.rois(file));
+    const before = this.painted.get(file);
+    this.painted.set(file, boxes);
+    const doc = this.docs.get(file);
+    if (before === undefined || before === boxes || doc?.mode !== "picture") return;
+    this.cache.dropFile(file);
+    if (doc.file.index === file) this.host.reshow(doc);
   }
 
   private load(file: number, frame: number, signal: AbortSignal): Promise<FrameImage> {
@@ -52,7 +74,7 @@ export class DocLoader {
   async start(doc: Doc): Promise<void> {
     const i = doc.file.index;
     this.docs.set(i, doc);
-    void this.store.load(i).catch((e: unknown) => this.fail(doc, "ROIs could not be loaded", e));
+    this.loadBoxes(doc, i);
     try {
       doc.info = await this.api.info(i);
     } catch (e) {
@@ -91,10 +113,14 @@ export class DocLoader {
   adopt(doc: Doc, file: number): void {
     if (this.docs.get(file) === doc) return;
     this.docs.set(file, doc);
-    if (!this.store.isLoaded(file)) {
-      void this.store
-        .load(file)
-        .catch((e: unknown) => this.fail(doc, "ROIs could not be loaded", e));
+    this.loadBoxes(doc, file);
+  }
+
+  private loadBoxes(doc: Doc, file: number): void {
+    for (const store of this.stores) {
+      if (store.isLoaded(file)) continue;
+      const what = store.kind === "redactions" ? "Redaction boxes" : "ROIs";
+      void store.load(file).catch((e: unknown) => this.fail(doc, `${what} could not be loaded`, e));
     }
   }
 

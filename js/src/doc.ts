@@ -39,6 +39,8 @@ export interface Doc {
   loading: boolean;
   error: { title: string; detail: string } | null;
   selected: number | null;
+  /** The selected redaction box (the Redact tool's selection). */
+  redactSelected: number | null;
 }
 
 export function newDoc(file: FileSummary): Doc {
@@ -62,6 +64,7 @@ export function newDoc(file: FileSummary): Doc {
     loading: true,
     error: null,
     selected: null,
+    redactSelected: null,
   };
 }
 

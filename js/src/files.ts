@@ -25,7 +25,8 @@ const UNKNOWN = "(unknown)";
 
 function patientLabel(f: FileSummary): string {
   const id = f.patient_id || UNKNOWN;
-  return f.patient_name ? `${id} · ${f.patient_name}` : id;
+  // A masked session gives both the same pseudonym: say it once.
+  return f.patient_name && f.patient_name !== f.patient_id ? `${id} · ${f.patient_name}` : id;
 }
 
 function studyLabel(f: FileSummary): string {

@@ -1,6 +1,6 @@
 // Keyboard shortcuts of SPEC §6, pure: a key event -> an action name, or null.
 
-export type ToolId = "wl" | "pan" | "zoom" | "scroll" | "roi";
+export type ToolId = "wl" | "pan" | "zoom" | "scroll" | "roi" | "redact";
 
 export type Action =
   | { type: "frame"; delta: 1 | -1 }
@@ -20,7 +20,14 @@ export interface KeyLike {
   target: EventTarget | null;
 }
 
-const TOOL_KEYS: Record<string, ToolId> = { w: "wl", p: "pan", z: "zoom", s: "scroll", r: "roi" };
+const TOOL_KEYS: Record<string, ToolId> = {
+  w: "wl",
+  p: "pan",
+  z: "zoom",
+  s: "scroll",
+  r: "roi",
+  x: "redact",
+};
 
 /** True when the event target takes text (shortcuts must not steal keystrokes). */
 export function isTyping(target: EventTarget | null): boolean {

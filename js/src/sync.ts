@@ -21,7 +21,7 @@ export interface SyncHost {
   listen(apply: (s: Partial<ViewSync>) => void, roisChanged: () => void): () => void;
 }
 
-export const TOOLS: readonly ToolId[] = ["wl", "pan", "zoom", "scroll", "roi"];
+export const TOOLS: readonly ToolId[] = ["wl", "pan", "zoom", "scroll", "roi", "redact"];
 
 export function sameSync(a: ViewSync | null, b: ViewSync): boolean {
   return (

@@ -60,10 +60,12 @@ export class Viewer implements ToolHost {
   constructor(
     api: Api,
     readonly store: AnnotationStore,
+    /** The redaction boxes (SPEC §12): the Redact tool edits them, the viewport blacks them. */
+    readonly redactions: AnnotationStore,
     readonly viewport: Viewport,
     private readonly stateEl: HTMLElement,
   ) {
-    this.loader = new DocLoader(api, store, {
+    this.loader = new DocLoader(api, [store, redactions], {
       isActive: (doc) => this.active === doc,
       redraw: (now) => this.redraw(now),
       message: (title, detail) => this.viewport.showMessage(title, detail ?? ""),
@@ -88,9 +90,11 @@ export class Viewer implements ToolHost {
       changed: () => this.changes.emit(),
     });
     this.viewport.onResize = () => this.redraw();
-    store.onChange((file) => {
-      if (this.active?.file.index === file) this.redraw();
-    });
+    for (const boxes of [store, redactions]) {
+      boxes.onChange((file) => {
+        if (this.active?.file.index === file) this.redraw();
+      });
+    }
   }
 
   // ---- navigation: every change of file or frame ----
@@ -203,7 +207,9 @@ export class Viewer implements ToolHost {
       const file = this.fileByIndex.get(place.file);
       if (!file) return;
       doc.file = file;
-      doc.selected = null; // a selection is an index into the ROIs of the file it was made on
+      // A selection is an index into the boxes of the file it was made on.
+      doc.selected = null;
+      doc.redactSelected = null;
       this.loader.adopt(doc, file.index);
     }
     const ahead = doc.seq ? STACK_AHEAD : 2;
@@ -266,17 +272,25 @@ export class Viewer implements ToolHost {
     this.updateOverlay();
   }
 
-  /** What the viewport shows for a doc; `rois` overrides the stored ones (during a drag). */
+  /**
+   * What the viewport shows for a doc; `rois` overrides the stored boxes the tools edit (ROIs,
+   * or redactions with the Redact tool) during a drag.
+   */
   private scene(doc: Doc | null, rois?: readonly Roi[]): Scene {
     const img = doc?.image ?? null;
+    const redacting = this.tool === "redact";
+    const stored = (boxes: AnnotationStore) => (doc ? boxes.rois(doc.file.index) : []);
     return {
       image: img,
       view: doc?.view ?? defaultView(),
       window: doc ? effectiveWindow(doc, img) : { center: 0, width: 1 },
       invert: doc?.invert ?? false,
-      rois: rois ?? (doc ? this.store.rois(doc.file.index) : []),
+      rois: (!redacting && rois) || stored(this.store),
+      redactions: (redacting && rois) || stored(this.redactions),
+      redacting,
       frame: doc?.frame ?? 0,
       selected: doc?.selected ?? null,
+      redactSelected: doc?.redactSelected ?? null,
       draft: this.draft,
     };
   }
@@ -298,6 +312,7 @@ export class Viewer implements ToolHost {
     this.viewport.setCorner("bl", this.readoutLines());
     const rois = this.store.rois(doc.file.index).length;
     publishState(el, doc, w, scale, this.viewport.rendererKind, rois);
+    el.redactions = String(this.redactions.rois(doc.file.index).length);
   }
 
   private readoutLines(): string[] {
@@ -325,7 +340,13 @@ export class Viewer implements ToolHost {
 
   setTool(tool: ToolId): void {
     this.tool = tool;
+    this.redraw(); // redaction boxes show their outlines while the Redact tool edits them
     this.changes.emit();
+  }
+
+  /** The boxes the pointer tools and Delete edit: redactions with the Redact tool, else ROIs. */
+  private editing(): AnnotationStore {
+    return this.tool === "redact" ? this.redactions : this.store;
   }
 
   setPreset(id: PresetId): void {
@@ -365,18 +386,26 @@ export class Viewer implements ToolHost {
   }
 
   deleteSelected(): void {
-    const selected = this.active?.selected;
-    if (selected !== null && selected !== undefined) this.deleteRoi(selected);
+    const selected = this.selected();
+    if (selected === null) return;
+    if (this.tool === "redact") this.deleteBox(this.redactions, selected);
+    else this.deleteRoi(selected);
   }
 
   /** Delete ROI `i` of the active file (the selection follows the ROIs that stay). */
   deleteRoi(i: number): void {
+    this.deleteBox(this.store, i);
+  }
+
+  private deleteBox(boxes: AnnotationStore, i: number): void {
     const doc = this.active;
     if (!doc) return;
-    const rois = this.store.rois(doc.file.index).filter((_, j) => j !== i);
-    if (doc.selected === i) doc.selected = null;
-    else if (doc.selected !== null && doc.selected > i) doc.selected -= 1;
-    this.store.set(doc.file.index, rois);
+    const key = boxes === this.store ? "selected" : "redactSelected";
+    const rois = boxes.rois(doc.file.index).filter((_, j) => j !== i);
+    const sel = doc[key];
+    if (sel === i) doc[key] = null;
+    else if (sel !== null && sel > i) doc[key] = sel - 1;
+    boxes.set(doc.file.index, rois);
     this.changes.emit();
   }
 
@@ -441,21 +470,23 @@ export class Viewer implements ToolHost {
     return scaleOf(this.active.view, { width: img.columns, height: img.rows }, this.canvasSize());
   }
   rois(): readonly Roi[] {
-    return this.active ? this.store.rois(this.active.file.index) : [];
+    return this.active ? this.editing().rois(this.active.file.index) : [];
   }
   setRois(rois: Roi[], save: boolean): void {
     const doc = this.active;
     if (!doc) return;
     // During a drag only the picture changes; the store (and the server) see the final box.
-    if (save) this.store.set(doc.file.index, rois);
+    if (save) this.editing().set(doc.file.index, rois);
     else this.viewport.draw(this.scene(doc, rois));
   }
   selected(): number | null {
-    return this.active?.selected ?? null;
+    const doc = this.active;
+    return (this.tool === "redact" ? doc?.redactSelected : doc?.selected) ?? null;
   }
   select(i: number | null): void {
     this.edit((doc) => {
-      doc.selected = i;
+      if (this.tool === "redact") doc.redactSelected = i;
+      else doc.selected = i;
     });
   }
   setDraft(box: [number, number, number, number] | null): void {
@@ -463,7 +494,8 @@ export class Viewer implements ToolHost {
     this.redraw();
   }
   newRoiFrames(): number[] {
-    return scopeFrames(this.scope, this.frame());
+    // A redaction box covers every frame of its file (SPEC §12).
+    return this.tool === "redact" ? [] : scopeFrames(this.scope, this.frame());
   }
   setCursor(cursor: string): void {
     this.viewport.setCursor(cursor);

@@ -108,4 +108,20 @@ describe("annotation store", () => {
     expect(store.state(0)).toBe("saved");
     expect(s.payload.num_roi).toBe(1);
   });
+
+  it("keeps redaction boxes on their own routes", async () => {
+    const seen: string[] = [];
+    let payload: AnnotationPayload = { num_roi: 0, roi_coords: [], roi_frames: [] };
+    const t = new FakeTransport((path, init) => {
+      seen.push(`${init.method ?? "GET"} ${path}`);
+      if (init.method === "PUT") payload = JSON.parse(init.body ?? "{}") as AnnotationPayload;
+      return json(200, payload, { etag: '"r1"' });
+    });
+    const store = new AnnotationStore(new Api(t), "redactions");
+    await store.load(3);
+    store.set(3, [{ box: [1, 2, 3, 4], frames: [] }]);
+    await store.flush();
+    expect(seen).toEqual(["GET api/file/3/redactions", "PUT api/file/3/redactions"]);
+    expect(payload.roi_frames).toEqual([[]]);
+  });
 });

@@ -36,6 +36,13 @@ describe("file tree grouping", () => {
     expect(tree[0]!.studies[0]!.series[1]!.label).toBe("CT #2 Coronal");
   });
 
+  it("names a masked patient once (its ID and name are the same pseudonym)", () => {
+    const masked = { patient_id: "Patient 1", patient_name: "Patient 1" };
+    expect(groupFiles([summary(masked)])[0]!.label).toBe("Patient 1");
+    const real = { patient_id: "P9", patient_name: "DOE^J" };
+    expect(groupFiles([summary(real)])[0]!.label).toBe("P9 · DOE^J");
+  });
+
   it("keeps files of unknown patients together", () => {
     const tree = groupFiles([summary({ patient_id: "" }), summary({ index: 1, patient_id: "" })]);
     expect(tree).toHaveLength(1);

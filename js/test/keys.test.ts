@@ -21,6 +21,11 @@ describe("shortcuts", () => {
     expect(key("r")).toEqual({ type: "tool", tool: "roi" });
   });
 
+  it("maps X to the Redact tool", () => {
+    expect(key("x")).toEqual({ type: "tool", tool: "redact" });
+    expect(key("X")).toEqual({ type: "tool", tool: "redact" });
+  });
+
   it("maps Delete to removing the selected ROI", () => {
     expect(key("Delete")).toEqual({ type: "delete-roi" });
   });

@@ -13,7 +13,7 @@ import { RoiList } from "../ui/roi-list";
 import { StatusBar } from "../ui/status-bar";
 import { Tabs } from "../ui/tabs";
 import { TagsPanel } from "../ui/tags-panel";
-import { Toolbar } from "../ui/toolbar";
+import { Toolbar, type ToolbarActions } from "../ui/toolbar";
 import { ZoomControls } from "../ui/zoom-controls";
 import type { Viewer } from "../viewer";
 import { zoomAt } from "../viewport/transform";
@@ -45,7 +45,7 @@ export class Chrome {
     private readonly store: AnnotationStore,
     api: Api,
     server: string,
-    exportRois: () => void,
+    exports: Pick<ToolbarActions, "exportRois" | "exportRedactions" | "copyRedactions">,
   ) {
     const go = viewer.navigate.bind(viewer);
     this.status = new StatusBar(server, () => store.retry());
@@ -103,7 +103,7 @@ export class Chrome {
       invert: () => viewer.toggleInvert(),
       scope: (s) => viewer.setScope(s),
       deleteRoi: () => viewer.deleteSelected(),
-      exportRois,
+      ...exports,
       reset: () => viewer.reset(),
       togglePane: (w) => this.togglePane(w),
     });
@@ -125,6 +125,7 @@ export class Chrome {
     this.stops = [
       viewer.changes.subscribe(() => this.refresh()),
       store.onChange(() => this.refresh()),
+      viewer.redactions.onChange(() => this.refresh()),
       () => zoomWatch.disconnect(),
     ];
     // A narrow host (a notebook cell) starts with the side panes folded, leaving room for the image.
@@ -189,7 +190,7 @@ export class Chrome {
       windowable: doc?.mode === "raw",
       invert: doc?.invert ?? false,
       scope: viewer.scope,
-      hasSelection: doc?.selected !== null && doc?.selected !== undefined,
+      hasSelection: viewer.selected() !== null,
       hasFile: !!doc?.image,
       filesOpen: this.panes.files,
       tagsOpen: this.panes.tags,
@@ -228,9 +229,10 @@ export class Chrome {
       file === undefined ? null : store.error(file),
     );
     root.dataset.save = store.overall();
-    if (store.notice) {
-      this.status.flash(store.notice, 8000);
-      store.notice = null;
+    for (const boxes of [store, viewer.redactions]) {
+      if (!boxes.notice) continue;
+      this.status.flash(boxes.notice, 8000);
+      boxes.notice = null;
     }
   }
 }

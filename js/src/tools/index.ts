@@ -1,4 +1,5 @@
-// The tools by id (the W, P, Z, S, R shortcuts of SPEC §6).
+// The tools by id (the W, P, Z, S, R shortcuts of SPEC §6, and X of §12). The Redact tool is the
+// ROI tool editing the other store of boxes (the viewer's ToolHost hands it the redactions).
 
 import type { ToolId } from "../keys";
 import { panTool } from "./pan";
@@ -14,6 +15,7 @@ export const TOOLS: Record<ToolId, Tool> = {
   zoom: zoomTool,
   scroll: scrollTool,
   roi: roiTool,
+  redact: roiTool,
 };
 
 export const TOOL_LABELS: Record<ToolId, { label: string; key: string; title: string }> = {
@@ -37,5 +39,12 @@ export const TOOL_LABELS: Record<ToolId, { label: string; key: string; title: st
     label: "ROI",
     key: "R",
     title: "ROI: draw a box; drag a box to move it, its edges to resize; Delete removes it",
+  },
+  redact: {
+    label: "Redact",
+    key: "X",
+    title:
+      "Redact: draw an opaque black box over every frame of the file; drag to move, edges to" +
+      " resize; Delete removes it",
   },
 };

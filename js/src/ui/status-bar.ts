@@ -11,6 +11,7 @@ export class StatusBar {
   private readonly scan: HTMLSpanElement;
   private readonly save: HTMLSpanElement;
   private readonly notice: HTMLSpanElement;
+  private readonly masked: HTMLSpanElement;
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -26,12 +27,22 @@ export class StatusBar {
     this.scan = h("span", { class: "dcmv-status-scan" }, "Connecting…");
     this.save = h("span", { class: "dcmv-save" });
     this.notice = h("span", { class: "dcmv-notice", role: "status" });
+    this.masked = h(
+      "span",
+      {
+        class: "dcmv-masked",
+        hidden: true,
+        title: "--mask: patient identifiers are replaced on screen (display only)",
+      },
+      "Identifiers masked",
+    );
     this.el = h(
       "div",
       { class: "dcmv-status" },
       this.server,
       this.files,
       this.scan,
+      this.masked,
       h("span", { class: "dcmv-spacer" }),
       this.notice,
       this.save,
@@ -49,6 +60,11 @@ export class StatusBar {
     const reasons = r.discovery.slice(0, 20).map((d) => `${d.path}: ${d.reason}`);
     this.scan.title = reasons.join("\n");
     if (r.tunnelled) this.server.title = `Tunnelled through ${r.tunnel_host ?? "ssh"}`;
+  }
+
+  /** Say that identifiers are masked (a `--mask` session). */
+  setMasked(masked: boolean): void {
+    this.masked.hidden = !masked;
   }
 
   setScanError(text: string): void {

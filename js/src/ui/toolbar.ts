@@ -1,4 +1,5 @@
-// The toolbar: tools, window presets, orientation, invert, ROI scope/delete/export, reset, panes.
+// The toolbar: tools, window presets, orientation, invert, ROI scope/delete/export, the Redact
+// tool's commands, reset, panes.
 
 import type { ToolId } from "../keys";
 import { PRESETS, type PresetId, presetLabel } from "../presets";
@@ -14,6 +15,9 @@ export interface ToolbarActions {
   scope(s: "frame" | "all"): void;
   deleteRoi(): void;
   exportRois(): void;
+  /** The Redact tool's commands (SPEC §12). */
+  copyRedactions(): void;
+  exportRedactions(): void;
   reset(): void;
   togglePane(which: "files" | "tags"): void;
 }
@@ -38,6 +42,8 @@ export class Toolbar {
   private readonly invertBtn: HTMLButtonElement;
   private readonly scopeSelect: HTMLSelectElement;
   private readonly deleteBtn: HTMLButtonElement;
+  /** Shown while the Redact tool is active. */
+  private readonly redactGroup: HTMLDivElement;
   private readonly filesBtn: HTMLButtonElement;
   private readonly tagsBtn: HTMLButtonElement;
   private readonly fileButtons: HTMLButtonElement[] = [];
@@ -104,6 +110,22 @@ export class Toolbar {
       () => a.exportRois(),
       "dcmv-export",
     );
+    this.redactGroup = h(
+      "div",
+      { class: "dcmv-group dcmv-redact-group", role: "group", "aria-label": "Redaction" },
+      btn(
+        "Copy to stack",
+        "Give every image of this stack the redaction boxes of the one shown",
+        () => a.copyRedactions(),
+        "dcmv-copy-redactions",
+      ),
+      btn(
+        "Export redactions",
+        "Download every redaction box as CSV",
+        () => a.exportRedactions(),
+        "dcmv-export-redactions",
+      ),
+    );
     const resetBtn = btn(
       "Reset",
       "Reset zoom, pan, orientation, window and invert (double-click)",
@@ -136,6 +158,7 @@ export class Toolbar {
       this.invertBtn,
       orient,
       h("div", { class: "dcmv-group" }, this.scopeSelect, this.deleteBtn, exportBtn),
+      this.redactGroup,
       resetBtn,
       h("div", { class: "dcmv-spacer" }),
       this.tagsBtn,
@@ -150,6 +173,8 @@ export class Toolbar {
     this.invertBtn.setAttribute("aria-pressed", String(s.invert));
     this.scopeSelect.value = s.scope;
     this.deleteBtn.disabled = !s.hasSelection;
+    this.deleteBtn.textContent = s.tool === "redact" ? "Delete box" : "Delete ROI";
+    this.redactGroup.hidden = s.tool !== "redact";
     for (const b of this.fileButtons) b.disabled = !s.hasFile;
     this.filesBtn.setAttribute("aria-pressed", String(s.filesOpen));
     this.tagsBtn.setAttribute("aria-pressed", String(s.tagsOpen));

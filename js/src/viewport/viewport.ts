@@ -1,14 +1,15 @@
-// The viewport element: the image canvas (WebGL2 or 2D), a 2D layer for ROIs, the four corners of
+// The viewport element: the image canvas (WebGL2 or 2D), 2D layers for ROIs and redaction boxes, the four corners of
 // overlay text and a message box for errors. It draws what it is told; state lives in the viewer.
 
 import type { FrameImage } from "../frames/image";
-import { type Roi, visibleOn } from "../rois";
+import type { Roi } from "../rois";
 import { h, setChildren } from "../ui/dom";
 import type { Window } from "../windowing";
+import { drawRedactions, drawRois } from "./boxes";
 import { Canvas2dRenderer } from "./render-2d";
 import { WebGlRenderer } from "./render-webgl";
 import type { Renderer } from "./renderer";
-import { type Affine, apply, imageToCanvas, type Size, scaled, type ViewState } from "./transform";
+import { type Affine, imageToCanvas, type Size, scaled, type ViewState } from "./transform";
 
 export interface Scene {
   image: FrameImage | null;
@@ -16,8 +17,13 @@ export interface Scene {
   window: Window;
   invert: boolean;
   rois: readonly Roi[];
+  /** Redaction boxes: opaque black over the image (SPEC §12), on every frame. */
+  redactions: readonly Roi[];
+  /** The Redact tool is editing them: outline the selection and draw the draft on top. */
+  redacting: boolean;
   frame: number;
   selected: number | null;
+  redactSelected: number | null;
   /** A box being drawn, in image pixels. */
   draft: [number, number, number, number] | null;
 }
@@ -28,6 +34,8 @@ export class Viewport {
   readonly el: HTMLDivElement;
   private renderer: Renderer;
   private readonly roiCanvas: HTMLCanvasElement;
+  /** Above every other drawing (image, layers, ROIs): nothing may show through a redaction. */
+  private readonly redactCanvas: HTMLCanvasElement;
   private readonly corners: Record<Corner, HTMLDivElement>;
   private readonly message: HTMLDivElement;
   private readonly observer: ResizeObserver;
@@ -46,6 +54,7 @@ export class Viewport {
     this.preferred = prefer;
     this.renderer = this.makeRenderer(prefer);
     this.roiCanvas = h("canvas", { class: "dcmv-roi-layer" });
+    this.redactCanvas = h("canvas", { class: "dcmv-redact-layer" });
     this.corners = {
       tl: h("div", { class: "dcmv-corner dcmv-tl" }),
       tr: h("div", { class: "dcmv-corner dcmv-tr" }),
@@ -58,6 +67,7 @@ export class Viewport {
       { class: "dcmv-viewport", tabindex: "-1" },
       this.renderer.canvas,
       this.roiCanvas,
+      this.redactCanvas,
       this.corners.tl,
       this.corners.tr,
       this.corners.bl,
@@ -104,8 +114,10 @@ export class Viewport {
     const w = Math.round(this.size.width * this.dpr);
     const hh = Math.round(this.size.height * this.dpr);
     this.renderer.resize(w, hh);
-    this.roiCanvas.width = w;
-    this.roiCanvas.height = hh;
+    for (const c of [this.roiCanvas, this.redactCanvas]) {
+      c.width = w;
+      c.height = hh;
+    }
   }
 
   /** Swap to the 2D renderer when the WebGL one cannot show this image (too large). */
@@ -158,63 +170,19 @@ export class Viewport {
       ? this.transform(s.view, s.image)
       : imageToCanvas(s.view, { width: 1, height: 1 }, this.size);
     this.renderer.draw({ transform: scaled(t, this.dpr), window: s.window, invert: s.invert });
-    this.drawRois(s, t);
+    this.drawBoxes(s, t);
     this.onPaint?.();
   }
 
-  private drawRois(s: Scene, t: Affine): void {
-    const ctx = this.roiCanvas.getContext("2d")!;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, this.roiCanvas.width, this.roiCanvas.height);
-    if (!s.image) return;
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-    const rect = (b: readonly number[]) => {
-      const pts = [
-        apply(t, b[1]!, b[0]!),
-        apply(t, b[3]!, b[0]!),
-        apply(t, b[3]!, b[2]!),
-        apply(t, b[1]!, b[2]!),
-      ];
-      ctx.beginPath();
-      ctx.moveTo(pts[0]![0], pts[0]![1]);
-      for (const p of pts.slice(1)) ctx.lineTo(p[0], p[1]);
-      ctx.closePath();
-      return pts;
-    };
-    s.rois.forEach((roi, i) => {
-      if (!visibleOn(roi, s.frame)) return;
-      const sel = i === s.selected;
-      rect(roi.box);
-      ctx.lineWidth = sel ? 2 : 1.5;
-      ctx.strokeStyle = sel ? "#ffd23f" : "#39d353";
-      ctx.stroke();
-      if (sel) {
-        ctx.fillStyle = "rgba(255, 210, 63, 0.12)";
-        ctx.fill();
-        const [ymin, xmin, ymax, xmax] = roi.box;
-        const xs = [xmin, (xmin + xmax) / 2, xmax];
-        const ys = [ymin, (ymin + ymax) / 2, ymax];
-        ctx.fillStyle = "#ffd23f";
-        for (const y of ys) {
-          for (const x of xs) {
-            if (x === xs[1] && y === ys[1]) continue;
-            const [px, py] = apply(t, x, y);
-            ctx.fillRect(px - 3.5, py - 3.5, 7, 7);
-          }
-        }
-      }
-      const [lx, ly] = apply(t, roi.box[1], roi.box[0]);
-      ctx.fillStyle = sel ? "#ffd23f" : "#39d353";
-      ctx.font = "11px system-ui, sans-serif";
-      ctx.fillText(`${i + 1}`, lx + 3, ly + 12);
-    });
-    if (s.draft) {
-      rect(s.draft);
-      ctx.setLineDash([5, 4]);
-      ctx.lineWidth = 1.5;
-      ctx.strokeStyle = "#ffd23f";
-      ctx.stroke();
-      ctx.setLineDash([]);
+  private drawBoxes(s: Scene, t: Affine): void {
+    for (const canvas of [this.roiCanvas, this.redactCanvas]) {
+      const ctx = canvas.getContext("2d")!;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      if (!s.image) continue;
+      ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+      if (canvas === this.roiCanvas) drawRois(ctx, s, t);
+      else drawRedactions(ctx, s, t);
     }
   }
 
