@@ -31,6 +31,7 @@ from .core.errors import (
     UnsupportedMediaType,
 )
 from .core.model import AppliedWindow, FrameDescription, Window, WindowRequest
+from .core.packed import Packed
 
 if TYPE_CHECKING:
     from .core.annotations import AnnotationStore
@@ -39,11 +40,6 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES = 1024 * 1024
 _MAX_INDEX_DIGITS = 9
 JSON_TYPE = "application/json; charset=utf-8"
-# Placeholders in /api/files for the two lists that are kept encoded.
-_SPLICE_FILES = "\u0000dcmview-files\u0000"
-_SPLICE_DISCOVERY = "\u0000dcmview-discovery\u0000"
-_SPLICE_FILES_JSON = json.dumps(_SPLICE_FILES).encode()
-_SPLICE_DISCOVERY_JSON = json.dumps(_SPLICE_DISCOVERY).encode()
 
 
 @dataclass
@@ -188,12 +184,9 @@ class Api:
 
     def _files(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         s = self.session
-        listing, found = s.listing_json
-        # The two long lists are spliced in as already-encoded JSON (see Session.scan).
-        response = json_response(
+        listing = s.listing  # read first: it is published with the counts below
+        end = json_response(
             {
-                "files": _SPLICE_FILES,
-                "discovery": _SPLICE_DISCOVERY,
                 "scanned": s.scanned,
                 "skipped": s.skipped,
                 "filtered": s.filtered,
@@ -203,17 +196,14 @@ class Api:
                 "scan_complete": s.scan_complete,
                 "scan_error": s.scan_error,
             }
-        )
-        # Both placeholders come before any other value: the first match of each is ours.
-        head, rest = response.body.split(_SPLICE_FILES_JSON, 1)
-        middle, tail = rest.split(_SPLICE_DISCOVERY_JSON, 1)
-        response.body = b"".join((head, listing.encode(), middle, found.encode(), tail))
-        return response
+        ).body[1:]
+        return _listed(listing.files, end, request)
 
     def _series(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         complete = self.session.scan_complete  # read first: the list is published with it
-        body = f'{{"series":{self.session.series_json},"scan_complete":{json.dumps(complete)}}}'
-        return ApiResponse(200, {"Content-Type": JSON_TYPE}, body.encode())
+        listing = self.session.listing
+        end = f'"scan_complete":{json.dumps(complete)}}}'.encode()
+        return _listed(listing.series, end, request)
 
     def _info(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         return json_response(self.session.info(params[0]))
@@ -324,6 +314,25 @@ def parse_json_body(request: ApiRequest) -> Any:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from exc
     except RecursionError:
         raise InvalidJson("the body is not valid JSON: it is nested too deeply") from None
+
+
+def _listed(start: Packed, end: bytes, request: ApiRequest) -> ApiResponse:
+    """A published list's answer: its deflated start and this answer's ``end``, gzipped for a
+    client that takes gzip (the list is not compressed again), else plain."""
+    if accepts_gzip(request.headers.get("accept-encoding", "")):
+        headers = {"Content-Type": JSON_TYPE, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        return ApiResponse(200, headers, start.gzip(end))
+    return ApiResponse(200, {"Content-Type": JSON_TYPE}, start.text(end))
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """True when ``Accept-Encoding`` allows gzip (``gzip;q=0`` refuses it)."""
+    for item in accept_encoding.lower().split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
+    return False
 
 
 def json_response(

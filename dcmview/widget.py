@@ -10,7 +10,6 @@ documented once, beside its JS side: ``js/src/transport/widget.ts``.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -97,7 +96,7 @@ class Viewer(anywidget.AnyWidget):
     @property
     def series(self) -> list[dict[str, Any]]:
         """The series and their stacks, as ``/api/series`` lists them."""
-        return json.loads(self._session.series_json)
+        return self._session.series_list()
 
     @property
     def annotations(self) -> dict[str, dict[str, Any]]:

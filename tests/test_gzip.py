@@ -6,7 +6,8 @@ import gzip
 
 import pytest
 
-from dcmview.server.app import accepts_gzip
+from dcmview.api import accepts_gzip
+from dcmview.core.packed import Packed
 
 from . import dicomgen as gen
 from .harness import DcmviewProcess
@@ -61,3 +62,13 @@ def test_small_answers_stay_plain(server: DcmviewProcess) -> None:
 )
 def test_accept_encoding_is_read_as_http_says(header: str, expected: bool) -> None:
     assert accepts_gzip(header) is expected
+
+
+def test_a_packed_text_is_served_plain_or_as_one_gzip_member() -> None:
+    parts = [b'{"files":', b'["' + "é".encode() * 5000 + b'"]', b","]
+    packed = Packed.of(parts)
+    end = b'"scan_complete":true}'
+    assert packed.text(end) == b"".join(parts) + end
+    assert gzip.decompress(packed.gzip(end)) == b"".join(parts) + end
+    assert len(packed.deflated) * 20 < packed.size  # kept deflated
+    assert gzip.decompress(Packed.of([]).gzip(b"{}")) == b"{}"

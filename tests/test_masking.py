@@ -19,7 +19,7 @@ from dcmview.core.masking import (
     Masker,
     Scrubber,
 )
-from dcmview.core.session import open_session
+from dcmview.core.session import Session, open_session
 
 from . import dicomgen as gen
 from .dicomgen import IDENTIFIERS, PATIENT_ID
@@ -115,6 +115,11 @@ def test_masked_tags_keep_structure_and_pseudonymise_the_patient(identified_dir:
     assert {n["value"]["value"] for n in other} == {"Patient 1", "[masked]"}
 
 
+def _published(session: Session) -> dict:
+    """What the session publishes for /api/files (its lists; the answer adds the counts)."""
+    return json.loads(session.listing.files.text(b'"end":0}'))
+
+
 def test_filter_matches_the_real_values_when_masked(identified_dir: Path, tmp_path: Path) -> None:
     gen.write_ct_series(tmp_path, count=1, size=16, patient_id="SOMEONE-ELSE")
     inputs = [str(identified_dir), str(tmp_path)]
@@ -123,7 +128,7 @@ def test_filter_matches_the_real_values_when_masked(identified_dir: Path, tmp_pa
     assert len(session.files) == 4
     assert {session.summary(i)["patient_id"] for i in range(4)} == {"Patient 1"}
     # The filtered file's reason names the filter value: an identifier, masked too.
-    (entry,) = json.loads(session.listing_json[1])
+    (entry,) = _published(session)["discovery"]
     assert entry["disposition"] == "filtered"
     assert entry["reason"] == "patient_id does not contain 'Patient 1'"
 
@@ -133,9 +138,10 @@ def test_two_patients_get_two_pseudonyms(tmp_path: Path) -> None:
     gen.write_ct_series(tmp_path / "b", count=1, size=16, patient_id="BBB222", patient_name="Z^W")
     session = open_session([str(tmp_path)], mask=True)
     session.scan()
-    listing = json.loads(session.listing_json[0])
+    published = session.listing.files.text(b'"end":0}')
+    listing = json.loads(published)["files"]
     assert sorted(f["patient_id"] for f in listing) == ["Patient 1", "Patient 2"]
-    assert "AAA111" not in session.listing_json[0] and "BBB222" not in session.listing_json[0]
+    assert b"AAA111" not in published and b"BBB222" not in published
 
 
 def test_python_export_keeps_real_paths_so_it_loads_again(

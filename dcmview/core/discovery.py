@@ -22,7 +22,7 @@ from .geometry import read_geometry
 from .header_reader import Header, read_header
 from .header_values import has_element, header_value, uid_value
 from .masking import SCRUBBED_KEYWORDS
-from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
+from .model import FIELD_NAMES, DiscoveryEntry, FileRecord, PixelLayout, Window
 from .transfer_syntaxes import is_deflated, is_encapsulated
 
 # Filter names of the original program, mapped to DICOM keywords.
@@ -319,7 +319,7 @@ def _record(
         path=path,
         label=label,
         transfer_syntax_uid=uid_value(ds.file_meta, "TransferSyntaxUID"),
-        fields=fields,
+        values=tuple(fields[name] for name in FIELD_NAMES),
         layout=layout,
         pixel_problem=pixel_problem,
         pixel_data_length=extent[1] if extent else None,
@@ -415,9 +415,10 @@ class _Shared:
 
     def record(self, record: FileRecord) -> FileRecord:
         one = self.one
-        fields = {
-            key: value if key in _OWN_FIELDS else one(value) for key, value in record.fields.items()
-        }
+        values = tuple(
+            value if name in _OWN_FIELDS else one(value)
+            for name, value in zip(FIELD_NAMES, record.values, strict=True)
+        )
         geometry = record.geometry
         if geometry is not None:
             geometry = replace(
@@ -429,10 +430,11 @@ class _Shared:
             record,
             label=one(record.label),
             transfer_syntax_uid=one(record.transfer_syntax_uid),
-            fields=fields,
+            values=values,
             layout=one(record.layout),
             pixel_data_vr=one(record.pixel_data_vr),
             geometry=geometry,
+            identifiers=one(record.identifiers),
         )
 
 

@@ -13,6 +13,7 @@ pydicom's import (~150 ms) then happens in the scan thread instead of delaying t
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -23,11 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import annotations as ann
+from .allocator import release_free_memory
 from .cache import ByteLRU
 from .errors import DcmviewError, NotFound, PixelDecodeFailed, is_lasting
 from .filters import Filter
 from .jobs import POOL
-from .listing import build_listing
+from .listing import Listing, build_listing, empty_listing
 from .masked_listing import csv_cleaner, mask_summary
 from .masking import Masker, mask_tags
 from .model import DiscoveryEntry, DisplayEntry, FileRecord, RawEntry, WindowRequest
@@ -122,10 +124,9 @@ class Session:
         self.display_cache: ByteLRU[DisplayEntry] = ByteLRU(display_budget, is_lasting)
         self.raw_cache: ByteLRU[RawEntry] = ByteLRU(raw_budget, is_lasting)
         self.files: list[FileRecord] = []
-        # ``files`` and ``discovery`` as JSON text, set with them when the scan completes.
-        self.listing_json: tuple[str, str] = ("[]", "[]")
-        # The series and stacks of ``files`` (SPEC §9) as JSON text, set with them.
-        self.series_json = "[]"
+        # ``files`` and ``discovery``, and their series and stacks (SPEC §9), as the start of
+        # the JSON answers that list them (deflated); set with them when the scan completes.
+        self.listing: Listing = empty_listing()
         self.discovery: list[DiscoveryEntry] = []
         self.scanned = 0
         self.scan_complete = False
@@ -211,9 +212,14 @@ class Session:
             self.store = store
             self.redactions = redactions
             self._stack_files = listing.stack_files
-            self.listing_json = (listing.files_json, listing.discovery_json)
-            self.series_json = listing.series_json
+            self.listing = listing
             self.scan_complete = True
+        del summaries, listing
+        release_free_memory()  # the scan's headers and encoding are garbage now
+
+    def series_list(self) -> list[dict[str, Any]]:
+        """The series and stacks of ``files`` (SPEC §9), as ``/api/series`` lists them."""
+        return json.loads(self.listing.series.text(b'"scan_complete":true}'))["series"]
 
     @property
     def skipped(self) -> int:

@@ -22,7 +22,15 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 
-from ..api import MAX_BODY_BYTES, Api, ApiRequest, ApiResponse, Route, error_response
+from ..api import (
+    MAX_BODY_BYTES,
+    Api,
+    ApiRequest,
+    ApiResponse,
+    Route,
+    accepts_gzip,
+    error_response,
+)
 from ..core.errors import DcmviewError, PayloadTooLarge
 from .guard import HEADERS, Forbidden, Guard, same_origin
 
@@ -82,16 +90,6 @@ def _gzip(body: bytes) -> bytes:
         import gzip
 
         return gzip.compress(body, compresslevel=1)
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """True when ``Accept-Encoding`` allows gzip (``gzip;q=0`` refuses it)."""
-    for item in accept_encoding.lower().split(","):
-        name, _, params = item.strip().partition(";")
-        if name.strip() in ("gzip", "*"):
-            q = params.strip()
-            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
-    return False
 
 
 class Routed:
@@ -288,6 +286,7 @@ class ApiHandler(_Base):
         if (
             len(response.body) >= _GZIP_MIN
             and response.headers.get("Content-Type") == _JSON
+            and "Content-Encoding" not in response.headers
             and accepts_gzip(request.headers.get("accept-encoding", ""))
         ):
             response = await self._gzipped(response)

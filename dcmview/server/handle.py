@@ -7,7 +7,6 @@ from a plain script and from inside a running asyncio loop (a Jupyter kernel).
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import threading
 import weakref
@@ -96,7 +95,7 @@ class ViewHandle:
         Waits up to ``timeout`` seconds for the scan first (see :meth:`wait_ready`).
         """
         self._ready(timeout)
-        return json.loads(self._server.session.series_json)
+        return self._server.session.series_list()
 
     def annotations(self, timeout: float = 30) -> dict[str, dict[str, Any]]:
         """Current in-memory ROIs: ``{file path: {"num_roi", "roi_coords", "roi_frames"}}``.
