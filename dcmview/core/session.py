@@ -188,7 +188,11 @@ class Session:
         from .series import series_list
 
         records, entries, scanned = scan(
-            self.paths, recursive=self.recursive, filters=self.filters, progress=tick
+            self.paths,
+            recursive=self.recursive,
+            filters=self.filters,
+            progress=tick,
+            identifiers=self.masker is not None,
         )
         if POOL.running and not any(decoding.wanted(r) for r in records):
             POOL.release()  # a large scan started them; no frame here will need them
