@@ -310,6 +310,7 @@ def _record(
         "series_description": _str(ds, "SeriesDescription"),
         "modality": _str(ds, "Modality"),
         "instance_number": _int(header_value(ds, "InstanceNumber"), None),
+        "burned_in_annotation": _burned_in(ds),
     }
     parts = [fields["patient_id"], fields["modality"], fields["study_date"]]
     label = " · ".join(p for p in parts if p) or os.path.basename(path)
@@ -427,6 +428,13 @@ def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:
     if isinstance(offsets, bytes) and isinstance(lengths, bytes):
         return offsets, lengths
     return None
+
+
+def _burned_in(ds: Dataset) -> str:
+    """Burned In Annotation (0028,0301) as "YES" or "NO" (any case in the file), else "":
+    the explorer's badge and the ``burned_in`` filter read this one value."""
+    value = _str(ds, "BurnedInAnnotation").upper()
+    return value if value in ("YES", "NO") else ""
 
 
 def _none_last(value: int | None) -> tuple[int, int]:
