@@ -106,6 +106,7 @@ class Api:
             ("GET", _p(r"api/file/([^/]*)/info"), self._info, False, None),
             ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)"), self._frame, True, "png"),
             ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)/raw"), self._raw, True, "raw"),
+            ("GET", _p(r"api/file/([^/]*)/shutter"), self._shutter, True, None),
             ("GET", _p(r"api/file/([^/]*)/tags"), self._tags, True, None),
             ("GET", _p(r"api/file/([^/]*)/annotations"), self._get_annotations, False, None),
             ("PUT", _p(r"api/file/([^/]*)/annotations"), self._put_annotations, True, None),
@@ -220,6 +221,10 @@ class Api:
         (body, description), hit = self.session.raw(params[0], params[1])
         return _raw_response(body, description, hit)
 
+    def _shutter(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        (body, applied), hit = self.session.shutter(params[0])
+        return _png_response(body, applied, hit)
+
     def _tags(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         return json_response(self.session.tags(params[0]))
 
@@ -250,13 +255,17 @@ class Api:
 
 
 def parse_window_query(query: Mapping[str, str]) -> WindowRequest:
-    """``wc``/``ww`` (both or neither, finite, ``ww > 0``) and ``mode``; 400 names the parameter."""
+    """``wc``/``ww`` (both or neither, finite, ``ww > 0``), ``mode`` and ``shutter`` (``on`` or
+    ``off``); 400 names the parameter."""
     mode = query.get("mode", "default") or "default"
     if mode not in ("default", "full_dynamic"):
         raise InvalidQuery(f"mode must be 'default' or 'full_dynamic', not {mode!r}")
+    shutter = query.get("shutter", "on") or "on"
+    if shutter not in ("on", "off"):
+        raise InvalidQuery(f"shutter must be 'on' or 'off', not {shutter[:20]!r}")
     wc, ww = query.get("wc"), query.get("ww")
     if wc is None and ww is None:
-        return WindowRequest(mode=mode)
+        return WindowRequest(mode=mode, shutter=shutter == "on")
     if wc is None or ww is None:
         missing = "wc" if wc is None else "ww"
         raise InvalidWindow(f"{missing} is missing: give both wc and ww, or neither")
@@ -264,7 +273,9 @@ def parse_window_query(query: Mapping[str, str]) -> WindowRequest:
     width = _finite(ww, "ww")
     if width <= 0:
         raise InvalidWindow(f"ww must be greater than 0, not {ww!r}")
-    return WindowRequest(mode=mode, window=Window(center=center, width=width))
+    return WindowRequest(
+        mode=mode, window=Window(center=center, width=width), shutter=shutter == "on"
+    )
 
 
 def parse_json_body(request: ApiRequest) -> Any:

@@ -22,6 +22,7 @@ from .geometry import read_geometry
 from .header_reader import Header, read_header
 from .header_values import has_element, header_value, uid_value
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
+from .shutters import Shutter, read_shutter
 from .transfer_syntaxes import is_deflated, is_encapsulated
 
 # Filter names of the original program, mapped to DICOM keywords.
@@ -336,6 +337,7 @@ def _record(
         pixel_data_vr=pixel_vr,
         extended_offsets=_extended_offsets(ds),
         geometry=geometry,
+        shutter=_shutter(ds) if layout is not None else None,
     )
 
 
@@ -428,6 +430,14 @@ def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:
     if isinstance(offsets, bytes) and isinstance(lengths, bytes):
         return offsets, lengths
     return None
+
+
+def _shutter(ds: Dataset) -> Shutter | None:
+    """The display shutter; a value pydicom cannot convert leaves the image unshuttered."""
+    try:
+        return read_shutter(ds)
+    except Exception:
+        return None
 
 
 def _burned_in(ds: Dataset) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .geometry import Geometry
+    from .shutters import Shutter
 
 import numpy as np
 
@@ -73,6 +74,8 @@ class FileRecord:
     extended_offsets: tuple[bytes, bytes] | None = None
     # Frame of Reference, orientation, position and per-frame functional groups (None: none).
     geometry: Geometry | None = field(compare=False, default=None)
+    # The display shutter (SPEC §12): applied to display PNGs and by the viewer, never to /raw.
+    shutter: Shutter | None = None
     # The file's size and modification time when discovery read it: a file changed since is
     # refused (409) rather than served as a mix of two versions. None: not checked.
     size: int | None = None
@@ -101,15 +104,17 @@ class DiscoveryEntry:
 
 @dataclass(frozen=True)
 class WindowRequest:
-    """What the client asked for: ``mode`` "default" or "full_dynamic", and an optional window."""
+    """What the client asked for: ``mode`` "default" or "full_dynamic", an optional window, and
+    whether the display shutter blanks what it covers (``shutter=off`` looks under it)."""
 
     mode: str = "default"
     window: Window | None = None
+    shutter: bool = True
 
     @property
     def key(self) -> tuple[object, ...]:
         w = self.window
-        return (self.mode, w.center if w else None, w.width if w else None)
+        return (self.mode, w.center if w else None, w.width if w else None, self.shutter)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from .model import (
     WindowRequest,
 )
 from .png import encode_png
+from .shutters import apply_shutter, display_colour, image_mask
 from .windowing import (
     Modality,
     VoiLut,
@@ -65,7 +66,8 @@ def display_frame(
     request: WindowRequest,
     frame: int,
 ) -> DisplayEntry:
-    """``frame`` as a PNG a browser can show (8-bit grey or RGB) and how it was windowed."""
+    """``frame`` as a PNG a browser can show (8-bit grey or RGB) and how it was windowed; the
+    display shutter blanks what it covers unless the request looks under it."""
     layout = frame_layout(record, frame)
     applied = AppliedWindow()
     if arr.ndim == 3:
@@ -77,6 +79,10 @@ def display_frame(
         choice = choose_window(layout, arr, modality, request, header)
         image = to_display(arr, choice, layout.photometric == "MONOCHROME1", modality)
         applied = AppliedWindow(choice.applied, choice.window)
+    shutter = record.shutter
+    if shutter is not None and request.shutter:
+        hidden = image_mask(shutter, image.shape[0], image.shape[1], header)
+        image = apply_shutter(image, hidden, display_colour(shutter, image.ndim == 3))
     return encode_png(np.ascontiguousarray(image)), applied
 
 

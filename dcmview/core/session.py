@@ -25,10 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 from . import annotations as ann
 from .cache import ByteLRU
-from .errors import DcmviewError, NotFound, PixelDecodeFailed, is_lasting
+from .errors import DcmviewError, NoShutter, NotFound, PixelDecodeFailed, is_lasting
 from .filters import Filter
 from .jobs import POOL
-from .model import DiscoveryEntry, DisplayEntry, FileRecord, RawEntry, WindowRequest
+from .model import (
+    AppliedWindow,
+    DiscoveryEntry,
+    DisplayEntry,
+    FileRecord,
+    RawEntry,
+    WindowRequest,
+)
 from .transfer_syntaxes import is_supported, syntax_name
 
 if TYPE_CHECKING:
@@ -334,6 +341,31 @@ class Session:
 
         return self.display_cache.get_or_compute((index, frame, request.key), compute, _entry_size)
 
+    def shutter(self, index: int) -> tuple[DisplayEntry, bool]:
+        """The display shutter as an RGBA PNG to lay over the image (its colour where the image
+        is shuttered, transparent elsewhere), through the display cache; and whether it was a
+        cache hit. The viewer draws it, so that its user can look under it."""
+        from .budget import IN_FLIGHT, check_display, display_cost
+        from .png import encode_png
+        from .shutters import display_colour, image_mask, shutter_rgba
+
+        record = self.record(index)
+        layout, shutter = record.layout, record.shutter
+        if layout is None or shutter is None:
+            raise NoShutter(f"file {index} has no display shutter")
+        check_display(record)
+
+        def compute() -> DisplayEntry:
+            with IN_FLIGHT.reserve(display_cost(record)):
+                hidden = image_mask(
+                    shutter, layout.rows, layout.columns, lambda: self.header(index)
+                )
+                colour = layout.samples_per_pixel > 1 or layout.photometric == "PALETTE COLOR"
+                rgba = shutter_rgba(hidden, display_colour(shutter, colour))
+                return encode_png(rgba), AppliedWindow()
+
+        return self.display_cache.get_or_compute((index, -1, ("shutter",)), compute, _entry_size)
+
     def cached_raw(self, index: int, frame: int) -> RawEntry | None:
         """``/raw`` from the cache only (None on a miss): cheap enough for the event loop.
 
@@ -394,6 +426,9 @@ def _summary(index: int, record: FileRecord) -> dict[str, Any]:
         "default_window": layout.default_window.as_json()
         if layout and layout.default_window
         else None,
+        # The display shutter's shapes (lower case; [] without one): the viewer lays the
+        # shutter (GET /api/file/:i/shutter) over the image and names them in the overlay.
+        "shutter_shapes": record.shutter.labels if record.shutter else [],
         # The explorer's "unsupported" badge: pixels no decoder here can show.
         "pixels_supported": layout is not None
         and record.pixel_problem is None
