@@ -48,7 +48,8 @@ export class Api {
     return parseRaw(await this.call(`api/file/${file}/frame/${frame}/raw`, { signal }));
   }
 
-  /** The display PNG; `window` asks for a linear window, `fullDynamic` for min/max. */
+  /** The display PNG, without the display shutter (the viewport lays it over the image);
+   *  `window` asks for a linear window, `fullDynamic` for min/max. */
   async png(
     file: number,
     frame: number,
@@ -61,11 +62,18 @@ export class Api {
       q.set("ww", String(opts.window.width));
     }
     if (opts.fullDynamic) q.set("mode", "full_dynamic");
+    q.set("shutter", "off");
     const qs = q.toString();
     const res = await this.call(`api/file/${file}/frame/${frame}${qs ? `?${qs}` : ""}`, {
       signal: opts.signal,
     });
     return parsePng(res, colour);
+  }
+
+  /** The file's display shutter as a picture to lay over the image (SPEC §12). */
+  async shutter(file: number): Promise<ImageBitmap> {
+    const res = await this.call(`api/file/${file}/shutter`);
+    return createImageBitmap(new Blob([res.body], { type: "image/png" }));
   }
 
   async annotations(file: number): Promise<Annotations> {

@@ -9,6 +9,7 @@ import { type Doc, isGreyInfo } from "./doc";
 import { FrameCache } from "./frames/cache";
 import type { FrameImage } from "./frames/image";
 import type { Place } from "./navigation";
+import { ShutterCache } from "./shutters";
 import { windowSource } from "./window-source";
 import { fullDynamicWindow, initialWindow } from "./windowing";
 
@@ -28,6 +29,7 @@ export interface LoaderHost {
 
 export class DocLoader {
   readonly cache: FrameCache;
+  readonly shutters: ShutterCache;
   /** The tab that shows each file (a stack's tab shows many). */
   private readonly docs = new Map<number, Doc>();
 
@@ -41,6 +43,7 @@ export class DocLoader {
       undefined,
       api.transport.parallel,
     );
+    this.shutters = new ShutterCache((file) => api.shutter(file));
   }
 
   private load(file: number, frame: number, signal: AbortSignal): Promise<FrameImage> {
@@ -52,6 +55,7 @@ export class DocLoader {
   async start(doc: Doc): Promise<void> {
     const i = doc.file.index;
     this.docs.set(i, doc);
+    void this.shutters.load(doc.file);
     void this.store.load(i).catch((e: unknown) => this.fail(doc, "ROIs could not be loaded", e));
     try {
       doc.info = await this.api.info(i);
@@ -104,9 +108,11 @@ export class DocLoader {
       if (d !== doc) continue;
       this.docs.delete(file);
       this.cache.dropFile(file);
+      this.shutters.drop(file);
     }
     this.docs.delete(doc.file.index);
     this.cache.dropFile(doc.file.index);
+    this.shutters.drop(doc.file.index);
   }
 
   /**
@@ -169,6 +175,13 @@ export class DocLoader {
   }
 
   private present(doc: Doc, img: FrameImage, file: number, frame: number): void {
+    if (doc.file.index === file && this.shutters.peek(doc.file) === undefined) {
+      // Never an image without the shutter it has: wait for the shutter's picture first.
+      void this.shutters.load(doc.file).then(() => {
+        if (shows(doc, file, frame)) this.present(doc, img, file, frame);
+      });
+      return;
+    }
     if (img.kind === "grey" && !doc.baseWindow) {
       if (img.defaultWindow) {
         doc.baseWindow = img.defaultWindow;

@@ -20,7 +20,7 @@ function fmt(v: number): string {
 }
 
 /** The corners' text. The renderer is not named here (it is `data-renderer` on the root). */
-export function overlayLines(doc: Doc, w: Window, scale: number): OverlayLines {
+export function overlayLines(doc: Doc, w: Window, scale: number, shutter = ""): OverlayLines {
   const tl = [doc.file.label, ...placeLines(doc)];
   if (doc.loading && doc.image) tl.push("loading…");
   const img = doc.image;
@@ -35,6 +35,7 @@ export function overlayLines(doc: Doc, w: Window, scale: number): OverlayLines {
   const orient = describeView(doc.view);
   if (orient) tr.push(orient);
   if (doc.invert) tr.push("Inverted");
+  if (shutter) tr.push(shutter);
   const br: string[] = [];
   if (img) br.push(`${img.columns} × ${img.rows}`);
   const ps = doc.info?.pixel_spacing;

@@ -30,6 +30,8 @@ export interface FileSummary {
   pixels_supported?: boolean;
   /** Burned In Annotation (0028,0301): "YES", "NO", or "" when the file does not say. */
   burned_in_annotation?: "YES" | "NO" | "";
+  /** The display shutter's shapes ("rectangular", "circular", "polygonal", "bitmap"). */
+  shutter_shapes?: string[];
 }
 
 export interface FilesResponse {

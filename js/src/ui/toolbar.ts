@@ -1,4 +1,5 @@
-// The toolbar: tools, window presets, orientation, invert, ROI scope/delete/export, reset, panes.
+// The toolbar: tools, window presets, orientation, invert, shutter, ROI scope/delete/export,
+// reset, panes.
 
 import type { ToolId } from "../keys";
 import { PRESETS, type PresetId, presetLabel } from "../presets";
@@ -11,6 +12,7 @@ export interface ToolbarActions {
   flip(horizontal: boolean): void;
   rotate(dir: 1 | -1): void;
   invert(): void;
+  shutter(): void;
   scope(s: "frame" | "all"): void;
   deleteRoi(): void;
   exportRois(): void;
@@ -23,6 +25,8 @@ export interface ToolbarState {
   preset: PresetId | "manual";
   windowable: boolean;
   invert: boolean;
+  /** The display shutter of the file shown: drawn, switched off, or none to switch. */
+  shutter: "on" | "off" | "none";
   scope: "frame" | "all";
   hasSelection: boolean;
   hasFile: boolean;
@@ -36,6 +40,7 @@ export class Toolbar {
   private readonly presetSelect: HTMLSelectElement;
   private readonly manualOption: HTMLOptionElement;
   private readonly invertBtn: HTMLButtonElement;
+  private readonly shutterBtn: HTMLButtonElement;
   private readonly scopeSelect: HTMLSelectElement;
   private readonly deleteBtn: HTMLButtonElement;
   private readonly filesBtn: HTMLButtonElement;
@@ -69,6 +74,12 @@ export class Toolbar {
       this.presetSelect.blur();
     });
     this.invertBtn = btn("Invert", "Invert grey levels", () => a.invert(), "dcmv-invert");
+    this.shutterBtn = btn(
+      "Shutter",
+      "Show or hide the display shutter the file defines (hidden, the image under it shows)",
+      () => a.shutter(),
+      "dcmv-shutter",
+    );
     const orient = h(
       "div",
       { class: "dcmv-group", role: "group", "aria-label": "Orientation" },
@@ -134,6 +145,7 @@ export class Toolbar {
       tools,
       this.presetSelect,
       this.invertBtn,
+      this.shutterBtn,
       orient,
       h("div", { class: "dcmv-group" }, this.scopeSelect, this.deleteBtn, exportBtn),
       resetBtn,
@@ -148,6 +160,8 @@ export class Toolbar {
     this.manualOption.hidden = s.preset !== "manual";
     this.presetSelect.disabled = !s.windowable;
     this.invertBtn.setAttribute("aria-pressed", String(s.invert));
+    this.shutterBtn.setAttribute("aria-pressed", String(s.shutter === "on"));
+    this.shutterBtn.disabled = s.shutter === "none";
     this.scopeSelect.value = s.scope;
     this.deleteBtn.disabled = !s.hasSelection;
     for (const b of this.fileButtons) b.disabled = !s.hasFile;

@@ -1,5 +1,6 @@
-// The viewport element: the image canvas (WebGL2 or 2D), a 2D layer for ROIs, the four corners of
-// overlay text and a message box for errors. It draws what it is told; state lives in the viewer.
+// The viewport element: the image canvas (WebGL2 or 2D), a 2D layer for the display shutter, a 2D
+// layer for ROIs, the four corners of overlay text and a message box for errors. It draws what it
+// is told; state lives in the viewer.
 
 import type { FrameImage } from "../frames/image";
 import { type Roi, visibleOn } from "../rois";
@@ -20,6 +21,8 @@ export interface Scene {
   selected: number | null;
   /** A box being drawn, in image pixels. */
   draft: [number, number, number, number] | null;
+  /** The display shutter to lay over the image (its picture spans the whole image). */
+  shutter: ImageBitmap | null;
 }
 
 export type Corner = "tl" | "tr" | "bl" | "br";
@@ -27,6 +30,10 @@ export type Corner = "tl" | "tr" | "bl" | "br";
 export class Viewport {
   readonly el: HTMLDivElement;
   private renderer: Renderer;
+  private readonly shutterCanvas: HTMLCanvasElement;
+  /** What the shutter layer shows now (it is redrawn only when this changes). */
+  private shutterDrawn = "";
+  private shutterBitmap: ImageBitmap | null = null;
   private readonly roiCanvas: HTMLCanvasElement;
   private readonly corners: Record<Corner, HTMLDivElement>;
   private readonly message: HTMLDivElement;
@@ -45,6 +52,7 @@ export class Viewport {
   constructor(prefer: "webgl2" | "2d" = "webgl2") {
     this.preferred = prefer;
     this.renderer = this.makeRenderer(prefer);
+    this.shutterCanvas = h("canvas", { class: "dcmv-shutter-layer" });
     this.roiCanvas = h("canvas", { class: "dcmv-roi-layer" });
     this.corners = {
       tl: h("div", { class: "dcmv-corner dcmv-tl" }),
@@ -57,6 +65,7 @@ export class Viewport {
       "div",
       { class: "dcmv-viewport", tabindex: "-1" },
       this.renderer.canvas,
+      this.shutterCanvas,
       this.roiCanvas,
       this.corners.tl,
       this.corners.tr,
@@ -106,6 +115,9 @@ export class Viewport {
     this.renderer.resize(w, hh);
     this.roiCanvas.width = w;
     this.roiCanvas.height = hh;
+    this.shutterCanvas.width = w;
+    this.shutterCanvas.height = hh;
+    this.shutterDrawn = "";
   }
 
   /** Swap to the 2D renderer when the WebGL one cannot show this image (too large). */
@@ -158,8 +170,26 @@ export class Viewport {
       ? this.transform(s.view, s.image)
       : imageToCanvas(s.view, { width: 1, height: 1 }, this.size);
     this.renderer.draw({ transform: scaled(t, this.dpr), window: s.window, invert: s.invert });
+    this.drawShutter(s, scaled(t, this.dpr));
     this.drawRois(s, t);
     this.onPaint?.();
+  }
+
+  /** Lay the shutter's picture over the image, pixel for pixel (no smoothing: its edge is
+   *  the edge the server's display PNGs have). */
+  private drawShutter(s: Scene, t: Affine): void {
+    const bitmap = s.image ? s.shutter : null;
+    const key = bitmap && s.image ? [t.a, t.b, t.c, t.d, t.e, t.f, s.image.columns].join() : "";
+    if (bitmap === this.shutterBitmap && key === this.shutterDrawn) return;
+    this.shutterBitmap = bitmap;
+    this.shutterDrawn = key;
+    const ctx = this.shutterCanvas.getContext("2d")!;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.shutterCanvas.width, this.shutterCanvas.height);
+    if (!bitmap || !s.image) return;
+    ctx.setTransform(t.a, t.b, t.c, t.d, t.e, t.f);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(bitmap, 0, 0, s.image.columns, s.image.rows);
   }
 
   private drawRois(s: Scene, t: Affine): void {
