@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from .core.session import Session
 
 MAX_BODY_BYTES = 1024 * 1024
+# A display PNG may be asked for at 1/2^reduce of each side (1/256 at most).
+MAX_REDUCE = 8
 _MAX_INDEX_DIGITS = 9
 JSON_TYPE = "application/json; charset=utf-8"
 # Placeholders in /api/files for the two lists that are kept encoded.
@@ -255,17 +257,23 @@ class Api:
 
 
 def parse_window_query(query: Mapping[str, str]) -> WindowRequest:
-    """``wc``/``ww`` (both or neither, finite, ``ww > 0``), ``mode`` and ``shutter`` (``on`` or
-    ``off``); 400 names the parameter."""
+    """``wc``/``ww`` (both or neither, finite, ``ww > 0``), ``mode``, ``shutter`` (``on`` or
+    ``off``) and ``reduce`` (0 to :data:`MAX_REDUCE`); 400 names the parameter."""
     mode = query.get("mode", "default") or "default"
     if mode not in ("default", "full_dynamic"):
         raise InvalidQuery(f"mode must be 'default' or 'full_dynamic', not {mode!r}")
     shutter = query.get("shutter", "on") or "on"
     if shutter not in ("on", "off"):
         raise InvalidQuery(f"shutter must be 'on' or 'off', not {shutter[:20]!r}")
+    reduce = query.get("reduce", "0") or "0"
+    if not (reduce.isascii() and reduce.isdigit() and int(reduce) <= MAX_REDUCE):
+        raise InvalidQuery(
+            f"reduce must be a whole number from 0 to {MAX_REDUCE}, not {reduce[:20]!r}"
+        )
+    on, levels = shutter == "on", int(reduce)
     wc, ww = query.get("wc"), query.get("ww")
     if wc is None and ww is None:
-        return WindowRequest(mode=mode, shutter=shutter == "on")
+        return WindowRequest(mode=mode, shutter=on, reduce=levels)
     if wc is None or ww is None:
         missing = "wc" if wc is None else "ww"
         raise InvalidWindow(f"{missing} is missing: give both wc and ww, or neither")
@@ -274,7 +282,7 @@ def parse_window_query(query: Mapping[str, str]) -> WindowRequest:
     if width <= 0:
         raise InvalidWindow(f"ww must be greater than 0, not {ww!r}")
     return WindowRequest(
-        mode=mode, window=Window(center=center, width=width), shutter=shutter == "on"
+        mode=mode, window=Window(center=center, width=width), shutter=on, reduce=levels
     )
 
 
@@ -350,6 +358,8 @@ def window_headers(applied: AppliedWindow) -> Mapping[str, str]:
     if applied.window is not None:
         headers["X-Frame-Window-Center"] = _num(applied.window.center)
         headers["X-Frame-Window-Width"] = _num(applied.window.width)
+    if applied.reduce:
+        headers["X-Frame-Reduce"] = str(applied.reduce)
     return headers
 
 

@@ -104,17 +104,25 @@ class DiscoveryEntry:
 
 @dataclass(frozen=True)
 class WindowRequest:
-    """What the client asked for: ``mode`` "default" or "full_dynamic", an optional window, and
-    whether the display shutter blanks what it covers (``shutter=off`` looks under it)."""
+    """What the client asked for: ``mode`` "default" or "full_dynamic", an optional window,
+    whether the display shutter blanks what it covers (``shutter=off`` looks under it), and
+    ``reduce``: a picture at 1/2^reduce of each side, when the codec can decode one cheaply."""
 
     mode: str = "default"
     window: Window | None = None
     shutter: bool = True
+    reduce: int = 0
 
     @property
     def key(self) -> tuple[object, ...]:
         w = self.window
-        return (self.mode, w.center if w else None, w.width if w else None, self.shutter)
+        return (
+            self.mode,
+            w.center if w else None,
+            w.width if w else None,
+            self.shutter,
+            self.reduce,
+        )
 
 
 @dataclass(frozen=True)
@@ -149,10 +157,12 @@ class FrameDescription:
 @dataclass(frozen=True)
 class AppliedWindow:
     """How a display PNG was windowed: ``applied`` is "linear", "voi_lut" or "full_dynamic"
-    (None for colour, which is not windowed); ``window`` is set for linear windows."""
+    (None for colour, which is not windowed); ``window`` is set for linear windows; ``reduce``
+    says the picture is 1/2^reduce of the frame's size on each side (0: the full frame)."""
 
     applied: str | None = None
     window: Window | None = None
+    reduce: int = 0
 
 
 # A cache entry: a decoded frame's bytes and what they are; a display PNG and how it was windowed.

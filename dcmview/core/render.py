@@ -65,9 +65,11 @@ def display_frame(
     header: Callable[[], Dataset],
     request: WindowRequest,
     frame: int,
+    reduced: int = 0,
 ) -> DisplayEntry:
     """``frame`` as a PNG a browser can show (8-bit grey or RGB) and how it was windowed; the
-    display shutter blanks what it covers unless the request looks under it."""
+    display shutter blanks what it covers unless the request looks under it. ``reduced``: the
+    samples ``arr`` are the frame at 1/2^reduced of each side."""
     layout = frame_layout(record, frame)
     applied = AppliedWindow()
     if arr.ndim == 3:
@@ -79,9 +81,11 @@ def display_frame(
         choice = choose_window(layout, arr, modality, request, header)
         image = to_display(arr, choice, layout.photometric == "MONOCHROME1", modality)
         applied = AppliedWindow(choice.applied, choice.window)
+    if reduced:
+        applied = AppliedWindow(applied.applied, applied.window, reduced)
     shutter = record.shutter
     if shutter is not None and request.shutter:
-        hidden = image_mask(shutter, image.shape[0], image.shape[1], header)
+        hidden = image_mask(shutter, image.shape[0], image.shape[1], header, 2**reduced)
         image = apply_shutter(image, hidden, display_colour(shutter, image.ndim == 3))
     return encode_png(np.ascontiguousarray(image)), applied
 

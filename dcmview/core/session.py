@@ -327,17 +327,26 @@ class Session:
         was a cache hit."""
         from .budget import IN_FLIGHT, check_display, display_cost
         from .frames import check_frame
+        from .reduced import reduced_frame
         from .render import display_frame
 
         record = self.record(index)
         check_frame(record, frame)
         check_display(record)
 
+        def header() -> Dataset:
+            return self.header(index)
+
         def compute() -> DisplayEntry:
+            with IN_FLIGHT.reserve(display_cost(record)):
+                # A reduced picture decodes apart from /raw (the raw cache holds full frames).
+                small = reduced_frame(record, frame, request.reduce) if request.reduce else None
+                if small is not None:
+                    return display_frame(record, small[0], header, request, frame, small[1])
             (body, description), _ = self.raw(index, frame)
             arr = description.array(body)
             with IN_FLIGHT.reserve(display_cost(record)):
-                return display_frame(record, arr, lambda: self.header(index), request, frame)
+                return display_frame(record, arr, header, request, frame)
 
         return self.display_cache.get_or_compute((index, frame, request.key), compute, _entry_size)
 

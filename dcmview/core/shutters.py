@@ -110,15 +110,18 @@ def read_shutter(ds: Any) -> Shutter | None:
 
 
 def shutter_mask(
-    shutter: Shutter, rows: int, columns: int, bitmap: np.ndarray | None = None
+    shutter: Shutter, rows: int, columns: int, bitmap: np.ndarray | None = None, scale: int = 1
 ) -> np.ndarray:
     """A (rows, columns) boolean array, True where the image is shuttered.
 
     ``bitmap`` is the overlay plane of a bitmap shutter placed on the image grid (see
-    :func:`place_overlay`); None shutters nothing for that shape.
+    :func:`place_overlay`); None shutters nothing for that shape. ``scale`` > 1: the grid is
+    a reduced picture whose pixels each cover scale x scale pixels of the image (each takes
+    the shutter of the centre of its block).
     """
-    r = np.arange(1, rows + 1, dtype=np.float64)  # DICOM rows and columns count from 1
-    c = np.arange(1, columns + 1, dtype=np.float64)
+    # DICOM rows and columns count from 1: the centre of pixel i (from 0) is at i + 1
+    r = (np.arange(rows, dtype=np.float64) + 0.5) * scale + 0.5
+    c = (np.arange(columns, dtype=np.float64) + 0.5) * scale + 0.5
     hidden = np.zeros((rows, columns), dtype=bool)
     if shutter.rectangle is not None:
         left, right, upper, lower = shutter.rectangle
@@ -129,17 +132,20 @@ def shutter_mask(
     if shutter.polygon is not None:
         hidden |= ~_inside_polygon(shutter.polygon, r, c)
     if bitmap is not None:
-        hidden |= bitmap.astype(bool)
+        hidden |= bitmap.astype(bool)[scale // 2 :: scale, scale // 2 :: scale][:rows, :columns]
     return hidden
 
 
-def image_mask(shutter: Shutter, rows: int, columns: int, header: Callable[[], Any]) -> np.ndarray:
-    """:func:`shutter_mask` of an image, its bitmap overlay read from ``header()`` when the
-    shutter has one (the scan keeps only the overlay's group, not its bits)."""
+def image_mask(
+    shutter: Shutter, rows: int, columns: int, header: Callable[[], Any], scale: int = 1
+) -> np.ndarray:
+    """:func:`shutter_mask` of an image (a reduced picture of it when ``scale`` > 1), its
+    bitmap overlay read from ``header()`` when the shutter has one (the scan keeps only the
+    overlay's group, not its bits)."""
     bitmap = None
     if shutter.overlay_group is not None:
-        bitmap = read_overlay(header(), shutter.overlay_group, rows, columns)
-    return shutter_mask(shutter, rows, columns, bitmap)
+        bitmap = read_overlay(header(), shutter.overlay_group, rows * scale, columns * scale)
+    return shutter_mask(shutter, rows, columns, bitmap, scale)
 
 
 def _inside_polygon(vertices: tuple[tuple[int, int], ...], r: np.ndarray, c: np.ndarray) -> Any:
