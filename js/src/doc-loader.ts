@@ -6,6 +6,7 @@
 import type { AnnotationStore } from "./annotations";
 import { type Api, ApiError } from "./api";
 import { type Doc, isGreyInfo } from "./doc";
+import { firstPaintLevels } from "./first-paint";
 import { FrameCache } from "./frames/cache";
 import type { FrameImage } from "./frames/image";
 import type { Place } from "./navigation";
@@ -25,6 +26,8 @@ export interface LoaderHost {
   reshow(doc: Doc): void;
   /** Something the chrome shows changed (an error, the first picture). */
   changed(): void;
+  /** The size of the view in device pixels (a large frame's first paint is reduced to it). */
+  viewSize(): { width: number; height: number };
 }
 
 export class DocLoader {
@@ -32,6 +35,8 @@ export class DocLoader {
   readonly shutters: ShutterCache;
   /** The tab that shows each file (a stack's tab shows many). */
   private readonly docs = new Map<number, Doc>();
+  /** Tabs whose reduced first paint is on its way: their frames are asked for after it. */
+  private readonly painting = new Map<Doc, Promise<void>>();
 
   constructor(
     private readonly api: Api,
@@ -76,17 +81,28 @@ export class DocLoader {
       doc.baseWindow = { ...doc.info.default_window };
       doc.windowSource = "dicom";
     }
-    if (doc.mode === "raw") {
-      // First paint from the display PNG while the raw samples travel; its headers also carry
-      // the server's window for files without one of their own.
+    const levels = firstPaintLevels(doc.info, this.host.viewSize());
+    if (doc.mode === "raw" || levels > 0) {
+      // First paint from the display PNG while the raw samples travel (reduced for a large
+      // JPEG 2000 frame); its headers also carry the server's window for files without one.
       const f = doc.frame;
-      const png = this.api.png(i, f, false).catch(() => null);
-      doc.serverWindow = png.then((p) =>
-        p?.kind === "picture" ? { window: p.window, applied: p.applied } : null,
-      );
-      void png.then((p) => {
+      const full = { rows: doc.info.rows ?? 0, columns: doc.info.columns ?? 0 };
+      const reduce = levels > 0 ? { levels, full } : undefined;
+      const png = this.api.png(i, f, doc.mode === "picture", { reduce }).catch(() => null);
+      if (doc.mode === "raw") {
+        doc.serverWindow = png.then((p) =>
+          p?.kind === "picture" ? { window: p.window, applied: p.applied } : null,
+        );
+      }
+      const painted = png.then((p) => {
         if (p && !doc.image && shows(doc, i, f)) this.present(doc, p, i, f);
       });
+      if (levels > 0) {
+        // Frames are asked for once the reduced picture is decoded (see show()).
+        this.painting.set(doc, painted);
+        await painted;
+        this.painting.delete(doc);
+      }
     }
     this.host.reshow(doc);
   }
@@ -123,6 +139,15 @@ export class DocLoader {
   show(doc: Doc, frame: number, prefetch: readonly Place[] | null): void {
     doc.frame = frame;
     const file = doc.file.index;
+    const painting = this.painting.get(doc);
+    if (painting) {
+      // A reduced first paint is being decoded: on the server its decoder and a full one both
+      // hold the GIL, and a full decode started first (seconds) would hold the first paint up.
+      void painting.then(() => {
+        if (shows(doc, file, frame)) this.show(doc, frame, prefetch);
+      });
+      return;
+    }
     const img = this.cache.peek(file, frame);
     if (img) this.present(doc, img, file, frame);
     else {

@@ -75,6 +75,11 @@ export class Viewer implements ToolHost {
         this.changes.emit();
       },
       changed: () => this.changes.emit(),
+      viewSize: () => {
+        const size = this.viewport.canvasSize();
+        const dpr = window.devicePixelRatio || 1;
+        return { width: size.width * dpr, height: size.height * dpr };
+      },
     });
     this.playback = new Playback({
       length: () => this.length(),
