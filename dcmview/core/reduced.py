@@ -76,11 +76,13 @@ def reduced_frame(record: FileRecord, frame: int, level: int) -> tuple[np.ndarra
     if level < 1:
         return None
     try:
-        from PIL import Image
+        # The plugin itself, not Image.open: that imports every Pillow plugin on first use
+        # (~100 ms, more than the decode).
+        from PIL.Jpeg2KImagePlugin import Jpeg2KImageFile
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            picture = Image.open(io.BytesIO(data))
+            picture = Jpeg2KImageFile(io.BytesIO(data))
             picture.reduce = level  # type: ignore[method-assign, assignment]  # JPEG 2000 plugin
             picture.load()
     except Exception:  # Pillow's reasons (a damaged stream, its pixel limit): decode whole

@@ -179,7 +179,7 @@ class Session:
 
         # Load the pixel modules now, in this background thread, so the first frame request
         # does not pay for their import.
-        from . import decoding, encapsulated, frames, render, tags  # noqa: F401
+        from . import decoding, encapsulated, frames, reduced, render, tags  # noqa: F401
         from .discovery import scan
         from .series import series_list
 

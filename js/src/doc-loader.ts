@@ -59,9 +59,31 @@ export class DocLoader {
   /** Fetch a new doc's info and ROIs; its frames can be shown once the info is there. */
   async start(doc: Doc): Promise<void> {
     const i = doc.file.index;
+    const f = doc.frame;
     this.docs.set(i, doc);
     void this.shutters.load(doc.file);
     void this.store.load(i).catch((e: unknown) => this.fail(doc, "ROIs could not be loaded", e));
+    // A large JPEG 2000 frame's reduced picture is asked for with the info (the file list
+    // knows its size and codec), and frames only once it is decoded (see show()).
+    const levels = firstPaintLevels(doc.file, this.host.viewSize());
+    const full = { rows: doc.file.rows ?? 0, columns: doc.file.columns ?? 0 };
+    const png =
+      levels > 0 ? this.api.png(i, f, false, { reduce: { levels, full } }).catch(() => null) : null;
+    if (png)
+      this.painting.set(
+        doc,
+        png.then(() => undefined),
+      );
+    try {
+      await this.open(doc, png);
+    } finally {
+      this.painting.delete(doc);
+    }
+  }
+
+  private async open(doc: Doc, reduced: Promise<FrameImage | null> | null): Promise<void> {
+    const i = doc.file.index;
+    const f = doc.frame;
     try {
       doc.info = await this.api.info(i);
     } catch (e) {
@@ -81,28 +103,22 @@ export class DocLoader {
       doc.baseWindow = { ...doc.info.default_window };
       doc.windowSource = "dicom";
     }
-    const levels = firstPaintLevels(doc.info, this.host.viewSize());
-    if (doc.mode === "raw" || levels > 0) {
-      // First paint from the display PNG while the raw samples travel (reduced for a large
-      // JPEG 2000 frame); its headers also carry the server's window for files without one.
-      const f = doc.frame;
-      const full = { rows: doc.info.rows ?? 0, columns: doc.info.columns ?? 0 };
-      const reduce = levels > 0 ? { levels, full } : undefined;
-      const png = this.api.png(i, f, doc.mode === "picture", { reduce }).catch(() => null);
+    // First paint from the display PNG while the raw samples travel (reduced for a large
+    // JPEG 2000 frame); its headers also carry the server's window for files without one.
+    const png =
+      reduced ?? (doc.mode === "raw" ? this.api.png(i, f, false).catch(() => null) : null);
+    if (png) {
       if (doc.mode === "raw") {
         doc.serverWindow = png.then((p) =>
           p?.kind === "picture" ? { window: p.window, applied: p.applied } : null,
         );
       }
+      const colour = doc.mode === "picture";
       const painted = png.then((p) => {
+        if (p?.kind === "picture") p.colour = colour; // asked for before the info said
         if (p && !doc.image && shows(doc, i, f)) this.present(doc, p, i, f);
       });
-      if (levels > 0) {
-        // Frames are asked for once the reduced picture is decoded (see show()).
-        this.painting.set(doc, painted);
-        await painted;
-        this.painting.delete(doc);
-      }
+      if (reduced) await painted;
     }
     this.host.reshow(doc);
   }

@@ -2,7 +2,13 @@
 // from a picture the server decodes at 1/2^n of each side (tens of milliseconds instead of
 // seconds), then from the full frame.
 
-import type { FileInfo } from "./types";
+/** What the file list (or the file's info) says of a frame's size and codec. */
+export interface FrameFacts {
+  rows: number | null;
+  columns: number | null;
+  transfer_syntax_uid: string;
+  photometric_interpretation?: string | null;
+}
 
 /** Transfer syntaxes whose frames the server can decode at reduced resolution. */
 const REDUCIBLE = new Set([
@@ -19,7 +25,10 @@ const MAX_LEVELS = 8;
  * leave the picture at least half the size the fitted frame is shown at; 0 when the frame fits
  * the view at full size or its codec cannot reduce.
  */
-export function firstPaintLevels(info: FileInfo, view: { width: number; height: number }): number {
+export function firstPaintLevels(
+  info: FrameFacts,
+  view: { width: number; height: number },
+): number {
   const rows = info.rows ?? 0;
   const columns = info.columns ?? 0;
   if (!REDUCIBLE.has(info.transfer_syntax_uid) || rows <= 0 || columns <= 0) return 0;
