@@ -83,7 +83,7 @@ def reduced_frame(record: FileRecord, frame: int, level: int) -> tuple[np.ndarra
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             picture = Jpeg2KImageFile(io.BytesIO(data))
-            picture.reduce = level  # type: ignore[method-assign, assignment]  # JPEG 2000 plugin
+            picture.reduce = level
             picture.load()
     except Exception:  # Pillow's reasons (a damaged stream, its pixel limit): decode whole
         return None
