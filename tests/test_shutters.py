@@ -126,6 +126,33 @@ def test_polygonal_shutter_keeps_the_inside_of_the_polygon(tmp_path: Path) -> No
     assert not hidden[(r + c < 48) & (r > 5) & (c > 5)].any()
 
 
+def _ray_cast(vertices: list[tuple[int, int]], row: float, column: float) -> bool:
+    """Inside by the even-odd rule, one point at a time (written apart from the module)."""
+    inside = False
+    for (r1, c1), (r2, c2) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
+        spans = (r1 <= row < r2) or (r2 <= row < r1)
+        if spans and column < c1 + (row - r1) * (c2 - c1) / (r2 - r1):
+            inside = not inside
+    return inside
+
+
+def test_concave_polygon_follows_the_even_odd_rule(tmp_path: Path) -> None:
+    star = [(3, 32), (18, 38), (20, 60), (28, 42), (45, 50), (34, 32), (45, 10), (28, 22), (20, 4)]
+    shutter = shutter_of(write(tmp_path / "star.dcm", polygonal(star)))
+    assert shutter is not None
+    hidden = shutter_mask(shutter, ROWS, COLUMNS)
+    expected = np.array(
+        [[not _ray_cast(star, r + 1, c + 1) for c in range(COLUMNS)] for r in range(ROWS)]
+    )
+    assert np.array_equal(hidden, expected)
+    assert 0.1 < (~hidden).mean() < 0.6  # a real shape, neither nothing nor everything
+
+
+def test_polygon_with_too_many_vertices_is_not_drawn(tmp_path: Path) -> None:
+    vertices = [(1 + i % 2, 1 + i) for i in range(1025)]
+    assert shutter_of(write(tmp_path / "many.dcm", polygonal(vertices))) is None
+
+
 def test_several_shapes_hide_what_is_outside_any_of_them(tmp_path: Path) -> None:
     both = {**rectangular(1, 40, 1, ROWS), **circular(24, 32, 20)}
     both["ShutterShape"] = ["RECTANGULAR", "CIRCULAR"]

@@ -26,6 +26,9 @@ RECTANGULAR = "RECTANGULAR"
 CIRCULAR = "CIRCULAR"
 POLYGONAL = "POLYGONAL"
 BITMAP = "BITMAP"
+# More vertices than any real shutter has: such a polygon is not drawn (each vertex costs a
+# pass over the rows its edge spans).
+MAX_VERTICES = 1024
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,8 @@ def read_shutter(ds: Any) -> Shutter | None:
             shapes.append(CIRCULAR)
     if POLYGONAL in named:
         vertices = _ints(header_value(ds, "VerticesOfThePolygonalShutter"))
-        if vertices is not None and len(vertices) >= 6 and len(vertices) % 2 == 0:
+        count = len(vertices) // 2 if vertices is not None else 0
+        if vertices is not None and 3 <= count <= MAX_VERTICES and len(vertices) % 2 == 0:
             polygon = tuple(zip(vertices[0::2], vertices[1::2], strict=True))
             shapes.append(POLYGONAL)
     if BITMAP in named:
@@ -155,9 +159,11 @@ def _inside_polygon(vertices: tuple[tuple[int, int], ...], r: np.ndarray, c: np.
     for (r1, c1), (r2, c2) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
         if r1 == r2:
             continue  # a horizontal edge is crossed by no ray
-        spans = (r >= min(r1, r2)) & (r < max(r1, r2))
-        at = c1 + (r - r1) * (c2 - c1) / (r2 - r1)  # the edge's column on each row
-        inside ^= spans[:, None] & (c[None, :] < at[:, None])
+        # only the rows the edge spans (r is increasing): a polygon costs its edges' heights
+        first, stop = np.searchsorted(r, min(r1, r2)), np.searchsorted(r, max(r1, r2))
+        rows = r[first:stop]
+        at = c1 + (rows - r1) * (c2 - c1) / (r2 - r1)  # the edge's column on each row
+        inside[first:stop] ^= c[None, :] < at[:, None]
     return inside
 
 
