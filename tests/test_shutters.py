@@ -11,6 +11,7 @@ import numpy as np
 import pydicom
 import pytest
 from PIL import Image
+from pydicom.dataset import Dataset
 from pydicom.pixels.utils import pack_bits
 
 import dcmview
@@ -173,6 +174,35 @@ def test_bitmap_shutter_hides_the_set_bits_of_its_overlay(tmp_path: Path) -> Non
     expected = np.zeros((ROWS, COLUMNS), dtype=bool)
     expected[10 + 2 : 10 + 5, 20 + 3 : 20 + 9] = True
     assert np.array_equal(hidden, expected)
+
+
+def _shutter_item(**attributes: Any) -> Dataset:
+    inner = Dataset()
+    for keyword, value in attributes.items():
+        setattr(inner, keyword, value)
+    item = Dataset()
+    item.FrameDisplayShutterSequence = [inner]
+    return item
+
+
+@pytest.mark.parametrize("where", ["shared", "per-frame alike", "per-frame differing"])
+def test_enhanced_multiframe_shutter_comes_from_its_functional_groups(
+    tmp_path: Path, where: str
+) -> None:
+    written = gen.write_enhanced_ct(tmp_path, positions=None, rows=ROWS, columns=COLUMNS)
+    ds = pydicom.dcmread(written.path)
+    if where == "shared":
+        ds.SharedFunctionalGroupsSequence[0].update(_shutter_item(**circular(20, 30, 12)))
+    else:
+        for i, item in enumerate(ds.PerFrameFunctionalGroupsSequence):
+            radius = 12 + (i if where == "per-frame differing" else 0)
+            item.update(_shutter_item(**circular(20, 30, radius)))
+    ds.save_as(written.path)
+    shutter = shutter_of(written.path)
+    if where == "per-frame differing":
+        assert shutter is None
+    else:
+        assert shutter == Shutter(shapes=("CIRCULAR",), circle=(20, 30, 12))
 
 
 @pytest.mark.parametrize(

@@ -60,9 +60,52 @@ class Shutter:
 
 
 def read_shutter(ds: Any) -> Shutter | None:
-    """The display shutter of a header, or None when it names no usable shape."""
-    if not has_element(ds, "ShutterShape"):
+    """The display shutter of a header, or None when it names no usable shape.
+
+    An enhanced multi-frame file keeps it in the Frame Display Shutter functional group: the
+    shared one, or a per-frame one that every frame has alike. Frames with shutters of their
+    own are not shuttered (one shutter per file is what the API and the viewer carry).
+    """
+    if has_element(ds, "ShutterShape"):
+        return _read_module(ds)
+    if not (
+        has_element(ds, "SharedFunctionalGroupsSequence")
+        or has_element(ds, "PerFrameFunctionalGroupsSequence")
+    ):
+        return None  # (most files: the scan asks this of every one)
+    try:
+        shared = _items(ds.get(_SHARED))[:1]
+        if shared:
+            found = _frame_shutter(shared[0])
+            if found is not None:
+                return found
+        per_frame = [_frame_shutter(item) for item in _items(ds.get(_PER_FRAME))]
+    except Exception:  # a damaged sequence: no shutter rather than no file
         return None
+    first = per_frame[0] if per_frame else None
+    return first if first is not None and all(s == first for s in per_frame) else None
+
+
+_SHARED = 0x52009229
+_PER_FRAME = 0x52009230
+
+
+def _items(found: Any) -> list[Any]:
+    """The items of a sequence (``ds.get`` gives its element by tag, its value by keyword)."""
+    value = getattr(found, "value", found)
+    if isinstance(value, list) or type(value).__name__ == "Sequence":
+        return list(value)
+    return []
+
+
+def _frame_shutter(item: Any) -> Shutter | None:
+    """The shutter of one functional groups item (Frame Display Shutter Sequence)."""
+    inner = _items(item.get("FrameDisplayShutterSequence"))
+    return _read_module(inner[0]) if inner and has_element(inner[0], "ShutterShape") else None
+
+
+def _read_module(ds: Any) -> Shutter | None:
+    """The Display Shutter (and Bitmap Display Shutter) attributes of ``ds``."""
     named = {str(s).strip().upper() for s in _list(header_value(ds, "ShutterShape"))}
     shapes: list[str] = []
     rectangle = circle = polygon = group = None
