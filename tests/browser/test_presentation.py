@@ -67,10 +67,13 @@ def _on_screen(page: Page, row: int, column: int) -> tuple[int, int]:
     return round(y), round(x)
 
 
+@pytest.mark.parametrize("renderer", ["webgl2", "2d"])
 def test_canvas_shows_the_shutter_value_outside_a_circular_shutter(
-    page: Page, presented: DcmviewProcess
+    page: Page, presented: DcmviewProcess, renderer: str
 ) -> None:
-    open_viewer(page, presented)
+    url = presented.url if renderer == "webgl2" else presented.url.replace("/#", "/?renderer=2d#")
+    open_viewer(page, presented, url)
+    assert state(page)["renderer"] == renderer
     index = file_index(presented, "circle.dcm")
     open_file(page, index)
     wait_state(page, shutter="on")
