@@ -69,11 +69,7 @@ export class DocLoader {
     const full = { rows: doc.file.rows ?? 0, columns: doc.file.columns ?? 0 };
     const png =
       levels > 0 ? this.api.png(i, f, false, { reduce: { levels, full } }).catch(() => null) : null;
-    if (png)
-      this.painting.set(
-        doc,
-        png.then(() => undefined),
-      );
+    if (png) this.painting.set(doc, png.then(ignore));
     try {
       await this.open(doc, png);
     } finally {
@@ -254,6 +250,8 @@ export class DocLoader {
     if (first) this.host.changed();
   }
 }
+
+function ignore(): void {}
 
 /** Is this file and frame still the one the doc wants on screen? */
 function shows(doc: Doc, file: number, frame: number): boolean {

@@ -179,7 +179,8 @@ export class Viewport {
    *  the edge the server's display PNGs have). */
   private drawShutter(s: Scene, t: Affine): void {
     const bitmap = s.image ? s.shutter : null;
-    const key = bitmap && s.image ? [t.a, t.b, t.c, t.d, t.e, t.f, s.image.columns].join() : "";
+    const key =
+      bitmap && s.image ? [t.a, t.b, t.c, t.d, t.e, t.f, s.image.columns, s.image.rows].join() : "";
     if (bitmap === this.shutterBitmap && key === this.shutterDrawn) return;
     this.shutterBitmap = bitmap;
     this.shutterDrawn = key;
