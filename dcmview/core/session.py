@@ -338,11 +338,12 @@ class Session:
             return self.header(index)
 
         def compute() -> DisplayEntry:
-            with IN_FLIGHT.reserve(display_cost(record)):
+            if request.reduce:
                 # A reduced picture decodes apart from /raw (the raw cache holds full frames).
-                small = reduced_frame(record, frame, request.reduce) if request.reduce else None
-                if small is not None:
-                    return display_frame(record, small[0], header, request, frame, small[1])
+                with IN_FLIGHT.reserve(display_cost(record)):
+                    small = reduced_frame(record, frame, request.reduce)
+                    if small is not None:
+                        return display_frame(record, small[0], header, request, frame, small[1])
             (body, description), _ = self.raw(index, frame)
             arr = description.array(body)
             with IN_FLIGHT.reserve(display_cost(record)):
