@@ -46,6 +46,7 @@ SUMMARY_KEYS = {
     "transfer_syntax_uid",
     "default_window",
     "burned_in_annotation",
+    "shutter_shapes",
 }
 
 
