@@ -29,6 +29,9 @@ BITMAP = "BITMAP"
 # More vertices than any real shutter has: such a polygon is not drawn (each vertex costs a
 # pass over the rows its edge spans).
 MAX_VERTICES = 1024
+# Shared and Per-Frame Functional Groups Sequences (enhanced multi-frame files).
+_SHARED = 0x52009229
+_PER_FRAME = 0x52009230
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,6 @@ def read_shutter(ds: Any) -> Shutter | None:
         return None
     first = per_frame[0] if per_frame else None
     return first if first is not None and all(s == first for s in per_frame) else None
-
-
-_SHARED = 0x52009229
-_PER_FRAME = 0x52009230
 
 
 def _items(found: Any) -> list[Any]:
