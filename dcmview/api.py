@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from .core.session import Session
 
 MAX_BODY_BYTES = 1024 * 1024
+# A display PNG may be asked for at 1/2^reduce of each side (1/256 at most).
+MAX_REDUCE = 8
 _MAX_INDEX_DIGITS = 9
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -104,6 +106,7 @@ class Api:
             ("GET", _p(r"api/file/([^/]*)/info"), self._info, False, None),
             ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)"), self._frame, True, "png"),
             ("GET", _p(r"api/file/([^/]*)/frame/([^/]*)/raw"), self._raw, True, "raw"),
+            ("GET", _p(r"api/file/([^/]*)/shutter"), self._shutter, True, None),
             ("GET", _p(r"api/file/([^/]*)/tags"), self._tags, True, None),
             ("GET", _p(r"api/file/([^/]*)/annotations"), self._get_annotations, False, None),
             ("PUT", _p(r"api/file/([^/]*)/annotations"), self._put_annotations, True, None),
@@ -217,6 +220,10 @@ class Api:
         (body, description), hit = self.session.raw(params[0], params[1])
         return _raw_response(body, description, hit)
 
+    def _shutter(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        (body, applied), hit = self.session.shutter(params[0])
+        return _png_response(body, applied, hit)
+
     def _tags(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         return json_response(self.session.tags(params[0]))
 
@@ -277,13 +284,23 @@ def _export_csv(store: AnnotationStore, filename: str) -> ApiResponse:
 
 
 def parse_window_query(query: Mapping[str, str]) -> WindowRequest:
-    """``wc``/``ww`` (both or neither, finite, ``ww > 0``) and ``mode``; 400 names the parameter."""
+    """``wc``/``ww`` (both or neither, finite, ``ww > 0``), ``mode``, ``shutter`` (``on`` or
+    ``off``) and ``reduce`` (0 to :data:`MAX_REDUCE`); 400 names the parameter."""
     mode = query.get("mode", "default") or "default"
     if mode not in ("default", "full_dynamic"):
         raise InvalidQuery(f"mode must be 'default' or 'full_dynamic', not {mode!r}")
+    shutter = query.get("shutter", "on") or "on"
+    if shutter not in ("on", "off"):
+        raise InvalidQuery(f"shutter must be 'on' or 'off', not {shutter[:20]!r}")
+    reduce = query.get("reduce", "0") or "0"
+    if not (reduce.isascii() and reduce.isdigit() and int(reduce) <= MAX_REDUCE):
+        raise InvalidQuery(
+            f"reduce must be a whole number from 0 to {MAX_REDUCE}, not {reduce[:20]!r}"
+        )
+    on, levels = shutter == "on", int(reduce)
     wc, ww = query.get("wc"), query.get("ww")
     if wc is None and ww is None:
-        return WindowRequest(mode=mode)
+        return WindowRequest(mode=mode, shutter=on, reduce=levels)
     if wc is None or ww is None:
         missing = "wc" if wc is None else "ww"
         raise InvalidWindow(f"{missing} is missing: give both wc and ww, or neither")
@@ -291,7 +308,9 @@ def parse_window_query(query: Mapping[str, str]) -> WindowRequest:
     width = _finite(ww, "ww")
     if width <= 0:
         raise InvalidWindow(f"ww must be greater than 0, not {ww!r}")
-    return WindowRequest(mode=mode, window=Window(center=center, width=width))
+    return WindowRequest(
+        mode=mode, window=Window(center=center, width=width), shutter=on, reduce=levels
+    )
 
 
 def require_json(request: ApiRequest) -> None:
@@ -390,6 +409,8 @@ def window_headers(applied: AppliedWindow) -> Mapping[str, str]:
     if applied.window is not None:
         headers["X-Frame-Window-Center"] = _num(applied.window.center)
         headers["X-Frame-Window-Width"] = _num(applied.window.width)
+    if applied.reduce:
+        headers["X-Frame-Reduce"] = str(applied.reduce)
     return headers
 
 

@@ -45,6 +45,8 @@ SUMMARY_KEYS = {
     "columns",
     "transfer_syntax_uid",
     "default_window",
+    "burned_in_annotation",
+    "shutter_shapes",
 }
 
 
@@ -64,6 +66,12 @@ def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gen.write_palette(root, patient_id="PAL")
     gen.write_no_pixels(root, patient_id="SR")
     gen.write_planar_rgb(root, patient_id="RGB")
+    gen.write_image(
+        root / "burned.dcm",
+        gen.phantom(16, 16),
+        patient_id="BURN",
+        extra={"BurnedInAnnotation": "YES"},
+    )
     long_numbers = [float(i) for i in range(500)]
     gen.write_image(
         root / "long.dcm",
@@ -183,6 +191,13 @@ def test_missing_strings_are_empty_not_null(server: DcmviewProcess, index_of) ->
     f = server.get("api/files").json()["files"][index_of("report_sr.dcm")]
     assert f["has_pixels"] is False and f["rows"] is None
     assert all(isinstance(f[k], str) for k in ("patient_name", "study_description", "modality"))
+
+
+def test_summary_says_whether_annotation_is_burned_in(server: DcmviewProcess, index_of) -> None:
+    files = server.get("api/files").json()["files"]
+    assert files[index_of("burned.dcm")]["burned_in_annotation"] == "YES"
+    # the generator writes no Burned In Annotation: unknown, not "NO"
+    assert files[index_of("cine.dcm")]["burned_in_annotation"] == ""
 
 
 def test_summary_says_which_pixels_cannot_be_decoded(server: DcmviewProcess, index_of) -> None:

@@ -16,9 +16,27 @@ def test_filter_aliases_and_keywords() -> None:
     assert parse_filter("modality=CT").keyword == "Modality"
     assert parse_filter("study_uid=1.2").keyword == "StudyInstanceUID"
     assert parse_filter("bodypartexamined=chest").keyword == "BodyPartExamined"
+    assert parse_filter("burned_in=YES").keyword == "BurnedInAnnotation"
     for bad in ("modality", "=CT", "flavour=salty"):
         with pytest.raises(ValueError, match="invalid filter"):
             parse_filter(bad)
+
+
+def test_burned_in_filter_keeps_only_files_that_say_yes(tmp_path: Path) -> None:
+    for name, value in (("yes", "YES"), ("no", "NO"), ("lower", "yes")):
+        gen.write_image(
+            tmp_path / f"{name}.dcm", gen.phantom(4, 4), extra={"BurnedInAnnotation": value}
+        )
+    gen.write_image(tmp_path / "unsaid.dcm", gen.phantom(4, 4))
+    records, entries, _ = scan([str(tmp_path)], filters=[parse_filter("burned_in=YES")])
+    assert sorted(Path(r.path).name for r in records) == ["lower.dcm", "yes.dcm"]
+    assert {r.fields["burned_in_annotation"] for r in records} == {"YES"}
+    reasons = {Path(e.path).name: e.reason for e in entries}
+    assert set(reasons) == {"no.dcm", "unsaid.dcm"}
+    assert reasons["no.dcm"] == "burned_in does not contain 'YES'"
+    everything, _, _ = scan([str(tmp_path)])
+    flags = {Path(r.path).name: r.fields["burned_in_annotation"] for r in everything}
+    assert flags == {"yes.dcm": "YES", "no.dcm": "NO", "lower.dcm": "YES", "unsaid.dcm": ""}
 
 
 def test_order_is_study_series_instance_then_path(tmp_path: Path) -> None:

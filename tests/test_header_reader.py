@@ -195,6 +195,24 @@ def test_each_dataset_owns_its_containers(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- structures the corpus lacks
 
 
+@pytest.mark.parametrize(
+    "syntax", ["1.2.840.10008.1.2.1", ImplicitVRLittleEndian, ExplicitVRBigEndian]
+)
+@pytest.mark.parametrize("value", ["YES", "NO", "yes ", None])
+def test_burned_in_annotation_reads_as_with_pydicom(
+    tmp_path: Path, syntax: str, value: str | None
+) -> None:
+    extra = {} if value is None else {"BurnedInAnnotation": value}
+    path = gen.write_image(
+        tmp_path / "burned.dcm", gen.phantom(8, 8), transfer_syntax=syntax, extra=extra
+    )
+    assert check_file(path) == "read"
+    record, _, _ = discovery.read_record(str(path))
+    assert record is not None
+    expected = {"YES": "YES", "NO": "NO", "yes ": "YES", None: ""}[value]
+    assert record.fields["burned_in_annotation"] == expected
+
+
 def test_header_beyond_the_first_read_is_read_whole(tmp_path: Path) -> None:
     path = gen.write_image(tmp_path / "long.dcm", gen.phantom(8, 8))
     ds = pydicom.dcmread(path)

@@ -13,12 +13,14 @@ from dcmview.core import png
 from dcmview.core.png import encode_png
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (64, 48), (257, 300), (5, 7, 3), (40, 33, 3)])
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (3, 5), (64, 48), (257, 300), (5, 7, 3), (40, 33, 3), (9, 11, 4)]
+)
 def test_round_trip_through_pillow(shape: tuple[int, ...]) -> None:
     image = np.random.default_rng(len(shape) * 100 + shape[0]).integers(0, 256, shape, np.uint8)
     decoded = Image.open(io.BytesIO(encode_png(image)))
     decoded.load()
-    assert decoded.mode == ("RGB" if len(shape) == 3 else "L")
+    assert decoded.mode == {2: "L", 3: "RGB", 4: "RGBA"}[shape[2] if len(shape) == 3 else 2]
     assert np.array_equal(np.asarray(decoded), image)
 
 
@@ -26,7 +28,7 @@ def test_flat_images_compress_well() -> None:
     assert len(encode_png(np.full((512, 512), 7, np.uint8))) < 2000
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 4), np.uint16), np.zeros((4, 4, 4), np.uint8)])
+@pytest.mark.parametrize("bad", [np.zeros((4, 4), np.uint16), np.zeros((4, 4, 2), np.uint8)])
 def test_refuses_what_it_cannot_write(bad: np.ndarray) -> None:
     with pytest.raises(ValueError):
         encode_png(bad)

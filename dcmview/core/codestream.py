@@ -4,12 +4,14 @@ Decoders size their buffers from the codestream (the JPEG frame header, the JPEG
 marker), not from the DICOM Rows and Columns: a file of a few KiB can ask a decoder for gigabytes,
 and a malformed JP2 box makes pydicom's own header parser loop forever. :func:`declared_shape`
 walks only the marker segments and boxes, with every step bounded, so a frame can be refused
-before any decoder sees it.
+before any decoder sees it. :func:`j2k_facts` reads a little more of a JPEG 2000 main header:
+what a reduced-resolution decode needs to know.
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
 # Start-of-frame markers: JPEG SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC); JPEG-LS SOF55.
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC} | {0xF7}
@@ -90,4 +92,55 @@ def _jp2_codestream(data: bytes) -> int | None:
         if length < header:
             return None
         at += length
+    return None
+
+
+@dataclass(frozen=True)
+class J2kFacts:
+    """What a JPEG 2000 (or HTJ2K) codestream's main header says, as far as a reduced decode
+    needs it: the size, the components, the first component's precision and sign, and how many
+    resolution levels below the full one it holds (COD's decomposition levels)."""
+
+    rows: int
+    columns: int
+    components: int
+    precision: int
+    signed: bool
+    levels: int
+
+
+def j2k_facts(data: bytes) -> J2kFacts | None:
+    """The main header facts of a JPEG 2000 codestream (or JP2 file), or None when ``data``
+    is not one or its header is cut short or inconsistent."""
+    start = 0
+    if data.startswith(_JP2_SIGNATURE):
+        found = _jp2_codestream(data)
+        if found is None:
+            return None
+        start = found
+    shape = _siz_shape(data, start)
+    if shape is None or start + 45 > len(data):
+        return None
+    (siz_length,) = struct.unpack_from(">H", data, start + 4)
+    (components,) = struct.unpack_from(">H", data, start + 40)
+    if components < 1 or siz_length != 38 + 3 * components:
+        return None
+    ssiz = data[start + 42]
+    at = start + 4 + siz_length
+    while at + 4 <= len(data):  # the main header's marker segments, up to the first tile
+        marker, length = struct.unpack_from(">HH", data, at)
+        if marker in (0xFF90, 0xFF93) or length < 2:  # SOT, SOD: no COD in the main header
+            return None
+        if marker == 0xFF52:  # COD: Scod, SGcod (4 bytes), then SPcod's decomposition levels
+            if length < 12 or at + 9 >= len(data):
+                return None
+            return J2kFacts(
+                rows=shape[0],
+                columns=shape[1],
+                components=components,
+                precision=(ssiz & 0x7F) + 1,
+                signed=bool(ssiz & 0x80),
+                levels=data[at + 9],
+            )
+        at += 2 + length
     return None

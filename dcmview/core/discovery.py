@@ -23,6 +23,7 @@ from .header_reader import Header, read_header
 from .header_values import has_element, header_value, uid_value
 from .masking import SCRUBBED_KEYWORDS
 from .model import FIELD_NAMES, DiscoveryEntry, FileRecord, PixelLayout, Window
+from .shutters import Shutter, read_shutter
 from .transfer_syntaxes import is_deflated, is_encapsulated
 
 # Filter names of the original program, mapped to DICOM keywords.
@@ -311,6 +312,7 @@ def _record(
         "series_description": _str(ds, "SeriesDescription"),
         "modality": _str(ds, "Modality"),
         "instance_number": _int(header_value(ds, "InstanceNumber"), None),
+        "burned_in_annotation": _burned_in(ds),
     }
     parts = [fields["patient_id"], fields["modality"], fields["study_date"]]
     label = " · ".join(p for p in parts if p) or os.path.basename(path)
@@ -327,6 +329,7 @@ def _record(
         pixel_data_vr=pixel_vr,
         extended_offsets=_extended_offsets(ds),
         geometry=geometry,
+        shutter=_shutter(ds) if layout is not None else None,
     )
 
 
@@ -475,6 +478,21 @@ def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:
     if isinstance(offsets, bytes) and isinstance(lengths, bytes):
         return offsets, lengths
     return None
+
+
+def _shutter(ds: Dataset) -> Shutter | None:
+    """The display shutter; a value pydicom cannot convert leaves the image unshuttered."""
+    try:
+        return read_shutter(ds)
+    except Exception:
+        return None
+
+
+def _burned_in(ds: Dataset) -> str:
+    """Burned In Annotation (0028,0301) as "YES" or "NO" (any case in the file), else "":
+    the explorer's badge and the ``burned_in`` filter read this one value."""
+    value = _str(ds, "BurnedInAnnotation").upper()
+    return value if value in ("YES", "NO") else ""
 
 
 def _str(ds: Dataset, keyword: str) -> str:

@@ -34,6 +34,11 @@ class NoPixelData(DcmviewError):
     status = 404
 
 
+class NoShutter(DcmviewError):
+    code = "no_shutter"
+    status = 404
+
+
 class InvalidQuery(DcmviewError):
     code = "invalid_query"
     status = 400

@@ -21,6 +21,7 @@ FILTER_ALIASES: dict[str, str] = {
     "series_number": "SeriesNumber",
     "series_uid": "SeriesInstanceUID",
     "modality": "Modality",
+    "burned_in": "BurnedInAnnotation",
 }
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .geometry import Geometry
+    from .shutters import Shutter
 
 import numpy as np
 
@@ -64,6 +65,7 @@ FIELD_NAMES = (
     "series_description",
     "modality",
     "instance_number",
+    "burned_in_annotation",
 )
 
 
@@ -91,6 +93,8 @@ class FileRecord:
     extended_offsets: tuple[bytes, bytes] | None = None
     # Frame of Reference, orientation, position and per-frame functional groups (None: none).
     geometry: Geometry | None = field(compare=False, default=None)
+    # The display shutter (SPEC §12): applied to display PNGs and by the viewer, never to /raw.
+    shutter: Shutter | None = None
     # The file's size and modification time when discovery read it: a file changed since is
     # refused (409) rather than served as a mix of two versions. None: not checked.
     size: int | None = None
@@ -138,15 +142,25 @@ class DiscoveryEntry:
 
 @dataclass(frozen=True)
 class WindowRequest:
-    """What the client asked for: ``mode`` "default" or "full_dynamic", and an optional window."""
+    """What the client asked for: ``mode`` "default" or "full_dynamic", an optional window,
+    whether the display shutter blanks what it covers (``shutter=off`` looks under it), and
+    ``reduce``: a picture at 1/2^reduce of each side, when the codec can decode one cheaply."""
 
     mode: str = "default"
     window: Window | None = None
+    shutter: bool = True
+    reduce: int = 0
 
     @property
     def key(self) -> tuple[object, ...]:
         w = self.window
-        return (self.mode, w.center if w else None, w.width if w else None)
+        return (
+            self.mode,
+            w.center if w else None,
+            w.width if w else None,
+            self.shutter,
+            self.reduce,
+        )
 
 
 @dataclass(frozen=True)
@@ -181,10 +195,12 @@ class FrameDescription:
 @dataclass(frozen=True)
 class AppliedWindow:
     """How a display PNG was windowed: ``applied`` is "linear", "voi_lut" or "full_dynamic"
-    (None for colour, which is not windowed); ``window`` is set for linear windows."""
+    (None for colour, which is not windowed); ``window`` is set for linear windows; ``reduce``
+    says the picture is 1/2^reduce of the frame's size on each side (0: the full frame)."""
 
     applied: str | None = None
     window: Window | None = None
+    reduce: int = 0
 
 
 # A cache entry: a decoded frame's bytes and what they are; a display PNG and how it was windowed.

@@ -1,4 +1,4 @@
-"""A small, fast PNG writer for 8-bit grey and RGB frames.
+"""A small, fast PNG writer for 8-bit grey, RGB (frames) and RGBA (the shutter) pictures.
 
 Pillow's encoder tries filters per row; frames of medical images compress about as well with
 the "up" filter everywhere. The deflate stream comes from ISA-L (``isal``) at its level 1: a
@@ -22,17 +22,18 @@ _BLOCK_BYTES = 4 * 1024 * 1024
 
 
 def encode_png(image: np.ndarray) -> bytes:
-    """``image`` (rows, columns) uint8 grey or (rows, columns, 3) uint8 RGB, as PNG bytes.
+    """``image`` (rows, columns) uint8 grey, or (rows, columns, 3) RGB or (rows, columns, 4)
+    RGBA uint8, as PNG bytes.
 
     Rows are filtered and compressed a block at a time: a filtered copy of the whole image
     (rows x (row bytes + 1)) was 256 MiB more at the peak for a 16384² frame.
     """
     if image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError(f"expected 8-bit grey or RGB pixels, got {image.dtype} {image.shape}")
-    if image.ndim == 3 and image.shape[2] != 3:
-        raise ValueError(f"expected 3 samples per pixel, got {image.shape[2]}")
+    if image.ndim == 3 and image.shape[2] not in (3, 4):
+        raise ValueError(f"expected 3 or 4 samples per pixel, got {image.shape[2]}")
     rows, columns = image.shape[:2]
-    colour_type = 2 if image.ndim == 3 else 0
+    colour_type = {3: 2, 4: 6}[image.shape[2]] if image.ndim == 3 else 0
     flat = np.ascontiguousarray(image).reshape(rows, -1)
     step = max(1, _BLOCK_BYTES // max(1, flat.shape[1]))
     packer = _packer()

@@ -25,6 +25,7 @@ from .model import (
     WindowRequest,
 )
 from .png import encode_png
+from .shutters import apply_shutter, display_colour, image_mask
 from .windowing import (
     Modality,
     VoiLut,
@@ -64,12 +65,13 @@ def display_frame(
     header: Callable[[], Dataset],
     request: WindowRequest,
     frame: int,
+    reduced: int = 0,
     redactions: Sequence[tuple[int, int, int, int]] = (),
 ) -> DisplayEntry:
-    """``frame`` as a PNG a browser can show (8-bit grey or RGB) and how it was windowed.
-
-    ``redactions``: ``(ymin, xmin, ymax, xmax)`` boxes painted black over the image.
-    """
+    """``frame`` as a PNG a browser can show (8-bit grey or RGB) and how it was windowed; the
+    display shutter blanks what it covers unless the request looks under it. ``reduced``: the
+    samples ``arr`` are the frame at 1/2^reduced of each side. ``redactions``: ``(ymin, xmin,
+    ymax, xmax)`` boxes (in the full frame's pixels) painted black over everything."""
     layout = frame_layout(record, frame)
     applied = AppliedWindow()
     if arr.ndim == 3:
@@ -81,10 +83,17 @@ def display_frame(
         choice = choose_window(layout, arr, modality, request, header)
         image = to_display(arr, choice, layout.photometric == "MONOCHROME1", modality)
         applied = AppliedWindow(choice.applied, choice.window)
+    if reduced:
+        applied = AppliedWindow(applied.applied, applied.window, reduced)
+    shutter = record.shutter
+    if shutter is not None and request.shutter:
+        hidden = image_mask(shutter, image.shape[0], image.shape[1], header, 2**reduced)
+        image = apply_shutter(image, hidden, display_colour(shutter, image.ndim == 3))
     if redactions:
         image = np.array(image, copy=True)  # it may share memory with a cached frame
+        scale = 2**reduced  # a box covers every reduced pixel it touches
         for ymin, xmin, ymax, xmax in redactions:
-            image[ymin:ymax, xmin:xmax] = 0
+            image[ymin // scale : -(-ymax // scale), xmin // scale : -(-xmax // scale)] = 0
     return encode_png(np.ascontiguousarray(image)), applied
 
 

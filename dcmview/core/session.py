@@ -26,13 +26,20 @@ from typing import TYPE_CHECKING, Any
 from . import annotations as ann
 from .allocator import release_free_memory
 from .cache import ByteLRU
-from .errors import DcmviewError, NotFound, PixelDecodeFailed, is_lasting
+from .errors import DcmviewError, NoShutter, NotFound, PixelDecodeFailed, is_lasting
 from .filters import Filter
 from .jobs import POOL
 from .listing import Listing, build_listing, empty_listing
 from .masked_listing import csv_cleaner, mask_summary
 from .masking import Masker, mask_tags
-from .model import DiscoveryEntry, DisplayEntry, FileRecord, RawEntry, WindowRequest
+from .model import (
+    AppliedWindow,
+    DiscoveryEntry,
+    DisplayEntry,
+    FileRecord,
+    RawEntry,
+    WindowRequest,
+)
 from .transfer_syntaxes import is_supported, syntax_name
 
 if TYPE_CHECKING:
@@ -183,7 +190,7 @@ class Session:
 
         # Load the pixel modules now, in this background thread, so the first frame request
         # does not pay for their import.
-        from . import decoding, encapsulated, frames, render, tags  # noqa: F401
+        from . import decoding, encapsulated, frames, reduced, render, tags  # noqa: F401
         from .discovery import scan
         from .series import series_list
 
@@ -384,6 +391,7 @@ class Session:
         was a cache hit."""
         from .budget import IN_FLIGHT, check_display, display_cost
         from .frames import check_frame
+        from .reduced import reduced_frame
         from .render import display_frame
 
         record = self.record(index)
@@ -394,15 +402,50 @@ class Session:
         # them, so an edit is seen at once and undoing it finds the old PNG again.
         boxes = self._redaction_boxes(index)
 
+        def header() -> Dataset:
+            return self.header(index)
+
         def compute() -> DisplayEntry:
+            if request.reduce:
+                # A reduced picture decodes apart from /raw (the raw cache holds full frames).
+                with IN_FLIGHT.reserve(display_cost(record)):
+                    small = reduced_frame(record, frame, request.reduce)
+                    if small is not None:
+                        return display_frame(
+                            record, small[0], header, request, frame, small[1], boxes
+                        )
             (body, description), _ = self.raw(index, frame)
             arr = description.array(body)
             with IN_FLIGHT.reserve(display_cost(record)):
-                header = lambda: self.header(index)  # noqa: E731
-                return display_frame(record, arr, header, request, frame, boxes)
+                return display_frame(record, arr, header, request, frame, redactions=boxes)
 
         key = (index, frame, request.key, boxes)
         return self.display_cache.get_or_compute(key, compute, _entry_size)
+
+    def shutter(self, index: int) -> tuple[DisplayEntry, bool]:
+        """The display shutter as an RGBA PNG to lay over the image (its colour where the image
+        is shuttered, transparent elsewhere), through the display cache; and whether it was a
+        cache hit. The viewer draws it, so that its user can look under it."""
+        from .budget import IN_FLIGHT, check_display, display_cost
+        from .png import encode_png
+        from .shutters import display_colour, image_mask, shutter_rgba
+
+        record = self.record(index)
+        layout, shutter = record.layout, record.shutter
+        if layout is None or shutter is None:
+            raise NoShutter(f"file {index} has no display shutter")
+        check_display(record)
+
+        def compute() -> DisplayEntry:
+            with IN_FLIGHT.reserve(display_cost(record)):
+                hidden = image_mask(
+                    shutter, layout.rows, layout.columns, lambda: self.header(index)
+                )
+                colour = layout.samples_per_pixel > 1 or layout.photometric == "PALETTE COLOR"
+                rgba = shutter_rgba(hidden, display_colour(shutter, colour))
+                return encode_png(rgba), AppliedWindow()
+
+        return self.display_cache.get_or_compute((index, -1, ("shutter",)), compute, _entry_size)
 
     def cached_raw(self, index: int, frame: int) -> RawEntry | None:
         """``/raw`` from the cache only (None on a miss): cheap enough for the event loop.
@@ -464,6 +507,9 @@ def _summary(index: int, record: FileRecord) -> dict[str, Any]:
         "default_window": layout.default_window.as_json()
         if layout and layout.default_window
         else None,
+        # The display shutter's shapes (lower case; [] without one): the viewer lays the
+        # shutter (GET /api/file/:i/shutter) over the image and names them in the overlay.
+        "shutter_shapes": record.shutter.labels if record.shutter else [],
         # The explorer's "unsupported" badge: pixels no decoder here can show.
         "pixels_supported": layout is not None
         and record.pixel_problem is None

@@ -51,12 +51,19 @@ export class Api {
     return parseRaw(await this.call(`api/file/${file}/frame/${frame}/raw`, { signal }));
   }
 
-  /** The display PNG; `window` asks for a linear window, `fullDynamic` for min/max. */
+  /** The display PNG, without the display shutter (the viewport lays it over the image);
+   *  `window` asks for a linear window, `fullDynamic` for min/max, `reduce` for a picture at
+   *  1/2^reduce of each side of a frame of size `full` (served whole when it cannot be). */
   async png(
     file: number,
     frame: number,
     colour: boolean,
-    opts: { window?: Window; fullDynamic?: boolean; signal?: AbortSignal } = {},
+    opts: {
+      window?: Window;
+      fullDynamic?: boolean;
+      reduce?: { levels: number; full: { rows: number; columns: number } };
+      signal?: AbortSignal;
+    } = {},
   ): Promise<FrameImage> {
     const q = new URLSearchParams();
     if (opts.window) {
@@ -64,11 +71,19 @@ export class Api {
       q.set("ww", String(opts.window.width));
     }
     if (opts.fullDynamic) q.set("mode", "full_dynamic");
+    q.set("shutter", "off");
+    if (opts.reduce) q.set("reduce", String(opts.reduce.levels));
     const qs = q.toString();
     const res = await this.call(`api/file/${file}/frame/${frame}${qs ? `?${qs}` : ""}`, {
       signal: opts.signal,
     });
-    return parsePng(res, colour);
+    return parsePng(res, colour, opts.reduce?.full ?? null);
+  }
+
+  /** The file's display shutter as a picture to lay over the image (SPEC §12). */
+  async shutter(file: number): Promise<ImageBitmap> {
+    const res = await this.call(`api/file/${file}/shutter`);
+    return createImageBitmap(new Blob([res.body], { type: "image/png" }));
   }
 
   /** The server's boxes of one kind for a file, and their ETag. */

@@ -6,9 +6,11 @@
 import type { AnnotationStore } from "./annotations";
 import { type Api, ApiError } from "./api";
 import { type Doc, isGreyInfo } from "./doc";
+import { firstPaintLevels } from "./first-paint";
 import { FrameCache } from "./frames/cache";
 import type { FrameImage } from "./frames/image";
 import type { Place } from "./navigation";
+import { ShutterCache } from "./shutters";
 import { windowSource } from "./window-source";
 import { fullDynamicWindow, initialWindow } from "./windowing";
 
@@ -24,12 +26,17 @@ export interface LoaderHost {
   reshow(doc: Doc): void;
   /** Something the chrome shows changed (an error, the first picture). */
   changed(): void;
+  /** The size of the view in device pixels (a large frame's first paint is reduced to it). */
+  viewSize(): { width: number; height: number };
 }
 
 export class DocLoader {
   readonly cache: FrameCache;
+  readonly shutters: ShutterCache;
   /** The tab that shows each file (a stack's tab shows many). */
   private readonly docs = new Map<number, Doc>();
+  /** Tabs whose reduced first paint is on its way: their frames are asked for after it. */
+  private readonly painting = new Map<Doc, Promise<void>>();
   /** The redaction boxes each file's cached display PNGs were painted with (JSON). */
   private readonly painted = new Map<number, string>();
 
@@ -44,6 +51,7 @@ export class DocLoader {
       undefined,
       api.transport.parallel,
     );
+    this.shutters = new ShutterCache((file) => api.shutter(file));
     for (const store of stores) {
       if (store.kind === "redactions") store.onChange((file) => this.repaint(store, file));
     }
@@ -73,8 +81,27 @@ export class DocLoader {
   /** Fetch a new doc's info and ROIs; its frames can be shown once the info is there. */
   async start(doc: Doc): Promise<void> {
     const i = doc.file.index;
+    const f = doc.frame;
     this.docs.set(i, doc);
+    void this.shutters.load(doc.file);
     this.loadBoxes(doc, i);
+    // A large JPEG 2000 frame's reduced picture is asked for with the info (the file list
+    // knows its size and codec), and frames only once it is decoded (see show()).
+    const levels = firstPaintLevels(doc.file, this.host.viewSize());
+    const full = { rows: doc.file.rows ?? 0, columns: doc.file.columns ?? 0 };
+    const png =
+      levels > 0 ? this.api.png(i, f, false, { reduce: { levels, full } }).catch(() => null) : null;
+    if (png) this.painting.set(doc, png.then(ignore));
+    try {
+      await this.open(doc, png);
+    } finally {
+      this.painting.delete(doc);
+    }
+  }
+
+  private async open(doc: Doc, reduced: Promise<FrameImage | null> | null): Promise<void> {
+    const i = doc.file.index;
+    const f = doc.frame;
     try {
       doc.info = await this.api.info(i);
     } catch (e) {
@@ -94,17 +121,22 @@ export class DocLoader {
       doc.baseWindow = { ...doc.info.default_window };
       doc.windowSource = "dicom";
     }
-    if (doc.mode === "raw") {
-      // First paint from the display PNG while the raw samples travel; its headers also carry
-      // the server's window for files without one of their own.
-      const f = doc.frame;
-      const png = this.api.png(i, f, false).catch(() => null);
-      doc.serverWindow = png.then((p) =>
-        p?.kind === "picture" ? { window: p.window, applied: p.applied } : null,
-      );
-      void png.then((p) => {
+    // First paint from the display PNG while the raw samples travel (reduced for a large
+    // JPEG 2000 frame); its headers also carry the server's window for files without one.
+    const png =
+      reduced ?? (doc.mode === "raw" ? this.api.png(i, f, false).catch(() => null) : null);
+    if (png) {
+      if (doc.mode === "raw") {
+        doc.serverWindow = png.then((p) =>
+          p?.kind === "picture" ? { window: p.window, applied: p.applied } : null,
+        );
+      }
+      const colour = doc.mode === "picture";
+      const painted = png.then((p) => {
+        if (p?.kind === "picture") p.colour = colour; // asked for before the info said
         if (p && !doc.image && shows(doc, i, f)) this.present(doc, p, i, f);
       });
+      if (reduced) await painted;
     }
     this.host.reshow(doc);
   }
@@ -130,9 +162,11 @@ export class DocLoader {
       if (d !== doc) continue;
       this.docs.delete(file);
       this.cache.dropFile(file);
+      this.shutters.drop(file);
     }
     this.docs.delete(doc.file.index);
     this.cache.dropFile(doc.file.index);
+    this.shutters.drop(doc.file.index);
   }
 
   /**
@@ -143,6 +177,15 @@ export class DocLoader {
   show(doc: Doc, frame: number, prefetch: readonly Place[] | null): void {
     doc.frame = frame;
     const file = doc.file.index;
+    const painting = this.painting.get(doc);
+    if (painting) {
+      // A reduced first paint is being decoded: on the server its decoder and a full one both
+      // hold the GIL, and a full decode started first (seconds) would hold the first paint up.
+      void painting.then(() => {
+        if (shows(doc, file, frame)) this.show(doc, frame, prefetch);
+      });
+      return;
+    }
     const img = this.cache.peek(file, frame);
     if (img) this.present(doc, img, file, frame);
     else {
@@ -195,6 +238,13 @@ export class DocLoader {
   }
 
   private present(doc: Doc, img: FrameImage, file: number, frame: number): void {
+    if (doc.file.index === file && this.shutters.peek(doc.file) === undefined) {
+      // Never an image without the shutter it has: wait for the shutter's picture first.
+      void this.shutters.load(doc.file).then(() => {
+        if (shows(doc, file, frame)) this.present(doc, img, file, frame);
+      });
+      return;
+    }
     if (img.kind === "grey" && !doc.baseWindow) {
       if (img.defaultWindow) {
         doc.baseWindow = img.defaultWindow;
@@ -226,6 +276,8 @@ export class DocLoader {
     if (first) this.host.changed();
   }
 }
+
+function ignore(): void {}
 
 /** Is this file and frame still the one the doc wants on screen? */
 function shows(doc: Doc, file: number, frame: number): boolean {

@@ -60,13 +60,15 @@ export interface FileMeta {
   frames: string;
   /** "no pixels" (no image in the file), "unsupported" (pixels the server cannot decode). */
   badge: "no pixels" | "unsupported" | null;
+  /** The file says its pixels carry burned-in text (Burned In Annotation YES). */
+  burnedIn: boolean;
 }
 
 export function fileMeta(f: FileSummary): FileMeta {
   const matrix = f.columns && f.rows ? `${f.columns}×${f.rows}` : "";
   const frames = f.frame_count > 1 ? `${f.frame_count} fr` : "";
   const badge = !f.has_pixels ? "no pixels" : f.pixels_supported === false ? "unsupported" : null;
-  return { matrix, frames, badge };
+  return { matrix, frames, badge, burnedIn: f.burned_in_annotation === "YES" };
 }
 
 /** Tree keys of a file's patient, study and series groups. */

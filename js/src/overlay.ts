@@ -20,9 +20,12 @@ function fmt(v: number): string {
 }
 
 /** The corners' text. The renderer is not named here (it is `data-renderer` on the root). */
-export function overlayLines(doc: Doc, w: Window, scale: number): OverlayLines {
+export function overlayLines(doc: Doc, w: Window, scale: number, shutter = ""): OverlayLines {
   const tl = [doc.file.label, ...placeLines(doc)];
-  if (doc.loading && doc.image) tl.push("loading…");
+  const reduced = doc.image?.kind === "picture" ? doc.image.reduced : 1;
+  // Never shown as if it were the frame: a reduced first paint says so until the full one.
+  if (reduced > 1) tl.push(`Reduced 1/${reduced}: loading full resolution…`);
+  else if (doc.loading && doc.image) tl.push("loading…");
   const img = doc.image;
   const tr: string[] = [];
   if (img?.kind === "grey" || (img?.kind === "picture" && !img.colour)) {
@@ -35,6 +38,7 @@ export function overlayLines(doc: Doc, w: Window, scale: number): OverlayLines {
   const orient = describeView(doc.view);
   if (orient) tr.push(orient);
   if (doc.invert) tr.push("Inverted");
+  if (shutter) tr.push(shutter);
   const br: string[] = [];
   if (img) br.push(`${img.columns} × ${img.rows}`);
   const ps = doc.info?.pixel_spacing;
@@ -69,7 +73,8 @@ export function readout(doc: Doc, img: FrameImage, x: number, y: number): string
   if (row < 0 || col < 0 || row >= img.rows || col >= img.columns) return [];
   const pos = `Row ${row}, Col ${col}`;
   if (img.kind !== "grey") {
-    const rgb = img.colour ? pixelOf(img.bitmap, col, row) : null;
+    const [bx, by] = [Math.floor(col / img.reduced), Math.floor(row / img.reduced)];
+    const rgb = img.colour ? pixelOf(img.bitmap, bx, by) : null;
     return rgb ? [pos, `RGB ${rgb.join(", ")}`] : [pos];
   }
   const stored = img.samples[row * img.columns + col]!;
@@ -114,6 +119,7 @@ export function publishState(
   el.stackLength = String(doc.seq?.length ?? frameCount(doc));
   el.sliceMm = String(doc.seq?.mm(doc.position) ?? "");
   el.source = img ? (img.kind === "grey" ? "raw" : "png") : "";
+  el.reduced = img?.kind === "picture" && img.reduced > 1 ? String(img.reduced) : "";
   el.wc = String(w.center);
   el.ww = String(w.width);
   el.preset = doc.preset;

@@ -28,6 +28,10 @@ export interface FileSummary {
   default_window: WindowJson | null;
   /** False when the pixels cannot be decoded here (unknown transfer syntax, unusable layout). */
   pixels_supported?: boolean;
+  /** Burned In Annotation (0028,0301): "YES", "NO", or "" when the file does not say. */
+  burned_in_annotation?: "YES" | "NO" | "";
+  /** The display shutter's shapes ("rectangular", "circular", "polygonal", "bitmap"). */
+  shutter_shapes?: string[];
 }
 
 export interface FilesResponse {

@@ -21,6 +21,7 @@ import { overlayLines, publishState, readout } from "./overlay";
 import { Playback } from "./playback";
 import { type PresetId, presetById } from "./presets";
 import { type Roi, scopeFrames } from "./rois";
+import { hasShutter, shutterLine } from "./shutters";
 import { Signal } from "./signal";
 import { neighbourStack, StackIndex, type StackSequence } from "./stacks";
 import type { ToolHost } from "./tools/types";
@@ -45,6 +46,8 @@ export class Viewer implements ToolHost {
   active: Doc | null = null;
   tool: ToolId = "wl";
   scope: "frame" | "all" = "all";
+  /** Display shutters blank what they cover (SPEC §12); off, the user looks under them. */
+  showShutter = true;
   /** Fired after every change the chrome (toolbar, tabs, frame bar) or a host may show. */
   readonly changes = new Signal();
   readonly playback: Playback;
@@ -74,6 +77,11 @@ export class Viewer implements ToolHost {
         this.changes.emit();
       },
       changed: () => this.changes.emit(),
+      viewSize: () => {
+        const size = this.viewport.canvasSize();
+        const dpr = window.devicePixelRatio || 1;
+        return { width: size.width * dpr, height: size.height * dpr };
+      },
     });
     this.playback = new Playback({
       length: () => this.length(),
@@ -292,7 +300,21 @@ export class Viewer implements ToolHost {
       selected: doc?.selected ?? null,
       redactSelected: doc?.redactSelected ?? null,
       draft: this.draft,
+      shutter: img && doc && this.showShutter ? this.shutterOf(doc) : null,
     };
+  }
+
+  /** The shutter picture of the file whose image is on screen (null: none, or not loaded). */
+  private shutterOf(doc: Doc): ImageBitmap | null {
+    const shown = this.fileByIndex.get(doc.imageFile) ?? doc.file;
+    return this.loader.shutters.peek(shown) ?? null;
+  }
+
+  /** The summary of the file whose image is on screen. */
+  shownFile(): FileSummary | null {
+    const doc = this.active;
+    if (!doc) return null;
+    return this.fileByIndex.get(doc.imageFile) ?? doc.file;
   }
 
   private updateOverlay(): void {
@@ -305,7 +327,8 @@ export class Viewer implements ToolHost {
     }
     const w = effectiveWindow(doc, doc.image);
     const scale = doc.image ? this.imageScale() : 1;
-    const lines = overlayLines(doc, w, scale);
+    const shown = this.shownFile() ?? doc.file;
+    const lines = overlayLines(doc, w, scale, shutterLine(shown, this.showShutter));
     this.viewport.setCorner("tl", lines.tl);
     this.viewport.setCorner("tr", lines.tr);
     this.viewport.setCorner("br", lines.br);
@@ -313,6 +336,7 @@ export class Viewer implements ToolHost {
     const rois = this.store.rois(doc.file.index).length;
     publishState(el, doc, w, scale, this.viewport.rendererKind, rois);
     el.redactions = String(this.redactions.rois(doc.file.index).length);
+    el.shutter = hasShutter(shown) ? (this.showShutter ? "on" : "off") : "";
   }
 
   private readoutLines(): string[] {
@@ -359,6 +383,13 @@ export class Viewer implements ToolHost {
           ? { center: p.center, width: p.width }
           : null;
     });
+  }
+
+  /** Show or hide the display shutters (of every tab). */
+  toggleShutter(): void {
+    this.showShutter = !this.showShutter;
+    this.redraw();
+    this.changes.emit();
   }
 
   toggleInvert(): void {

@@ -78,7 +78,7 @@ describe("file filter", () => {
 describe("explorer row facts", () => {
   it("give the matrix and the frame count", () => {
     const m = fileMeta(summary({ columns: 640, rows: 480, frame_count: 30 }));
-    expect(m).toEqual({ matrix: "640×480", frames: "30 fr", badge: null });
+    expect(m).toEqual({ matrix: "640×480", frames: "30 fr", badge: null, burnedIn: false });
     expect(fileMeta(summary({ frame_count: 1 })).frames).toBe("");
   });
 
@@ -87,5 +87,12 @@ describe("explorer row facts", () => {
       "no pixels",
     );
     expect(fileMeta(summary({ pixels_supported: false })).badge).toBe("unsupported");
+  });
+
+  it("flag burned-in annotation only when the file says YES", () => {
+    expect(fileMeta(summary({ burned_in_annotation: "YES" })).burnedIn).toBe(true);
+    expect(fileMeta(summary({ burned_in_annotation: "NO" })).burnedIn).toBe(false);
+    expect(fileMeta(summary({ burned_in_annotation: "" })).burnedIn).toBe(false);
+    expect(fileMeta(summary({})).burnedIn).toBe(false);
   });
 });

@@ -5,6 +5,7 @@
 import type { AnnotationStore, SaveState } from "../annotations";
 import type { Api } from "../api";
 import type { Doc } from "../doc";
+import { hasShutter } from "../shutters";
 import type { FilesResponse } from "../types";
 import { h } from "../ui/dom";
 import { FileTree } from "../ui/file-tree";
@@ -101,6 +102,7 @@ export class Chrome {
       flip: (hz) => viewer.flip(hz),
       rotate: (d) => viewer.rotate(d),
       invert: () => viewer.toggleInvert(),
+      shutter: () => viewer.toggleShutter(),
       scope: (s) => viewer.setScope(s),
       deleteRoi: () => viewer.deleteSelected(),
       ...exports,
@@ -189,6 +191,7 @@ export class Chrome {
       preset: doc?.preset ?? "default",
       windowable: doc?.mode === "raw",
       invert: doc?.invert ?? false,
+      shutter: shutterState(viewer),
       scope: viewer.scope,
       hasSelection: viewer.selected() !== null,
       hasFile: !!doc?.image,
@@ -235,6 +238,13 @@ export class Chrome {
       boxes.notice = null;
     }
   }
+}
+
+/** The toolbar's shutter toggle: for the file whose image is on screen. */
+function shutterState(viewer: Viewer): "on" | "off" | "none" {
+  const shown = viewer.shownFile();
+  if (!shown || !hasShutter(shown)) return "none";
+  return viewer.showShutter ? "on" : "off";
 }
 
 function worst(a: SaveState, b: SaveState): SaveState {

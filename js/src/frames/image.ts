@@ -23,9 +23,12 @@ export interface GreyImage {
 
 export interface PictureImage {
   kind: "picture";
+  /** The frame's size: the bitmap is smaller when `reduced` > 1 (drawn stretched to it). */
   rows: number;
   columns: number;
   bitmap: ImageBitmap;
+  /** 1 for the full frame; 2^n for a reduced-resolution first paint (`X-Frame-Reduce: n`). */
+  reduced: number;
   /** The linear window the server applied (grey display PNGs), if any. */
   window: Window | null;
   /** `X-Frame-Window-Applied` (`linear`, `voi_lut`, `full_dynamic`), when sent. */
@@ -37,7 +40,7 @@ export interface PictureImage {
 export type FrameImage = GreyImage | PictureImage;
 
 export function byteSize(img: FrameImage): number {
-  return img.kind === "grey" ? img.samples.byteLength : img.rows * img.columns * 4;
+  return img.kind === "grey" ? img.samples.byteLength : img.bitmap.width * img.bitmap.height * 4;
 }
 
 function num(h: Record<string, string>, name: string): number | null {
@@ -92,14 +95,24 @@ export function parseRaw(res: TransportResponse): GreyImage {
   };
 }
 
-/** A display PNG response as a picture. */
-export async function parsePng(res: TransportResponse, colour: boolean): Promise<PictureImage> {
+/**
+ * A display PNG response as a picture. A reduced-resolution one (`X-Frame-Reduce`) keeps the
+ * frame's own size (`full`), so that everything drawn over it stays in frame pixels.
+ */
+export async function parsePng(
+  res: TransportResponse,
+  colour: boolean,
+  full: { rows: number; columns: number } | null = null,
+): Promise<PictureImage> {
   const bitmap = await createImageBitmap(new Blob([res.body], { type: "image/png" }));
+  const levels = num(res.headers, "x-frame-reduce") ?? 0;
+  const reduced = levels > 0 && full ? 2 ** levels : 1;
   return {
     kind: "picture",
-    rows: bitmap.height,
-    columns: bitmap.width,
+    rows: reduced > 1 && full ? full.rows : bitmap.height,
+    columns: reduced > 1 && full ? full.columns : bitmap.width,
     bitmap,
+    reduced,
     window: windowFromHeaders(res.headers, "x-frame-window-center", "x-frame-window-width"),
     applied: res.headers["x-frame-window-applied"]?.trim() || null,
     colour,

@@ -183,6 +183,16 @@ export class FileTree {
       },
       h("span", { class: "dcmv-file-name" }, fileLabel(f)),
       meta.badge ? h("span", { class: "dcmv-badge" }, meta.badge) : null,
+      meta.burnedIn
+        ? h(
+            "span",
+            {
+              class: "dcmv-badge dcmv-badge-burned",
+              title: "Burned In Annotation: YES (the pixels carry text, perhaps identifiers)",
+            },
+            "burned-in",
+          )
+        : null,
       h(
         "span",
         { class: "dcmv-file-meta" },

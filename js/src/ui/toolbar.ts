@@ -1,5 +1,5 @@
-// The toolbar: tools, window presets, orientation, invert, ROI scope/delete/export, the Redact
-// tool's commands, reset, panes.
+// The toolbar: tools, window presets, orientation, invert, shutter, ROI scope/delete/export, the
+// Redact tool's commands, reset, panes.
 
 import type { ToolId } from "../keys";
 import { PRESETS, type PresetId, presetLabel } from "../presets";
@@ -12,6 +12,7 @@ export interface ToolbarActions {
   flip(horizontal: boolean): void;
   rotate(dir: 1 | -1): void;
   invert(): void;
+  shutter(): void;
   scope(s: "frame" | "all"): void;
   deleteRoi(): void;
   exportRois(): void;
@@ -27,6 +28,8 @@ export interface ToolbarState {
   preset: PresetId | "manual";
   windowable: boolean;
   invert: boolean;
+  /** The display shutter of the file shown: drawn, switched off, or none to switch. */
+  shutter: "on" | "off" | "none";
   scope: "frame" | "all";
   hasSelection: boolean;
   hasFile: boolean;
@@ -40,6 +43,7 @@ export class Toolbar {
   private readonly presetSelect: HTMLSelectElement;
   private readonly manualOption: HTMLOptionElement;
   private readonly invertBtn: HTMLButtonElement;
+  private readonly shutterBtn: HTMLButtonElement;
   private readonly scopeSelect: HTMLSelectElement;
   private readonly deleteBtn: HTMLButtonElement;
   /** Shown while the Redact tool is active. */
@@ -75,6 +79,12 @@ export class Toolbar {
       this.presetSelect.blur();
     });
     this.invertBtn = btn("Invert", "Invert grey levels", () => a.invert(), "dcmv-invert");
+    this.shutterBtn = btn(
+      "Shutter",
+      "Show or hide the display shutter the file defines (hidden, the image under it shows)",
+      () => a.shutter(),
+      "dcmv-shutter",
+    );
     const orient = h(
       "div",
       { class: "dcmv-group", role: "group", "aria-label": "Orientation" },
@@ -156,6 +166,7 @@ export class Toolbar {
       tools,
       this.presetSelect,
       this.invertBtn,
+      this.shutterBtn,
       orient,
       h("div", { class: "dcmv-group" }, this.scopeSelect, this.deleteBtn, exportBtn),
       this.redactGroup,
@@ -171,6 +182,8 @@ export class Toolbar {
     this.manualOption.hidden = s.preset !== "manual";
     this.presetSelect.disabled = !s.windowable;
     this.invertBtn.setAttribute("aria-pressed", String(s.invert));
+    this.shutterBtn.setAttribute("aria-pressed", String(s.shutter === "on"));
+    this.shutterBtn.disabled = s.shutter === "none";
     this.scopeSelect.value = s.scope;
     this.deleteBtn.disabled = !s.hasSelection;
     this.deleteBtn.textContent = s.tool === "redact" ? "Delete box" : "Delete ROI";

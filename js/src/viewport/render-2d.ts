@@ -56,7 +56,7 @@ export class Canvas2dRenderer implements Renderer {
     ctx.imageSmoothingEnabled = Math.hypot(t.a, t.b) < 1;
     if (img.kind === "picture") {
       ctx.filter = p.invert ? "invert(1)" : "none";
-      ctx.drawImage(img.bitmap, 0, 0);
+      ctx.drawImage(img.bitmap, 0, 0, img.columns, img.rows); // stretched when reduced
       ctx.filter = "none";
       return;
     }

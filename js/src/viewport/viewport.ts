@@ -1,5 +1,6 @@
-// The viewport element: the image canvas (WebGL2 or 2D), 2D layers for ROIs and redaction boxes, the four corners of
-// overlay text and a message box for errors. It draws what it is told; state lives in the viewer.
+// The viewport element: the image canvas (WebGL2 or 2D), a 2D layer for the display shutter, 2D
+// layers for ROIs and redaction boxes, the four corners of overlay text and a message box for
+// errors. It draws what it is told; state lives in the viewer.
 
 import type { FrameImage } from "../frames/image";
 import type { Roi } from "../rois";
@@ -26,6 +27,8 @@ export interface Scene {
   redactSelected: number | null;
   /** A box being drawn, in image pixels. */
   draft: [number, number, number, number] | null;
+  /** The display shutter to lay over the image (its picture spans the whole image). */
+  shutter: ImageBitmap | null;
 }
 
 export type Corner = "tl" | "tr" | "bl" | "br";
@@ -33,6 +36,10 @@ export type Corner = "tl" | "tr" | "bl" | "br";
 export class Viewport {
   readonly el: HTMLDivElement;
   private renderer: Renderer;
+  private readonly shutterCanvas: HTMLCanvasElement;
+  /** What the shutter layer shows now (it is redrawn only when this changes). */
+  private shutterDrawn = "";
+  private shutterBitmap: ImageBitmap | null = null;
   private readonly roiCanvas: HTMLCanvasElement;
   /** Above every other drawing (image, layers, ROIs): nothing may show through a redaction. */
   private readonly redactCanvas: HTMLCanvasElement;
@@ -53,6 +60,7 @@ export class Viewport {
   constructor(prefer: "webgl2" | "2d" = "webgl2") {
     this.preferred = prefer;
     this.renderer = this.makeRenderer(prefer);
+    this.shutterCanvas = h("canvas", { class: "dcmv-shutter-layer" });
     this.roiCanvas = h("canvas", { class: "dcmv-roi-layer" });
     this.redactCanvas = h("canvas", { class: "dcmv-redact-layer" });
     this.corners = {
@@ -66,6 +74,7 @@ export class Viewport {
       "div",
       { class: "dcmv-viewport", tabindex: "-1" },
       this.renderer.canvas,
+      this.shutterCanvas,
       this.roiCanvas,
       this.redactCanvas,
       this.corners.tl,
@@ -114,7 +123,8 @@ export class Viewport {
     const w = Math.round(this.size.width * this.dpr);
     const hh = Math.round(this.size.height * this.dpr);
     this.renderer.resize(w, hh);
-    for (const c of [this.roiCanvas, this.redactCanvas]) {
+    this.shutterDrawn = "";
+    for (const c of [this.shutterCanvas, this.roiCanvas, this.redactCanvas]) {
       c.width = w;
       c.height = hh;
     }
@@ -170,8 +180,27 @@ export class Viewport {
       ? this.transform(s.view, s.image)
       : imageToCanvas(s.view, { width: 1, height: 1 }, this.size);
     this.renderer.draw({ transform: scaled(t, this.dpr), window: s.window, invert: s.invert });
+    this.drawShutter(s, scaled(t, this.dpr));
     this.drawBoxes(s, t);
     this.onPaint?.();
+  }
+
+  /** Lay the shutter's picture over the image, pixel for pixel (no smoothing: its edge is
+   *  the edge the server's display PNGs have). */
+  private drawShutter(s: Scene, t: Affine): void {
+    const bitmap = s.image ? s.shutter : null;
+    const key =
+      bitmap && s.image ? [t.a, t.b, t.c, t.d, t.e, t.f, s.image.columns, s.image.rows].join() : "";
+    if (bitmap === this.shutterBitmap && key === this.shutterDrawn) return;
+    this.shutterBitmap = bitmap;
+    this.shutterDrawn = key;
+    const ctx = this.shutterCanvas.getContext("2d")!;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.shutterCanvas.width, this.shutterCanvas.height);
+    if (!bitmap || !s.image) return;
+    ctx.setTransform(t.a, t.b, t.c, t.d, t.e, t.f);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(bitmap, 0, 0, s.image.columns, s.image.rows);
   }
 
   private drawBoxes(s: Scene, t: Affine): void {
