@@ -63,6 +63,7 @@ class Viewer(anywidget.AnyWidget):
         recursive: bool = True,
         height: int = 600,
         cache_budget: int | None = None,
+        anon: bool = False,
         **kwargs: Any,
     ) -> None:
         # A SessionError (a ValueError) says what is wrong with the inputs.
@@ -72,6 +73,7 @@ class Viewer(anywidget.AnyWidget):
             filters=filter_list(filters),
             recursive=recursive,
             cache_budget=cache_budget,
+            anon=anon,
         )
         self._session.scan()
         self._api = Api(self._session)

@@ -351,15 +351,26 @@ def scan(
     *,
     recursive: bool = True,
     filters: Iterable[Filter] = (),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
+    anon: bool = False,
 ) -> tuple[list[FileRecord], list[DiscoveryEntry], int]:
     """Discover, read, filter and order files: ``(records, not loaded, files scanned)``.
 
     ``progress(scanned, loaded)`` is called as files are read. Duplicate inputs (the same
     file named twice, or reached through two arguments) are read once. Large folders are read
     by this process and the worker processes together; the outcome is the same.
+    URL inputs (:mod:`.sources`) are listed and read first, public buckets without
+    credentials when ``anon``; ``progress`` then also gets ``listed=N`` while they are listed.
     """
     filters = list(filters)
+    from .sources import is_url
+
+    urls = list(dict.fromkeys(p for p in paths if is_url(p)))
+    if urls:  # object storage, web and DICOMweb servers: read apart, then merged
+        paths = [p for p in paths if not is_url(p)]
+        remote, remote_scanned = _scan_urls(urls, recursive, anon, filters, progress)
+        if progress is not None:
+            progress = _after(progress, remote_scanned, remote)
     candidates: list[tuple[str, str | None]] = []
     seen: set[str] = set()
     for path, problem in iter_candidate_paths(paths, recursive):
@@ -389,6 +400,11 @@ def scan(
             done(index, read_chunk(chunk, filters))
     records: list[FileRecord] = []
     entries: list[DiscoveryEntry] = []
+    if urls:
+        outcomes.insert(0, remote)
+        scanned_urls = remote_scanned
+    else:
+        scanned_urls = 0
     for chunk_outcomes in outcomes:
         assert chunk_outcomes is not None
         for record, entry in chunk_outcomes:
@@ -397,7 +413,38 @@ def scan(
             if entry is not None:
                 entries.append(entry)
     records.sort(key=lambda r: r.sort_key)
-    return records, entries, len(candidates)
+    return records, entries, len(candidates) + scanned_urls
+
+
+def _scan_urls(
+    urls: list[str],
+    recursive: bool,
+    anon: bool,
+    filters: list[Filter],
+    progress: Callable[..., None] | None,
+) -> tuple[list[Outcome], int]:
+    """The URL inputs' outcomes, each object once (the same object under two URL inputs)."""
+    from .sources import scan_urls
+
+    outcomes, scanned = scan_urls(
+        urls, recursive=recursive, anon=anon, filters=filters, progress=progress
+    )
+    seen: set[str] = set()
+    unique: list[Outcome] = []
+    for record, entry in outcomes:
+        path = record.path if record is not None else entry.path if entry is not None else ""
+        if path not in seen:
+            seen.add(path)
+            unique.append((record, entry))
+    return unique, scanned
+
+
+def _after(
+    progress: Callable[..., None], scanned: int, outcomes: list[Outcome]
+) -> Callable[..., None]:
+    """``progress`` counting the URL inputs' objects before the local files."""
+    loaded = sum(1 for record, _ in outcomes if record is not None)
+    return lambda s, n, **kw: progress(scanned + s, loaded + n, **kw)
 
 
 def read_chunk(
@@ -410,14 +457,19 @@ def read_chunk(
         if problem is None:
             record, ds, problem = read_record(path)
             if record is not None and ds is not None:
-                unmet = next((f for f in filters if not f.matches(ds)), None)
+                unmet = unmet_filter(ds, filters)
                 if unmet is not None:
-                    reason = f"{unmet.field} does not contain {unmet.value!r}"
-                    outcomes.append((None, DiscoveryEntry(path, "filtered", reason)))
+                    outcomes.append((None, DiscoveryEntry(path, "filtered", unmet)))
                     continue
         entry = DiscoveryEntry(path, "skipped", problem) if problem is not None else None
         outcomes.append((record, entry))
     return outcomes
+
+
+def unmet_filter(ds: Dataset, filters: Sequence[Filter]) -> str | None:
+    """Why the header ``ds`` is filtered out (the first filter it does not meet), or None."""
+    unmet = next((f for f in filters if not f.matches(ds)), None)
+    return None if unmet is None else f"{unmet.field} does not contain {unmet.value!r}"
 
 
 def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:

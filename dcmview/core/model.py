@@ -52,6 +52,16 @@ class PixelLayout:
 
 
 @dataclass(frozen=True)
+class Remote:
+    """Where a file that is not on this machine lives: read through fsspec (``kind``
+    "fsspec": s3://, gs://, https://...) or a DICOMweb server ("dicomweb"). Small and
+    picklable: a decode worker process reopens the file from it."""
+
+    kind: str
+    anon: bool = False
+
+
+@dataclass(frozen=True)
 class FileRecord:
     """One loaded file: its summary fields (the API's FileSummary) and its pixel layout."""
 
@@ -77,6 +87,8 @@ class FileRecord:
     # refused (409) rather than served as a mix of two versions. None: not checked.
     size: int | None = None
     mtime_ns: int | None = None
+    # None for a local file; else how to reach it (``path`` is then its URL, as given).
+    remote: Remote | None = None
 
     @property
     def has_pixels(self) -> bool:

@@ -68,6 +68,7 @@ def open_session(
     filters: Iterable[Filter] = (),
     recursive: bool = True,
     cache_budget: int | None = None,
+    anon: bool = False,
 ) -> Session:
     """The one way a front end makes a session from the user's inputs (not scanned yet).
 
@@ -89,6 +90,7 @@ def open_session(
         filters=filters,
         annotations=document,
         cache_budget=cache_budget,
+        anon=anon,
     )
 
 
@@ -104,8 +106,11 @@ class Session:
         annotations: ann.CsvDocument | None = None,
         cache_budget: int | None = None,
         cwd: str | None = None,
+        anon: bool = False,
     ) -> None:
         self.paths = list(paths)
+        # URL inputs: read public buckets without credentials (--anon).
+        self.anon = anon
         self.recursive = recursive
         self.filters = list(filters)
         self.document = annotations
@@ -150,7 +155,7 @@ class Session:
         self._scan_ended.wait(timeout)
         return self.scan_complete
 
-    def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
+    def scan(self, progress: Callable[..., None] | None = None) -> None:
         """Read every header, then publish the ordered registry and its annotation store.
 
         Raises :class:`SessionError` (exit code 2) when a matched CSV row is invalid; nothing is
@@ -161,14 +166,14 @@ class Session:
         finally:
             self._scan_ended.set()
 
-    def _scan(self, progress: Callable[[int, int], None] | None) -> None:
+    def _scan(self, progress: Callable[..., None] | None) -> None:
 
-        def tick(scanned: int, loaded: int) -> None:
+        def tick(scanned: int, loaded: int, **listing: int) -> None:
             if self._cancelled.is_set():
                 raise ScanCancelled("the session stopped during the scan")
             self.scanned = scanned
             if progress is not None:
-                progress(scanned, loaded)
+                progress(scanned, loaded, **listing)
 
         # Load the pixel modules now, in this background thread, so the first frame request
         # does not pay for their import.
@@ -177,7 +182,11 @@ class Session:
         from .series import series_list
 
         records, entries, scanned = scan(
-            self.paths, recursive=self.recursive, filters=self.filters, progress=tick
+            self.paths,
+            recursive=self.recursive,
+            filters=self.filters,
+            progress=tick,
+            anon=self.anon,
         )
         if POOL.running and not any(decoding.wanted(r) for r in records):
             POOL.release()  # a large scan started them; no frame here will need them
@@ -236,7 +245,7 @@ class Session:
         by_path = {r.path: i for i, r in enumerate(self.files)}
         targets: dict[int, Mapping[str, Any]] = {}
         for key, payload in rois.items():
-            index = key if isinstance(key, int) else by_path.get(os.path.abspath(key))
+            index = key if isinstance(key, int) else by_path.get(_as_path(key))
             if index is None or not 0 <= index < len(self.files):
                 raise ValueError(f"no loaded file {key!r}")
             targets[index] = payload
@@ -364,12 +373,23 @@ def _read_header(record: FileRecord) -> Dataset:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if record.remote is not None:
+                from .sources import remote_header
+
+                return remote_header(record)
             with open_record(record) as fp:
                 return pydicom.dcmread(fp, stop_before_pixels=True)
     except DcmviewError:
         raise
     except Exception as exc:
         raise PixelDecodeFailed(f"the header can no longer be read: {type(exc).__name__}") from exc
+
+
+def _as_path(key: str) -> str:
+    """A file named by a caller as the file list names it: URLs as given, paths absolute."""
+    from .sources import is_url
+
+    return key if is_url(key) else os.path.abspath(key)
 
 
 def _header_size(record: FileRecord) -> int:

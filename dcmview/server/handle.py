@@ -150,12 +150,15 @@ def view(
     filters: FiltersArg = None,
     recursive: bool = True,
     token: bool = True,
+    anon: bool = False,
 ) -> ViewHandle | int:
     """Serve DICOM files or folders in the browser viewer.
 
     ``block=True`` (the default) returns the exit code when the server stops (Ctrl+C or the
     idle ``timeout``); ``block=False`` returns a :class:`ViewHandle` at once. ``filters`` is a
     ``{field: value}`` mapping or ``"FIELD=VALUE"`` strings, as ``--filter`` on the command line.
+    Paths may be URLs (``s3://``, ``gs://``, ``https://``, ``dicomweb+https://``; SPEC §11);
+    ``anon=True`` reads public buckets without credentials.
     Raises ``ValueError`` for bad arguments or an invalid annotations CSV, ``OSError`` when the
     port cannot be opened.
     """
@@ -170,6 +173,7 @@ def view(
         annotations=os.fspath(annotations) if annotations is not None else None,
         token=token,
         interactive=block,
+        anon=anon,
     )
     try:
         server = Server(options)

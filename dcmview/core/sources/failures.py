@@ -1,0 +1,76 @@
+"""What went wrong with a remote read, in words a user can act on (SPEC §11): unreachable,
+access denied, not found, timed out. Each protocol library raises its own exception types;
+they are recognised here by type name and status, so that none of them is imported for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+# Timeouts of every remote read (SPEC §11): connecting, then waiting for bytes.
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+
+_TIMEOUT_NAMES = frozenset(
+    {
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "ServerTimeoutError",
+        "FSTimeoutError",
+        "Timeout",
+    }
+)
+_UNREACHABLE_NAMES = frozenset(
+    {
+        "EndpointConnectionError",
+        "ClientConnectorError",
+        "ClientConnectionError",
+        "ServerDisconnectedError",
+        "ConnectionError",
+        "NewConnectionError",
+        "MaxRetryError",
+        "ClientOSError",
+    }
+)
+
+
+def reason(exc: BaseException) -> str:
+    """One line saying why a remote read failed (no traceback, no credentials)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    status = _status(exc)
+    if isinstance(exc, PermissionError) or status in (401, 403):
+        return "access denied (403): no permission to read it (credentials, or --anon?)"
+    if isinstance(exc, FileNotFoundError) or status == 404:
+        return "not found (404)"
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, socket.timeout)) or (
+        names & _TIMEOUT_NAMES
+    ):
+        return "timed out (connect 10 s, read 30 s)"
+    if isinstance(exc, ConnectionError) or names & _UNREACHABLE_NAMES:
+        return f"unreachable: {_short(exc)}"
+    if status is not None:
+        return f"the server answered HTTP {status}"
+    return f"cannot read: {_short(exc)}"
+
+
+def _status(exc: BaseException) -> int | None:
+    """The HTTP status an exception carries (requests, aiohttp, botocore), if any."""
+    response = getattr(exc, "response", None)
+    for holder in (exc, response):
+        for name in ("status_code", "status"):
+            value = getattr(holder, name, None)
+            if isinstance(value, int):
+                return value
+    if isinstance(response, dict):  # botocore ClientError
+        value = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.split(" (Caused by")[0][:160]

@@ -1,0 +1,164 @@
+"""URL inputs from S3 (SPEC §11) against moto's S3 server on loopback, started here.
+
+A public (anonymous) and a credentialed bucket hold the same files: a CT series, a multi-frame
+JPEG 2000 file and a large 16-bit file. Pixels are compared with the local copies; the bytes a
+frame read transfers are counted at the server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.uid import JPEG2000Lossless
+
+from dcmview.core.discovery import scan
+from dcmview.core.errors import RemoteReadFailed
+from dcmview.core.frames import decode_frame
+from dcmview.core.session import Session
+
+from . import dicomgen
+from .harness import DcmviewProcess
+from .remote_servers import S3Server
+
+pytest.importorskip("s3fs")
+pytest.importorskip("moto")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("s3-files")
+    dicomgen.write_ct_series(folder, count=5, size=64, study_description="S3 CT")
+    dicomgen.write_multiframe(
+        folder, frames=6, rows=128, columns=128, transfer_syntax=JPEG2000Lossless, name="mf.dcm"
+    )
+    dicomgen.write_mammography(folder, rows=1500, columns=1200, name="large.dcm")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def s3(files: Path) -> Iterator[S3Server]:
+    server = S3Server()
+    old = {key: os.environ.get(key) for key in server.env()}
+    os.environ.update(server.env())
+    paths = sorted(files.glob("*.dcm"))
+    server.upload("public", paths, "ct/", public=True)
+    server.upload("private", paths, "ct/")
+    yield server
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    server.stop()
+
+
+def _local(files: Path, url: str, frame: int) -> np.ndarray:
+    ds = pydicom.dcmread(files / url.rsplit("/", 1)[1])
+    arr = ds.pixel_array
+    return arr[frame] if int(ds.get("NumberOfFrames", 1) or 1) > 1 else arr
+
+
+@pytest.mark.parametrize(("bucket", "anon"), [("public", True), ("private", False)])
+def test_bucket_pixels_equal_local_copies(s3: S3Server, files: Path, bucket: str, anon: bool):
+    records, entries, scanned = scan([f"s3://{bucket}/ct/"], anon=anon)
+    assert entries == [] and scanned == 7
+    assert sorted(r.path for r in records) == sorted(
+        f"s3://{bucket}/ct/{p.name}" for p in files.glob("*.dcm")
+    )
+    for record in records:
+        for frame in range(record.frame_count):
+            assert np.array_equal(decode_frame(record, frame), _local(files, record.path, frame))
+
+
+def test_header_is_one_64k_read(s3: S3Server, files: Path):
+    s3.counter.reset()
+    records, _, _ = scan(["s3://private/ct/"])
+    reads = [r for r in s3.counter.requests if r[1].startswith("/private/ct/")]
+    assert len(reads) == len(records) == 7  # one ranged read per object
+    assert all(size <= 65536 for _, _, size in reads)
+
+
+@pytest.mark.parametrize("name", ["large.dcm", "mf.dcm", "slice_003.dcm"])
+def test_frame_read_transfers_about_its_own_size(s3: S3Server, files: Path, name: str):
+    records, _, _ = scan([f"s3://private/ct/{name}"])
+    (record,) = records
+    frame = record.frame_count - 1
+    local = pydicom.dcmread(files / name)
+    if local.file_meta.TransferSyntaxUID.is_compressed:
+        own = len(pydicom.encaps.get_frame(local.PixelData, frame, number_of_frames=6))
+    else:
+        own = record.layout.frame_bytes
+    s3.counter.reset()
+    decode_frame(record, frame)
+    sent = s3.counter.sent
+    assert own <= sent <= own + 8192 + 4096, (own, sent, s3.counter.requests)
+    assert sent < os.path.getsize(files / name) or record.frame_count == 1
+
+
+def test_anonymous_read_of_a_private_bucket_is_403(s3: S3Server):
+    records, entries, _ = scan(["s3://private/ct/"], anon=True)
+    assert records == []
+    assert len(entries) == 7
+    assert all("access denied (403)" in e.reason for e in entries)
+
+
+def test_missing_object_and_bucket(s3: S3Server):
+    _, entries, scanned = scan(["s3://public/ct/nothing.dcm", "s3://no-such-bucket/x/"])
+    assert scanned == 2
+    assert [e.reason for e in entries] == ["not found (404)", "not found (404)"]
+    assert {e.path for e in entries} == {"s3://public/ct/nothing.dcm", "s3://no-such-bucket/x/"}
+
+
+def test_unreachable_endpoint_is_an_entry_not_a_hang(s3: S3Server, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nobody there
+    _, entries, _ = scan(["s3://elsewhere/ct/"])
+    assert len(entries) == 1 and entries[0].reason.startswith("unreachable")
+
+
+def test_object_removed_after_the_scan_is_a_502(s3: S3Server, files: Path):
+    s3.upload("private", [files / "slice_001.dcm"], "gone/")
+    records, _, _ = scan(["s3://private/gone/"])
+    s3.client().delete_object(Bucket="private", Key="gone/slice_001.dcm")
+    with pytest.raises(RemoteReadFailed) as caught:
+        decode_frame(records[0], 0)
+    assert caught.value.status == 502 and "not found" in caught.value.message
+
+
+def test_mixed_local_and_url_inputs_with_tags_and_annotations(s3: S3Server, files: Path):
+    session = Session([str(files / "slice_001.dcm"), "s3://public/ct/"], anon=True)
+    session.scan()
+    paths = [r.path for r in session.files]
+    assert session.discovery == []
+    assert str(files / "slice_001.dcm") in paths and "s3://public/ct/mf.dcm" in paths
+    index = paths.index("s3://public/ct/slice_002.dcm")
+    tags = {node["keyword"]: node for node in session.tags(index)}
+    assert tags["StudyDescription"]["value"]["value"] == "S3 CT"
+    assert tags["PixelData"]["value"] == {"type": "binary", "length": 64 * 64 * 2}
+    session.set_annotations(
+        {"s3://public/ct/slice_002.dcm": {"num_roi": 1, "roi_coords": [[1, 2, 10, 12]]}}
+    )
+    assert session.annotations_by_path()["s3://public/ct/slice_002.dcm"]["num_roi"] == 1
+    session.close()
+
+
+def test_cli_reads_a_public_bucket_with_anon(s3: S3Server):
+    with DcmviewProcess("--anon", "s3://public/ct/", env=s3.env()) as server:
+        server.wait_scan()
+        listing = server.get("api/files").json()
+        assert len(listing["files"]) == 7 and listing["discovery"] == []
+        index = next(f["index"] for f in listing["files"] if f["path"].endswith("mf.dcm"))
+        raw = server.get(f"api/file/{index}/frame/2/raw")
+        assert raw.status == 200 and len(raw.body) == 128 * 128 * 2
+        assert "loaded 7 DICOM file(s)" in server.wait_line("loaded")
+
+
+def test_cli_reports_a_refused_bucket_on_its_startup_line(s3: S3Server):
+    with DcmviewProcess("--anon", "s3://private/ct/", env=s3.env()) as server:
+        code = server.wait_exit()
+        assert code == 1
+        assert "7 access denied (403)" in server.output
