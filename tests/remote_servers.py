@@ -160,6 +160,18 @@ class Orthanc:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 assert answer.status == 200
 
+    def delete_study(self, study_uid: str) -> None:
+        """Remove a study (found by its UID through Orthanc's REST API)."""
+        request = urllib.request.Request(
+            f"{self.url}/tools/lookup", data=study_uid.encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            found = json.loads(answer.read())
+        for item in found:
+            delete = urllib.request.Request(f"{self.url}{item['Path']}", method="DELETE")
+            with urllib.request.urlopen(delete, timeout=30):
+                pass
+
     def study_url(self, study_uid: str, series_uid: str | None = None) -> str:
         url = f"dicomweb+{self.url}/dicom-web/studies/{study_uid}"
         return f"{url}/series/{series_uid}" if series_uid else url

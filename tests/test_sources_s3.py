@@ -162,3 +162,26 @@ def test_cli_reports_a_refused_bucket_on_its_startup_line(s3: S3Server):
         code = server.wait_exit()
         assert code == 1
         assert "7 access denied (403)" in server.output
+
+
+def test_https_style_url_of_one_object(s3: S3Server, files: Path):
+    """fsspec's HTTP file system (the https:// path) against the same server, object by URL."""
+    url = f"{s3.endpoint}/public/ct/mf.dcm"
+    s3.counter.reset()
+    records, entries, _ = scan([url])
+    assert entries == [] and [r.path for r in records] == [url]
+    header_reads = [size for method, _, size in s3.counter.requests if method == "GET"]
+    assert header_reads and max(header_reads) <= 65536
+    for frame in range(6):
+        assert np.array_equal(decode_frame(records[0], frame), _local(files, url, frame))
+
+
+def test_widget_viewer_takes_urls(s3: S3Server):
+    import dcmview
+
+    viewer = dcmview.Viewer(["s3://public/ct/"], anon=True)
+    try:
+        assert len(viewer.files) == 7
+        assert all(f["path"].startswith("s3://public/ct/") for f in viewer.files)
+    finally:
+        viewer.close()
