@@ -39,29 +39,34 @@ def free_port() -> int:
 
 
 class _Counting:
-    """WSGI middleware: bytes of response bodies served, in total and per request."""
+    """WSGI middleware: bytes of response bodies served, in total and per request. Each chunk
+    is counted before it is sent, so a client that has its answer finds it counted."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.lock = threading.Lock()
         self.sent = 0
-        self.requests: list[tuple[str, str, int]] = []  # (method, path, body bytes)
+        self.log: list[list[Any]] = []  # [method, path, body bytes]
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
-        count = 0
-        try:
-            for chunk in self.app(environ, start_response):
-                count += len(chunk)
-                yield chunk
-        finally:
+        entry: list[Any] = [environ["REQUEST_METHOD"], environ["PATH_INFO"], 0]
+        with self.lock:
+            self.log.append(entry)
+        for chunk in self.app(environ, start_response):
             with self.lock:
-                self.sent += count
-                self.requests.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], count))
+                self.sent += len(chunk)
+                entry[2] += len(chunk)
+            yield chunk
+
+    @property
+    def requests(self) -> list[tuple[str, str, int]]:
+        with self.lock:
+            return [(method, path, size) for method, path, size in self.log]
 
     def reset(self) -> None:
         with self.lock:
             self.sent = 0
-            self.requests = []
+            self.log = []
 
 
 class S3Server:

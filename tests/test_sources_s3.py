@@ -75,6 +75,13 @@ def test_bucket_pixels_equal_local_copies(s3: S3Server, files: Path, bucket: str
             assert np.array_equal(decode_frame(record, frame), _local(files, record.path, frame))
 
 
+def test_progress_while_listing_then_reading(s3: S3Server):
+    calls: list[tuple[int, int, dict[str, int]]] = []
+    scan(["s3://private/ct/"], progress=lambda s, n, **kw: calls.append((s, n, kw)))
+    assert (0, 0, {"listed": 7}) in calls  # the listing's count, before any header is read
+    assert calls[-1] == (7, 7, {})
+
+
 def test_header_is_one_64k_read(s3: S3Server, files: Path):
     s3.counter.reset()
     records, _, _ = scan(["s3://private/ct/"])
@@ -185,3 +192,15 @@ def test_widget_viewer_takes_urls(s3: S3Server):
         assert all(f["path"].startswith("s3://public/ct/") for f in viewer.files)
     finally:
         viewer.close()
+
+
+def test_cli_answers_502_for_a_frame_whose_object_went_away(s3: S3Server, files: Path):
+    s3.upload("private", [files / "slice_004.dcm"], "later-gone/")
+    with DcmviewProcess("s3://private/later-gone/", env=s3.env()) as server:
+        server.wait_scan()
+        s3.client().delete_object(Bucket="private", Key="later-gone/slice_004.dcm")
+        answer = server.get("api/file/0/frame/0/raw")
+        assert answer.status == 502
+        assert answer.json()["code"] == "remote_read_failed"
+        assert "not found" in answer.json()["error"]
+        assert server.get("api/health").status == 200  # still serving
