@@ -7,7 +7,11 @@ frame read transfers are counted at the server.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -204,3 +208,49 @@ def test_cli_answers_502_for_a_frame_whose_object_went_away(s3: S3Server, files:
         assert answer.json()["code"] == "remote_read_failed"
         assert "not found" in answer.json()["error"]
         assert server.get("api/health").status == 200  # still serving
+
+
+class _Silent:
+    """A server that accepts connections and never answers: every read on it is in flight
+    until its timeout (30 s)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self.accepted.append(self.sock.accept()[0])
+
+    def close(self) -> None:
+        for conn in self.accepted:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("kind", ["s3", "dicomweb", "http"])
+def test_ctrl_c_stops_at_once_with_reads_in_flight(s3: S3Server, kind: str):
+    silent = _Silent()
+    base = f"http://127.0.0.1:{silent.port}"
+    url = {
+        "s3": "s3://bucket/prefix/",
+        "dicomweb": f"dicomweb+{base}/dicom-web/studies/1.2.3",
+        "http": f"{base}/x.dcm",
+    }[kind]
+    try:
+        with DcmviewProcess(url, env={**s3.env(), "AWS_ENDPOINT_URL": base}) as server:
+            server.wait_url()
+            deadline = time.monotonic() + 10
+            while not silent.accepted and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert silent.accepted, "no read reached the server"
+            assert server.stop(timeout=10) == 0
+            # The scan stopped at once: nothing had to be abandoned after the stop deadline.
+            assert "abandoned" not in server.output
+    finally:
+        silent.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from ..errors import RemoteReadFailed
 from ..filters import Filter
 from ..model import DiscoveryEntry, FileRecord, Remote
 from . import DICOMWEB_PREFIX, failures
+from .waiting import Stopped, failed, interruptible, run_all, ticker
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -97,12 +97,25 @@ def scan(
 ) -> tuple[list[Outcome], int]:
     """List the instances of the study or series ``url`` names and read their metadata."""
     try:
+        return _scan(url, filters, progress)
+    except Stopped as stop:  # the session is ending: say so as progress did
+        raise stop.cause from None
+
+
+def _scan(
+    url: str, filters: Sequence[Filter], progress: Callable[..., None] | None
+) -> tuple[list[Outcome], int]:
+    tick = None if progress is None else ticker(progress, 0, 0, listed=0)
+    try:
         target = parse(url)
         web = client(target.base)
-        found = web.search_for_instances(
-            study_instance_uid=target.study,
-            series_instance_uid=target.series,
-            get_remaining=True,
+        found = interruptible(
+            lambda: web.search_for_instances(
+                study_instance_uid=target.study,
+                series_instance_uid=target.series,
+                get_remaining=True,
+            ),
+            tick,
         )
     except RemoteReadFailed as exc:
         return [(None, DiscoveryEntry(url, "skipped", exc.message))], 1
@@ -115,23 +128,33 @@ def scan(
     series = sorted({_uid(item, _SERIES) for item in found} - {""})
     if progress is not None:
         progress(0, 0, listed=len(found))
-    outcomes: list[Outcome] = []
+    per_series: list[list[Outcome]] = [[] for _ in series]
+    counts = [0, 0]  # instances read, loaded
 
-    def fetch(uid: str) -> list[Outcome]:
-        try:
-            metadata = web.retrieve_series_metadata(target.study, uid)
-        except Exception as exc:
-            where = f"{DICOMWEB_PREFIX}{target.base}/studies/{target.study}/series/{uid}"
-            return [(None, DiscoveryEntry(where, "skipped", failures.reason(exc)))]
-        wanted = [m for m in metadata if not target.instance or _uid(m, _SOP) == target.instance]
-        return [_outcome(target, item, filters) for item in wanted]
+    def done(index: int, metadata: Any) -> None:
+        error = failed(metadata)
+        if error is not None:
+            where = f"{DICOMWEB_PREFIX}{target.base}/studies/{target.study}/series/{series[index]}"
+            per_series[index] = [(None, DiscoveryEntry(where, "skipped", failures.reason(error)))]
+        else:
+            wanted = [
+                m for m in metadata if not target.instance or _uid(m, _SOP) == target.instance
+            ]
+            per_series[index] = [_outcome(target, item, filters) for item in wanted]
+        counts[0] += len(per_series[index])
+        counts[1] += sum(1 for record, _ in per_series[index] if record is not None)
+        if progress is not None:
+            progress(*counts)
 
-    with ThreadPoolExecutor(_PARALLEL, thread_name_prefix="dcmview-dicomweb") as pool:
-        for done in pool.map(fetch, series):
-            outcomes.extend(done)
-            if progress is not None:
-                progress(len(outcomes), sum(1 for record, _ in outcomes if record is not None))
+    calls = [_metadata_call(web, target.study, uid) for uid in series]
+    tick = None if progress is None else (lambda: ticker(progress, *counts)())
+    run_all(calls, _PARALLEL, tick, done)
+    outcomes = [outcome for group in per_series for outcome in group]
     return outcomes, max(len(found), len(outcomes))
+
+
+def _metadata_call(web: Any, study: str, series: str) -> Callable[[], Any]:
+    return lambda: web.retrieve_series_metadata(study, series)
 
 
 def _outcome(target: Target, item: dict[str, Any], filters: Sequence[Filter]) -> Outcome:

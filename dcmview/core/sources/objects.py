@@ -15,6 +15,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from ..errors import RemoteReadFailed
@@ -23,6 +24,7 @@ from ..header_reader import FIRST_READ, Header, _NeedMore, parse_header
 from ..model import DiscoveryEntry, FileRecord, Remote
 from . import failures
 from .ranged import Guarded
+from .waiting import Stopped, interruptible, ticker
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -103,6 +105,19 @@ def scan(
 ) -> tuple[list[Outcome], int]:
     """List the objects under ``url`` and read their headers: ``(outcomes, objects)``."""
     try:
+        return _scan(url, recursive, anon, filters, progress)
+    except Stopped as stop:  # the session is ending: say so as progress did
+        raise stop.cause from None
+
+
+def _scan(
+    url: str,
+    recursive: bool,
+    anon: bool,
+    filters: Sequence[Filter],
+    progress: Callable[..., None] | None,
+) -> tuple[list[Outcome], int]:
+    try:
         fs, root = filesystem(url, anon)
         objects = _list(fs, root, recursive, progress)
     except Unavailable as exc:
@@ -115,8 +130,11 @@ def scan(
         batch = objects[start : start + _BATCH]
         ends = [min(size, FIRST_READ) if size is not None else FIRST_READ for _, size in batch]
         keys = [key for key, _ in batch]
+        loaded = sum(1 for record, _ in outcomes if record is not None)
+        tick = None if progress is None else ticker(progress, len(outcomes), loaded)
         try:
-            firsts = fs.cat_ranges(keys, [0] * len(batch), ends, on_error="return")
+            read = partial(fs.cat_ranges, keys, [0] * len(batch), ends, on_error="return")
+            firsts = interruptible(read, tick)
         except Exception as exc:  # the whole batch failed (the server went away)
             firsts = [exc] * len(batch)
         for (key, size), first in zip(batch, firsts, strict=True):
@@ -137,19 +155,23 @@ def _list(
     """
     if progress is not None:
         progress(0, 0, listed=0)
-    try:
+
+    def listing() -> dict[str, dict[str, Any]]:
         info = fs.info(root)
         if info.get("type") != "directory":
-            return [(root, info.get("size"))]
+            return {root: {**info, "name": root}}
         if recursive:
-            listing = fs.find(root, detail=True)
-        else:
-            listing = {meta["name"]: meta for meta in fs.ls(root, detail=True)}
-    except Exception as exc:
+            return cast(dict[str, dict[str, Any]], fs.find(root, detail=True))
+        return {meta["name"]: meta for meta in fs.ls(root, detail=True)}
+
+    tick = None if progress is None else ticker(progress, 0, 0, listed=0)
+    try:
+        listed = interruptible(listing, tick)
+    except Exception as exc:  # what tick raises (Stopped) is no Exception: it passes
         raise _ListingFailed(exc) from exc
     found = [
         (meta["name"], meta.get("size"))
-        for meta in cast(dict[str, dict[str, Any]], listing).values()
+        for meta in listed.values()
         if meta.get("type", "file") == "file"
     ]
     if progress is not None:
