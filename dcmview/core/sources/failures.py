@@ -38,22 +38,46 @@ _UNREACHABLE_NAMES = frozenset(
 
 
 def reason(exc: BaseException) -> str:
-    """One line saying why a remote read failed (no traceback, no credentials)."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
+    """One line saying why a remote read failed (no traceback, no credentials).
+
+    A timeout or a failed connection anywhere in the chain of causes is what is reported:
+    some libraries turn them into "not found" (fsspec's HTTP ``info``, for one)."""
+    chain = _chain(exc)
+    if any(_timed_out(e) for e in chain):
+        return "timed out (connect 10 s, read 30 s)"
+    unreachable = next((e for e in chain if _unreachable(e)), None)
+    if unreachable is not None:
+        return f"unreachable: {_short(unreachable)}"
     status = _status(exc)
     if isinstance(exc, PermissionError) or status in (401, 403):
         return "access denied (403): no permission to read it (credentials, or --anon?)"
     if isinstance(exc, FileNotFoundError) or status == 404:
         return "not found (404)"
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, socket.timeout)) or (
-        names & _TIMEOUT_NAMES
-    ):
-        return "timed out (connect 10 s, read 30 s)"
-    if isinstance(exc, ConnectionError) or names & _UNREACHABLE_NAMES:
-        return f"unreachable: {_short(exc)}"
     if status is not None:
         return f"the server answered HTTP {status}"
     return f"cannot read: {_short(exc)}"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 16:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _names(exc: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def _timed_out(exc: BaseException) -> bool:
+    timeouts = (TimeoutError, asyncio.TimeoutError, socket.timeout)
+    return isinstance(exc, timeouts) or bool(_names(exc) & _TIMEOUT_NAMES)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, ConnectionError) or bool(_names(exc) & _UNREACHABLE_NAMES)
 
 
 def _status(exc: BaseException) -> int | None:

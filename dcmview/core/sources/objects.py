@@ -54,7 +54,12 @@ class _ListingFailed(Exception):
 
 
 def storage_options(protocol: str, anon: bool) -> dict[str, Any]:
-    """fsspec options for ``protocol``: the timeouts of SPEC §11 and ``--anon``."""
+    """fsspec options for ``protocol``: the timeouts of SPEC §11 and ``--anon``; listings are
+    not kept by fsspec (the records hold what is needed; a bucket's listing can be large)."""
+    return {**_protocol_options(protocol, anon), "use_listings_cache": False}
+
+
+def _protocol_options(protocol: str, anon: bool) -> dict[str, Any]:
     if protocol in ("s3", "s3a"):
         config = {
             "connect_timeout": failures.CONNECT_TIMEOUT,
@@ -93,6 +98,10 @@ def filesystem(url: str, anon: bool) -> tuple[AbstractFileSystem, str]:
     except ValueError:
         raise Unavailable(f"no installed fsspec protocol reads {protocol}:// URLs") from None
     fs, path = fsspec.core.url_to_fs(url, **options)
+    if protocol in ("s3", "s3a"):
+        # s3fs tries a failed call 5 times over botocore's own attempts: a server that
+        # stopped answering would hold a read for minutes. Once more, by botocore, is enough.
+        fs.retries = 1
     return fs, cast(str, path)
 
 
