@@ -72,8 +72,11 @@ def _names(exc: BaseException) -> set[str]:
 
 
 def _timed_out(exc: BaseException) -> bool:
+    names = _names(exc)
+    if "NewConnectionError" in names:  # urllib3 derives it from ConnectTimeoutError
+        return False
     timeouts = (TimeoutError, asyncio.TimeoutError, socket.timeout)
-    return isinstance(exc, timeouts) or bool(_names(exc) & _TIMEOUT_NAMES)
+    return isinstance(exc, timeouts) or bool(names & _TIMEOUT_NAMES)
 
 
 def _unreachable(exc: BaseException) -> bool:
