@@ -133,3 +133,22 @@ def test_cli_serves_a_dicomweb_study(orthanc: Orthanc):
         assert raw.status == 200 and len(raw.body) == 128 * 128 * 2
         png = server.get(f"api/file/{index}/frame/5")
         assert png.status == 200 and png.body[:4] == b"\x89PNG"
+
+
+def test_jpeg2000_frames_go_to_the_workers_once_the_syntax_is_known(orthanc: Orthanc, files: Path):
+    from dcmview.core import decoding
+    from dcmview.core.sources import dicomweb
+
+    dicomweb._LEARNED.clear()  # what earlier tests taught this process
+    session = Session([orthanc.study_url(STUDY)])
+    session.scan()
+    index = next(i for i, r in enumerate(session.files) if r.frame_count == 6)
+    record = session.files[index]
+    expected = pydicom.dcmread(files / "mf.dcm").pixel_array
+    assert not decoding.wanted(record)  # the metadata did not say: JPEG 2000 is not known yet
+    for frame in range(6):
+        (body, description), _ = session.raw(index, frame)
+        assert np.array_equal(description.array(body), expected[frame])
+        # The first answer named JPEG 2000: the next frames decode in worker processes.
+        assert decoding.wanted(record)
+    session.close()

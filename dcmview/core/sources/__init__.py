@@ -107,3 +107,10 @@ def dicomweb_frame(record: FileRecord, frame: int) -> tuple[bytes, str]:
     from .dicomweb import frame as dicomweb_frame_of
 
     return dicomweb_frame_of(record, frame)
+
+
+def dicomweb_syntax(record: FileRecord) -> str | None:
+    """The transfer syntax a DICOMweb record's series was served in, once known here."""
+    from .dicomweb import learned_syntax
+
+    return learned_syntax(record)

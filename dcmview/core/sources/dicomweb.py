@@ -61,6 +61,10 @@ def parse(url: str) -> Target:
 
 
 _local = threading.local()
+# The transfer syntax of each series' frames as answers told it (servers that do not give it
+# in metadata); bounded by clearing, it is only a hint.
+_LEARNED: dict[str, str] = {}
+_LEARNED_MAX = 4096
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
 
@@ -233,10 +237,25 @@ def frame(record: FileRecord, index: int) -> tuple[bytes, str]:
     data = bytes(parts[0])
     match = _SYNTAX.search(getattr(_local, "content_type", "") or "")
     if match is not None:
+        with _clients_lock:
+            if len(_LEARNED) >= _LEARNED_MAX:
+                _LEARNED.clear()
+            _LEARNED[_series_key(record.path)] = match.group(1)
         return data, match.group(1)
     layout = record.layout
     native = layout is not None and len(data) == layout.frame_bytes
     return data, _EXPLICIT_LE if native else record.transfer_syntax_uid
+
+
+def learned_syntax(record: FileRecord) -> str | None:
+    """The transfer syntax a frame of ``record``'s series came in, once one was read here:
+    what decides whether its next frames are decoded in the worker processes."""
+    with _clients_lock:
+        return _LEARNED.get(_series_key(record.path))
+
+
+def _series_key(url: str) -> str:
+    return url.rsplit("/instances/", 1)[0]
 
 
 def _uid(item: dict[str, Any], tag: str) -> str:
