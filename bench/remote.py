@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -146,6 +147,7 @@ def main() -> None:
     finally:
         s3.stop()
         orthanc.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
     print(
         f"\n{args.files} files of {args.size}² 16-bit CT ({file_size / 1024:.0f} KiB each), "

@@ -24,16 +24,17 @@ from ..header_reader import FIRST_READ, Header, _NeedMore, parse_header
 from ..model import DiscoveryEntry, FileRecord, Remote
 from . import failures
 from .ranged import Guarded
-from .waiting import Stopped, interruptible, ticker
+from .waiting import Stopped, failed, interruptible, run_all, ticker
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
     from pydicom.dataset import Dataset
 
 Outcome = tuple[FileRecord | None, DiscoveryEntry | None]
-# Headers read per cat_ranges call: enough to keep many requests in flight, few enough that
-# progress is reported and Ctrl+C honoured between calls.
+# Headers read per cat_ranges call, and calls at once: many requests in flight (fsspec runs a
+# call's reads concurrently), while the headers of a finished call are parsed.
 _BATCH = 64
+_BATCHES_IN_FLIGHT = 2
 # A frame's file reads ahead this much past what is asked (small: a frame transfers about
 # its own size); a header's reads, by the first-read size.
 FRAME_BLOCK = 8192
@@ -65,6 +66,8 @@ def _protocol_options(protocol: str, anon: bool) -> dict[str, Any]:
             "connect_timeout": failures.CONNECT_TIMEOUT,
             "read_timeout": failures.READ_TIMEOUT,
             "retries": {"max_attempts": 2, "mode": "standard"},
+            # botocore's default pool of 10 connections would cap the reads in flight.
+            "max_pool_connections": 2 * _BATCH,
         }
         # botocore reads AWS_ENDPOINT_URL itself; naming it here keys fsspec's instance cache
         # by it too (a changed endpoint must not reuse a client of the old one).
@@ -134,23 +137,35 @@ def _scan(
     except _ListingFailed as exc:
         return [(None, DiscoveryEntry(url, "skipped", failures.reason(exc.cause)))], 1
     remote = Remote("fsspec", anon)
-    outcomes: list[Outcome] = []
-    for start in range(0, len(objects), _BATCH):
-        batch = objects[start : start + _BATCH]
-        ends = [min(size, FIRST_READ) if size is not None else FIRST_READ for _, size in batch]
-        keys = [key for key, _ in batch]
-        loaded = sum(1 for record, _ in outcomes if record is not None)
-        tick = None if progress is None else ticker(progress, len(outcomes), loaded)
-        try:
-            read = partial(fs.cat_ranges, keys, [0] * len(batch), ends, on_error="return")
-            firsts = interruptible(read, tick)
-        except Exception as exc:  # the whole batch failed (the server went away)
-            firsts = [exc] * len(batch)
+    batches = [objects[i : i + _BATCH] for i in range(0, len(objects), _BATCH)]
+    per_batch: list[list[Outcome]] = [[] for _ in batches]
+    counts = [0, 0]  # headers read, loaded
+
+    def parse(index: int, firsts: Any) -> None:
+        """A batch's first reads, parsed here while the next batches are read."""
+        error = failed(firsts)
+        batch = batches[index]
+        if error is not None:  # the whole batch failed (the server went away)
+            firsts = [error] * len(batch)
         for (key, size), first in zip(batch, firsts, strict=True):
-            outcomes.append(_outcome(fs, key, size, first, remote, filters))
+            per_batch[index].append(_outcome(fs, key, size, first, remote, filters))
+        counts[0] += len(batch)
+        counts[1] += sum(1 for record, _ in per_batch[index] if record is not None)
         if progress is not None:
-            progress(len(outcomes), sum(1 for record, _ in outcomes if record is not None))
-    return outcomes, len(objects)
+            progress(*counts)
+
+    reads = [_first_reads(fs, batch) for batch in batches]
+    tick = None if progress is None else (lambda: ticker(progress, *counts)())
+    run_all(reads, _BATCHES_IN_FLIGHT, tick, parse)
+    return [outcome for outcomes in per_batch for outcome in outcomes], len(objects)
+
+
+def _first_reads(fs: AbstractFileSystem, batch: list[tuple[str, int | None]]) -> partial[Any]:
+    """The first 64 KiB of each object of ``batch``, read concurrently (an error per object
+    that failed)."""
+    ends = [min(size, FIRST_READ) if size is not None else FIRST_READ for _, size in batch]
+    keys = [key for key, _ in batch]
+    return partial(fs.cat_ranges, keys, [0] * len(batch), ends, on_error="return")
 
 
 def _list(
