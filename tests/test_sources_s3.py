@@ -8,10 +8,12 @@ frame read transfers are counted at the server.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -254,3 +256,17 @@ def test_ctrl_c_stops_at_once_with_reads_in_flight(s3: S3Server, kind: str):
             assert "abandoned" not in server.output
     finally:
         silent.close()
+
+
+def test_view_handle_serves_urls_mixed_with_local_files(s3: S3Server, files: Path):
+    import dcmview
+
+    local = str(files / "large.dcm")
+    with dcmview.view([local, "s3://public/ct/"], browser=False, block=False, anon=True) as handle:
+        assert handle.wait_ready(60)
+        handle.series()  # waits for the scan
+        request = urllib.request.Request(f"http://127.0.0.1:{handle.port}/api/files")
+        request.add_header("Authorization", f"Bearer {handle.token}")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            paths = {f["path"] for f in json.loads(answer.read())["files"]}
+        assert local in paths and "s3://public/ct/slice_003.dcm" in paths and len(paths) == 8
