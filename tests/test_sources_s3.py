@@ -270,3 +270,28 @@ def test_view_handle_serves_urls_mixed_with_local_files(s3: S3Server, files: Pat
         with urllib.request.urlopen(request, timeout=30) as answer:
             paths = {f["path"] for f in json.loads(answer.read())["files"]}
         assert local in paths and "s3://public/ct/slice_003.dcm" in paths and len(paths) == 8
+
+
+def test_annotations_csv_matches_urls_as_given(s3: S3Server, tmp_path: Path):
+    from dcmview.core.session import open_session
+
+    csv_path = tmp_path / "rois.csv"
+    csv_path.write_text(
+        "anon_dicom_path,num_ROI,ROI_coords,ROI_frames\n"
+        's3://public/ct/slice_002.dcm,1,"[[1,2,10,12]]",\n'
+        's3://public/ct/mf.dcm,1,"[[3,4,20,30]]","[[5]]"\n'
+        # a URL is matched as written: not as a local path, nor under another bucket
+        's3://private/ct/slice_002.dcm,1,"[[1,1,2,2]]",\n'
+        'ct/slice_003.dcm,1,"[[1,1,2,2]]",\n'
+        's3:/public/ct/slice_004.dcm,1,"[[1,1,2,2]]",\n'  # as a path it would normalise alike
+    )
+    session = open_session(["s3://public/ct/"], annotations=csv_path, anon=True)
+    session.scan()
+    found = session.annotations_by_path()
+    assert set(found) == {"s3://public/ct/slice_002.dcm", "s3://public/ct/mf.dcm"}
+    assert found["s3://public/ct/mf.dcm"]["roi_frames"] == [[5]]
+    exported = tmp_path / "out.csv"
+    session.write_export(exported)
+    text = exported.read_text()
+    assert "s3://public/ct/slice_002.dcm" in text and "s3://private/ct/slice_002.dcm" in text
+    session.close()
