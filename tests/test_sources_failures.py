@@ -49,3 +49,17 @@ def test_plain_outcomes():
 )
 def test_urls_are_told_from_paths(text: str, url: bool):
     assert is_url(text) is url
+
+
+def test_a_protocol_that_is_missing_or_unknown_is_an_entry_naming_what_to_install():
+    import importlib.util
+
+    from dcmview.core.discovery import scan
+
+    if importlib.util.find_spec("adlfs") is not None:
+        pytest.skip("adlfs is installed here: az:// is not missing")
+    records, entries, scanned = scan(["az://container/x/", "nosuchprotocol://host/x.dcm"])
+    assert records == [] and scanned == 2
+    reasons = {e.path: e.reason for e in entries}
+    assert "adlfs" in reasons["az://container/x/"]
+    assert "no installed fsspec protocol" in reasons["nosuchprotocol://host/x.dcm"]

@@ -95,8 +95,10 @@ def filesystem(url: str, anon: bool) -> tuple[AbstractFileSystem, str]:
     try:
         fsspec.get_filesystem_class(protocol)
         options = storage_options(protocol, anon)
-    except ImportError:
-        package = _PACKAGES.get(protocol, f"the fsspec package for {protocol}://")
+    except ImportError as exc:
+        package = _PACKAGES.get(protocol)
+        if package is None:  # fsspec's own message names what to install
+            raise Unavailable(f"reading {protocol}:// URLs: {exc}") from None
         raise Unavailable(f"reading {protocol}:// URLs needs {package}: {INSTALL_HINT}") from None
     except ValueError:
         raise Unavailable(f"no installed fsspec protocol reads {protocol}:// URLs") from None
