@@ -295,3 +295,8 @@ def test_annotations_csv_matches_urls_as_given(s3: S3Server, tmp_path: Path):
     text = exported.read_text()
     assert "s3://public/ct/slice_002.dcm" in text and "s3://private/ct/slice_002.dcm" in text
     session.close()
+
+
+def test_an_object_named_by_two_inputs_is_listed_once(s3: S3Server):
+    records, entries, _ = scan(["s3://public/ct/", "s3://public/ct/mf.dcm", "s3://public/ct/"])
+    assert entries == [] and len(records) == 7

@@ -365,12 +365,16 @@ def scan(
     filters = list(filters)
     from .sources import is_url
 
-    urls = list(dict.fromkeys(p for p in paths if is_url(p)))
+    urls = [p for p in paths if is_url(p)]
     if urls:  # object storage, web and DICOMweb servers: read apart, then merged
+        from .sources import after, scan_urls
+
         paths = [p for p in paths if not is_url(p)]
-        remote, remote_scanned = _scan_urls(urls, recursive, anon, filters, progress)
+        remote, remote_scanned = scan_urls(
+            urls, recursive=recursive, anon=anon, filters=filters, progress=progress
+        )
         if progress is not None:
-            progress = _after(progress, remote_scanned, remote)
+            progress = after(progress, remote_scanned, remote)
     candidates: list[tuple[str, str | None]] = []
     seen: set[str] = set()
     for path, problem in iter_candidate_paths(paths, recursive):
@@ -414,37 +418,6 @@ def scan(
                 entries.append(entry)
     records.sort(key=lambda r: r.sort_key)
     return records, entries, len(candidates) + scanned_urls
-
-
-def _scan_urls(
-    urls: list[str],
-    recursive: bool,
-    anon: bool,
-    filters: list[Filter],
-    progress: Callable[..., None] | None,
-) -> tuple[list[Outcome], int]:
-    """The URL inputs' outcomes, each object once (the same object under two URL inputs)."""
-    from .sources import scan_urls
-
-    outcomes, scanned = scan_urls(
-        urls, recursive=recursive, anon=anon, filters=filters, progress=progress
-    )
-    seen: set[str] = set()
-    unique: list[Outcome] = []
-    for record, entry in outcomes:
-        path = record.path if record is not None else entry.path if entry is not None else ""
-        if path not in seen:
-            seen.add(path)
-            unique.append((record, entry))
-    return unique, scanned
-
-
-def _after(
-    progress: Callable[..., None], scanned: int, outcomes: list[Outcome]
-) -> Callable[..., None]:
-    """``progress`` counting the URL inputs' objects before the local files."""
-    loaded = sum(1 for record, _ in outcomes if record is not None)
-    return lambda s, n, **kw: progress(scanned + s, loaded + n, **kw)
 
 
 def read_chunk(

@@ -32,7 +32,7 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 DICOMWEB_PREFIX = "dicomweb+"
 
 Outcome = tuple[FileRecord | None, DiscoveryEntry | None]
-Progress = Callable[[int, int], None]
+Progress = Callable[..., None]
 
 
 def is_url(text: str) -> bool:
@@ -54,12 +54,13 @@ def scan_urls(
 ) -> tuple[list[Outcome], int]:
     """List every URL input and read the headers found: ``(outcomes, objects scanned)``.
 
-    ``progress(scanned, loaded)`` is called while listing and reading (it may raise to stop).
-    A URL that cannot be listed is one ``skipped`` entry saying why.
+    ``progress(scanned, loaded)`` is called while listing and reading (it may raise to stop),
+    with ``listed=N`` while listing. A URL that cannot be listed is one ``skipped`` entry
+    saying why; an object named twice (by two URL inputs) is listed once.
     """
     outcomes: list[Outcome] = []
     scanned = 0
-    for url in urls:
+    for url in dict.fromkeys(urls):
         if is_dicomweb(url):
             from .dicomweb import scan as scan_dicomweb
 
@@ -72,7 +73,24 @@ def scan_urls(
             )
         outcomes.extend(found)
         scanned += count
-    return outcomes, scanned
+    return _once(outcomes), scanned
+
+
+def _once(outcomes: list[Outcome]) -> list[Outcome]:
+    seen: set[str] = set()
+    unique: list[Outcome] = []
+    for record, entry in outcomes:
+        path = record.path if record is not None else entry.path if entry is not None else ""
+        if path not in seen:
+            seen.add(path)
+            unique.append((record, entry))
+    return unique
+
+
+def after(progress: Progress, scanned: int, outcomes: list[Outcome]) -> Progress:
+    """``progress`` for what is scanned after the URL inputs: counting their objects too."""
+    loaded = sum(1 for record, _ in outcomes if record is not None)
+    return lambda s, n, **listing: progress(scanned + s, loaded + n, **listing)
 
 
 def _offset(progress: Progress | None, scanned: int, done: list[Outcome]) -> Progress | None:
