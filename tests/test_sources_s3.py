@@ -159,8 +159,18 @@ def test_mixed_local_and_url_inputs_with_tags_and_annotations(s3: S3Server, file
     session.close()
 
 
-def test_cli_reads_a_public_bucket_with_anon(s3: S3Server):
-    with DcmviewProcess("--anon", "s3://public/ct/", env=s3.env()) as server:
+def test_cli_reads_a_public_bucket_with_anon(s3: S3Server, tmp_path: Path):
+    # Nothing is written to disk: the temp folder, home and cache the server sees stay empty.
+    places = {name: tmp_path / name for name in ("tmp", "home", "cache")}
+    for folder in places.values():
+        folder.mkdir()
+    env = {
+        **s3.env(),
+        "TMPDIR": str(places["tmp"]),
+        "HOME": str(places["home"]),
+        "XDG_CACHE_HOME": str(places["cache"]),
+    }
+    with DcmviewProcess("--anon", "s3://public/ct/", env=env) as server:
         server.wait_scan()
         listing = server.get("api/files").json()
         assert len(listing["files"]) == 7 and listing["discovery"] == []
@@ -168,6 +178,10 @@ def test_cli_reads_a_public_bucket_with_anon(s3: S3Server):
         raw = server.get(f"api/file/{index}/frame/2/raw")
         assert raw.status == 200 and len(raw.body) == 128 * 128 * 2
         assert "loaded 7 DICOM file(s)" in server.wait_line("loaded")
+        for item in listing["files"]:
+            assert server.get(f"api/file/{item['index']}/frame/0").status == 200
+        assert server.get(f"api/file/{index}/tags").status == 200
+    assert all(not any(folder.rglob("*")) for folder in places.values())
 
 
 def test_cli_reports_a_refused_bucket_on_its_startup_line(s3: S3Server):
