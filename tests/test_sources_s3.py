@@ -314,3 +314,13 @@ def test_annotations_csv_matches_urls_as_given(s3: S3Server, tmp_path: Path):
 def test_an_object_named_by_two_inputs_is_listed_once(s3: S3Server):
     records, entries, _ = scan(["s3://public/ct/", "s3://public/ct/mf.dcm", "s3://public/ct/"])
     assert entries == [] and len(records) == 7
+
+
+def test_the_terminal_progress_line_shows_the_listing(s3: S3Server):
+    import io
+
+    from dcmview.server.launch import _Progress
+
+    out = io.StringIO()
+    scan(["s3://public/ct/"], anon=True, progress=_Progress(out))
+    assert out.getvalue().startswith("\rdcmview: listing... 0 object(s) found")
