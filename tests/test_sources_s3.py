@@ -324,3 +324,18 @@ def test_the_terminal_progress_line_shows_the_listing(s3: S3Server):
     out = io.StringIO()
     scan(["s3://public/ct/"], anon=True, progress=_Progress(out))
     assert out.getvalue().startswith("\rdcmview: listing... 0 object(s) found")
+
+
+def test_fragments_without_an_offset_table_are_walked(s3: S3Server, files: Path, tmp_path: Path):
+    """No Basic Offset Table: the frame index walks the fragments (by ranged reads, once)."""
+    from pydicom.encaps import encapsulate, generate_frames
+
+    ds = pydicom.dcmread(files / "mf.dcm")
+    frames = list(generate_frames(ds.PixelData, number_of_frames=6))
+    ds.PixelData = encapsulate(frames, has_bot=False)
+    ds.save_as(tmp_path / "nobot.dcm")
+    s3.upload("private", [tmp_path / "nobot.dcm"], "nobot/")
+    (record,), _, _ = scan(["s3://private/nobot/"])
+    expected = ds.pixel_array
+    for frame in (5, 0, 3):
+        assert np.array_equal(decode_frame(record, frame), expected[frame])
