@@ -339,3 +339,18 @@ def test_fragments_without_an_offset_table_are_walked(s3: S3Server, files: Path,
     expected = ds.pixel_array
     for frame in (5, 0, 3):
         assert np.array_equal(decode_frame(record, frame), expected[frame])
+
+
+def test_an_object_replaced_after_the_scan_is_refused_not_mixed(s3: S3Server, tmp_path: Path):
+    """Replaced by one of the same size: its reads ask for the listed version (If-Match)."""
+    from dcmview.core.errors import FileChanged
+
+    (first,) = dicomgen.write_ct_series(tmp_path / "a", count=1, size=32)
+    s3.upload("private", [first.path], "replaced/")
+    (record,), _, _ = scan(["s3://private/replaced/"])
+    data = bytearray(first.path.read_bytes())
+    data[-1] ^= 0xFF  # the last pixel's high byte: same size, other content
+    s3.client().put_object(Bucket="private", Key=f"replaced/{first.path.name}", Body=bytes(data))
+    with pytest.raises(FileChanged) as caught:
+        decode_frame(record, 0)
+    assert caught.value.status == 409 and "changed after it was listed" in caught.value.message

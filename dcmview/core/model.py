@@ -59,6 +59,8 @@ class Remote:
 
     kind: str
     anon: bool = False
+    # The object's version when the listing gave one (S3's ETag): reads ask for it.
+    version: str | None = None
 
 
 @dataclass(frozen=True)

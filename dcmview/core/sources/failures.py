@@ -58,6 +58,15 @@ def reason(exc: BaseException) -> str:
     return f"cannot read: {_short(exc)}"
 
 
+def changed(exc: BaseException) -> bool:
+    """True when the read was refused because the object is no longer the version listed
+    (HTTP 412 to an If-Match read)."""
+    return any(
+        _status(e) == 412 or "PreconditionFailed" in str(e) or "Precondition Failed" in str(e)
+        for e in _chain(exc)
+    )
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
     current: BaseException | None = exc

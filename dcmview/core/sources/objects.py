@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
 Outcome = tuple[FileRecord | None, DiscoveryEntry | None]
+Listed = tuple[str, int | None, str | None]  # an object: its path, size and version
 # Headers read per cat_ranges call, and calls at once: many requests in flight (fsspec runs a
 # call's reads concurrently), while the headers of a finished call are parsed.
 _BATCH = 64
@@ -149,8 +150,9 @@ def _scan(
         batch = batches[index]
         if error is not None:  # the whole batch failed (the server went away)
             firsts = [error] * len(batch)
-        for (key, size), first in zip(batch, firsts, strict=True):
-            per_batch[index].append(_outcome(fs, key, size, first, remote, filters))
+        for (key, size, version), first in zip(batch, firsts, strict=True):
+            found = replace(remote, version=version)
+            per_batch[index].append(_outcome(fs, key, size, first, found, filters))
         counts[0] += len(batch)
         counts[1] += sum(1 for record, _ in per_batch[index] if record is not None)
         if progress is not None:
@@ -162,19 +164,20 @@ def _scan(
     return [outcome for outcomes in per_batch for outcome in outcomes], len(objects)
 
 
-def _first_reads(fs: AbstractFileSystem, batch: list[tuple[str, int | None]]) -> partial[Any]:
+def _first_reads(fs: AbstractFileSystem, batch: list[Listed]) -> partial[Any]:
     """The first 64 KiB of each object of ``batch``, read concurrently (an error per object
     that failed)."""
-    ends = [min(size, FIRST_READ) if size is not None else FIRST_READ for _, size in batch]
-    keys = [key for key, _ in batch]
+    ends = [min(size, FIRST_READ) if size is not None else FIRST_READ for _, size, _ in batch]
+    keys = [key for key, _, _ in batch]
     return partial(fs.cat_ranges, keys, [0] * len(batch), ends, on_error="return")
 
 
 def _list(
     fs: AbstractFileSystem, root: str, recursive: bool, progress: Callable[..., None] | None
-) -> list[tuple[str, int | None]]:
-    """``(path, size)`` of every object at or under ``root``, in name order. Failures of the
-    listing are :class:`_ListingFailed` (what ``progress`` raises, to stop, passes through).
+) -> list[Listed]:
+    """``(path, size, version)`` of every object at or under ``root``, in name order.
+    Failures of the listing are :class:`_ListingFailed` (what ``progress`` raises, to stop,
+    passes through).
 
     ``find`` lists a bucket prefix flat (S3: one paginated listing for the whole tree), about
     three times faster than walking it folder by folder; progress is told before and after.
@@ -196,13 +199,19 @@ def _list(
     except Exception as exc:  # what tick raises (Stopped) is no Exception: it passes
         raise _ListingFailed(exc) from exc
     found = [
-        (meta["name"], meta.get("size"))
+        (meta["name"], meta.get("size"), _version(meta))
         for meta in listed.values()
         if meta.get("type", "file") == "file"
     ]
     if progress is not None:
         progress(0, 0, listed=len(found))
     return sorted(found)
+
+
+def _version(meta: dict[str, Any]) -> str | None:
+    """The object's version as its listing gives it (S3's ETag), to read that version only."""
+    etag = meta.get("ETag") or meta.get("etag")
+    return str(etag) if etag else None
 
 
 def _outcome(
@@ -269,8 +278,15 @@ def _header(fs: AbstractFileSystem, key: str, url: str, size: int, data: bytes) 
         return Header(ds, offset, fp.read(12), size)
 
 
-def _open(fs: AbstractFileSystem, key: str, size: int | None, block: int) -> Guarded:
+def _open(
+    fs: AbstractFileSystem, key: str, size: int | None, block: int, version: str | None = None
+) -> Guarded:
     raw = fs.open(key, "rb", block_size=block, cache_type="readahead", size=size)
+    if version is not None and isinstance(getattr(raw, "read_kw", None), dict):
+        # s3fs reads with If-Match only when it asked for the size itself; the size comes
+        # from the listing here, so the listing's ETag is asked for: an object replaced since
+        # (even by one of the same size) is refused (412) instead of read as a mix.
+        raw.read_kw = {**raw.read_kw, "IfMatch": version}
     return Guarded(raw)
 
 
@@ -279,7 +295,7 @@ def open_record(record: FileRecord, block: int = FRAME_BLOCK) -> BinaryIO:
     try:
         assert record.remote is not None
         fs, key = filesystem(record.path, record.remote.anon)
-        return cast(BinaryIO, _open(fs, key, record.size, block))
+        return cast(BinaryIO, _open(fs, key, record.size, block, record.remote.version))
     except Unavailable as exc:
         raise RemoteReadFailed(str(exc)) from None
     except Exception as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from ..errors import DcmviewError, RemoteReadFailed
+from ..errors import DcmviewError, FileChanged, RemoteReadFailed
 from . import failures
 
 
@@ -58,4 +58,9 @@ class Guarded:
         except DcmviewError:
             raise
         except Exception as exc:
+            if failures.changed(exc):
+                raise FileChanged(
+                    f"{self.name} changed after it was listed; restart dcmview to read the "
+                    "new version"
+                ) from None
             raise RemoteReadFailed(f"cannot read {self.name}: {failures.reason(exc)}") from None
