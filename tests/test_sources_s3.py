@@ -354,3 +354,13 @@ def test_an_object_replaced_after_the_scan_is_refused_not_mixed(s3: S3Server, tm
     with pytest.raises(FileChanged) as caught:
         decode_frame(record, 0)
     assert caught.value.status == 409 and "changed after it was listed" in caught.value.message
+
+
+def test_filters_apply_to_url_inputs(s3: S3Server):
+    from dcmview.core.filters import parse_filter
+
+    records, entries, _ = scan(
+        ["s3://public/ct/"], anon=True, filters=[parse_filter("modality=XA")]
+    )
+    assert [r.path for r in records] == ["s3://public/ct/mf.dcm"]
+    assert len(entries) == 6 and {e.disposition for e in entries} == {"filtered"}
