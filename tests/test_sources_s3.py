@@ -364,3 +364,15 @@ def test_filters_apply_to_url_inputs(s3: S3Server):
     )
     assert [r.path for r in records] == ["s3://public/ct/mf.dcm"]
     assert len(entries) == 6 and {e.disposition for e in entries} == {"filtered"}
+
+
+def test_no_recursive_reads_the_top_level_of_a_prefix_only(s3: S3Server, files: Path):
+    s3.upload("private", [files / "slice_001.dcm"], "nested/")
+    s3.upload("private", [files / "slice_002.dcm"], "nested/deeper/")
+    deep, _, _ = scan(["s3://private/nested/"])
+    top, _, _ = scan(["s3://private/nested/"], recursive=False)
+    assert sorted(r.path for r in deep) == [
+        "s3://private/nested/deeper/slice_002.dcm",
+        "s3://private/nested/slice_001.dcm",
+    ]
+    assert [r.path for r in top] == ["s3://private/nested/slice_001.dcm"]
