@@ -63,3 +63,15 @@ def test_a_protocol_that_is_missing_or_unknown_is_an_entry_naming_what_to_instal
     reasons = {e.path: e.reason for e in entries}
     assert "adlfs" in reasons["az://container/x/"]
     assert "no installed fsspec protocol" in reasons["nosuchprotocol://host/x.dcm"]
+
+
+def test_a_password_in_a_url_is_refused_and_never_shown():
+    from dcmview.core.discovery import scan
+
+    url = "dicomweb+https://ann:s3cret@pacs.example.org/dicom-web/studies/1.2.3"
+    records, entries, scanned = scan([url])
+    assert records == [] and scanned == 1
+    (entry,) = entries
+    assert "s3cret" not in entry.path and "s3cret" not in entry.reason
+    assert entry.path == "dicomweb+https://ann:***@pacs.example.org/dicom-web/studies/1.2.3"
+    assert "password" in entry.reason

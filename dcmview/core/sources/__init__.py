@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import urlsplit
 
 from ..filters import Filter
 from ..model import DiscoveryEntry, FileRecord
@@ -61,6 +62,10 @@ def scan_urls(
     outcomes: list[Outcome] = []
     scanned = 0
     for url in dict.fromkeys(urls):
+        if _has_password(url):
+            outcomes.append((None, DiscoveryEntry(_without_password(url), "skipped", _PASSWORD)))
+            scanned += 1
+            continue
         if is_dicomweb(url):
             from .dicomweb import scan as scan_dicomweb
 
@@ -74,6 +79,24 @@ def scan_urls(
         outcomes.extend(found)
         scanned += count
     return _once(outcomes), scanned
+
+
+# Paths are shown in the file list, and written to exported CSVs and recovery files.
+_PASSWORD = (
+    "a password in a URL would be shown and saved with every file path: give credentials "
+    "the protocol's usual way (environment, configuration files)"
+)
+
+
+def _has_password(url: str) -> bool:
+    return urlsplit(url).password is not None
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _once(outcomes: list[Outcome]) -> list[Outcome]:
