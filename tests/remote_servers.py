@@ -86,6 +86,11 @@ class S3Server:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        # moto keeps its buckets in this process's memory, shared by every server started
+        # here: start empty (a module's buckets must not show up in the next module's lists).
+        reset = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=30) as answer:
+            assert answer.status == 200
 
     def env(self) -> dict[str, str]:
         return {**S3_ENV, "AWS_ENDPOINT_URL": self.endpoint}
