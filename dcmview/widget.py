@@ -66,6 +66,7 @@ class Viewer(anywidget.AnyWidget):
         height: int = 600,
         cache_budget: int | None = None,
         mask: bool = False,
+        anon: bool = False,
         **kwargs: Any,
     ) -> None:
         # A SessionError (a ValueError) says what is wrong with the inputs.
@@ -76,6 +77,7 @@ class Viewer(anywidget.AnyWidget):
             recursive=recursive,
             cache_budget=cache_budget,
             mask=mask,
+            anon=anon,
         )
         self._session.scan()
         self._api = Api(self._session)

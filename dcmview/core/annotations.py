@@ -35,6 +35,7 @@ from dcmview.core.boxes import (
 from dcmview.core.embed_csv import CsvDocument, CsvError, CsvRow, csv_bytes, read_csv, write_csv
 from dcmview.core.errors import InvalidAnnotation, NotFound, PayloadTooLarge, PreconditionFailed
 from dcmview.core.recovery import candidate_directories, file_name, recovery_directory, save
+from dcmview.core.sources import is_url
 
 __all__ = [
     "ANNOTATIONS",
@@ -380,7 +381,11 @@ class _PathIndex:
         self._plain: dict[str, int] = {}
         self._real: dict[str, int] = {}
         self._names: set[str] = set()
+        self._urls: dict[str, int] = {}
         for file in files:
+            if is_url(file.path):  # a URL matches as given, never as a local path
+                self._urls.setdefault(file.path, file.index)
+                continue
             plain = os.path.normpath(os.path.abspath(file.path))
             real = os.path.realpath(plain)
             self._plain.setdefault(plain, file.index)
@@ -390,6 +395,8 @@ class _PathIndex:
     def find(self, written: str, csv_directory: str, cwd: str) -> int | None:
         """The index of the file ``written`` names: absolute, else under the CSV dir, then cwd."""
         path = written.strip()
+        if is_url(path):
+            return self._urls.get(path)
         bases = [""] if os.path.isabs(path) else [csv_directory, cwd]
         for base in bases:
             candidate = os.path.normpath(os.path.abspath(os.path.join(base, path)))

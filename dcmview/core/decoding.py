@@ -35,6 +35,12 @@ _NATIVE_AHEAD_MAX = 16 * 2**20
 def wanted(record: FileRecord) -> bool:
     """True when ``record``'s frames are better decoded in a worker process."""
     layout = record.layout
+    if record.remote is not None and record.remote.kind == "dicomweb":
+        # The server's transfer syntax is known once a frame of the series was read.
+        from .sources import dicomweb_syntax
+
+        syntax = dicomweb_syntax(record)
+        return syntax is not None and decoder_of(syntax) in GIL_HOLDING_DECODERS
     return (
         layout is not None
         and layout.encapsulated

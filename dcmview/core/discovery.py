@@ -346,7 +346,8 @@ def scan(
     *,
     recursive: bool = True,
     filters: Iterable[Filter] = (),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
+    anon: bool = False,
     identifiers: bool = False,
 ) -> tuple[list[FileRecord], list[DiscoveryEntry], int]:
     """Discover, read, filter and order files: ``(records, not loaded, files scanned)``.
@@ -354,8 +355,22 @@ def scan(
     ``progress(scanned, loaded)`` is called as files are read. Duplicate inputs (the same
     file named twice, or reached through two arguments) are read once. Large folders are read
     by this process and the worker processes together; the outcome is the same.
+    URL inputs (:mod:`.sources`) are listed and read first, public buckets without
+    credentials when ``anon``; ``progress`` then also gets ``listed=N`` while they are listed.
     """
     filters = list(filters)
+    from .sources import is_url
+
+    urls = [p for p in paths if is_url(p)]
+    if urls:  # object storage, web and DICOMweb servers: read apart, then merged
+        from .sources import after, scan_urls
+
+        paths = [p for p in paths if not is_url(p)]
+        remote, remote_scanned = scan_urls(
+            urls, recursive=recursive, anon=anon, filters=filters, progress=progress
+        )
+        if progress is not None:
+            progress = after(progress, remote_scanned, remote)
     candidates: list[tuple[str, str | None]] = []
     seen: set[str] = set()
     for path, problem in iter_candidate_paths(paths, recursive):
@@ -389,6 +404,11 @@ def scan(
             done(index, read_chunk(chunk, filters, identifiers))
     records: list[FileRecord] = []
     entries: list[DiscoveryEntry] = []
+    if urls:
+        outcomes.insert(0, remote)
+        scanned_urls = remote_scanned
+    else:
+        scanned_urls = 0
     for chunk_outcomes in outcomes:
         assert chunk_outcomes is not None
         for record, entry in chunk_outcomes:
@@ -397,7 +417,7 @@ def scan(
             if entry is not None:
                 entries.append(entry)
     records.sort(key=lambda r: r.sort_key)
-    return records, entries, len(candidates)
+    return records, entries, len(candidates) + scanned_urls
 
 
 # FileSummary fields that differ from file to file (the others repeat across a series).
@@ -454,10 +474,9 @@ def read_chunk(
         if problem is None:
             record, ds, problem = read_record(path)
             if record is not None and ds is not None:
-                unmet = next((f for f in filters if not f.matches(ds)), None)
+                unmet = unmet_filter(ds, filters)
                 if unmet is not None:
-                    reason = f"{unmet.field} does not contain {unmet.value!r}"
-                    outcomes.append((None, DiscoveryEntry(path, "filtered", reason)))
+                    outcomes.append((None, DiscoveryEntry(path, "filtered", unmet)))
                     continue
                 if identifiers:
                     record = replace(record, identifiers=identifiers_of(ds))
@@ -469,6 +488,12 @@ def read_chunk(
 def identifiers_of(ds: Dataset) -> tuple[tuple[str, str], ...]:
     """``(keyword, value)`` of the header's identifiers that ``--mask`` scrubs from text."""
     return tuple((k, value) for k in SCRUBBED_KEYWORDS if (value := _str(ds, k)))
+
+
+def unmet_filter(ds: Dataset, filters: Sequence[Filter]) -> str | None:
+    """Why the header ``ds`` is filtered out (the first filter it does not meet), or None."""
+    unmet = next((f for f in filters if not f.matches(ds)), None)
+    return None if unmet is None else f"{unmet.field} does not contain {unmet.value!r}"
 
 
 def _extended_offsets(ds: Dataset) -> tuple[bytes, bytes] | None:

@@ -10,6 +10,7 @@ container size of the codestream's precision) stays pydicom's.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import threading
 from collections import OrderedDict
@@ -45,6 +46,9 @@ class FrameIndex:
 
     options: dict[str, Any]
     frames: tuple[tuple[tuple[int, int], ...], ...] | None
+    # True when each frame's one ``(offset, length)`` spans its items (headers included), as
+    # the Basic Offset Table gives it: a remote frame is then one ranged read.
+    regions: bool = False
 
 
 class _Indexes:
@@ -60,7 +64,7 @@ class _Indexes:
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-        index = _build_index(record, fp)
+        index = _build_remote_index(record, fp) if record.remote else _build_index(record, fp)
         with self._lock:
             self._items[key] = index
             while len(self._items) > _KEEP:
@@ -97,12 +101,31 @@ def frame_bytes(record: FileRecord, frame: int, fp: BinaryIO) -> bytes:
         if len(part) != length:
             raise ValueError(f"frame {frame} is cut short: the file ends inside it")
         parts.append(part)
+    if index.regions:
+        parts = _items(parts[0], frame)
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _items(region: bytes, frame: int) -> list[bytes]:
+    """The fragments of one frame's region (its items, up to the sequence's end)."""
+    parts, at = [], 0
+    while at + 8 <= len(region):
+        tag, length = _HEADER.unpack_from(region, at)
+        if tag == _SEQUENCE_END:
+            break
+        if tag != _ITEM or at + 8 + length > len(region):
+            raise ValueError(f"frame {frame} does not start where the offset table says")
+        parts.append(region[at + 8 : at + 8 + length])
+        at += 8 + length
+    if not parts:
+        raise ValueError(f"frame {frame} has no fragment")
+    return parts
 
 
 def decode(record: FileRecord, data: bytes, plugin: str, fp: BinaryIO) -> np.ndarray:
     """Decode one frame's encoded ``data`` as pydicom would decode it in its file (``fp``)."""
-    options = {**_INDEXES.get(record, fp).options, "number_of_frames": 1}
+    known = _layout_options(record) if record.remote else _INDEXES.get(record, fp).options
+    options = {**known, "number_of_frames": 1}
     length = len(data) + (len(data) & 1)
     buffer = b"".join(
         (
@@ -130,6 +153,48 @@ def _build_index(record: FileRecord, fp: BinaryIO) -> FrameIndex:
     if record.extended_offsets is None:
         frames = _map_fragments(fp, record.pixel_data_offset, record.layout.frame_count)
     return FrameIndex(options, frames)
+
+
+def _layout_options(record: FileRecord) -> dict[str, Any]:
+    """The decoding options of a remote file, from what discovery read of its header (reading
+    its header again would cost requests)."""
+    layout = record.layout
+    assert layout is not None
+    ds = pydicom.Dataset()
+    ds.Rows, ds.Columns = layout.rows, layout.columns
+    ds.SamplesPerPixel = layout.samples_per_pixel
+    ds.PhotometricInterpretation = layout.photometric
+    ds.BitsAllocated, ds.BitsStored = layout.bits_allocated, layout.bits_stored
+    ds.PixelRepresentation = layout.pixel_representation
+    ds.NumberOfFrames = layout.frame_count
+    if layout.samples_per_pixel > 1:
+        ds.PlanarConfiguration = layout.planar_configuration
+    options = as_pixel_options(ds)
+    options["transfer_syntax_uid"] = UID(record.transfer_syntax_uid)
+    return options
+
+
+def _build_remote_index(record: FileRecord, fp: BinaryIO) -> FrameIndex:
+    """A remote file's index: each frame's region from the Basic Offset Table (read once,
+    with the table's few bytes), else its fragments walked (a read per fragment, once)."""
+    assert record.layout is not None and record.pixel_data_offset is not None
+    options = _layout_options(record)
+    if record.extended_offsets is not None:
+        return FrameIndex(options, None)
+    offset, count = record.pixel_data_offset, record.layout.frame_count
+    fp.seek(offset)
+    head = fp.read(8)
+    if len(head) == 8:
+        tag, length = _HEADER.unpack(head)
+        if tag == _ITEM and length and length % 4 == 0 and length // 4 == count:
+            table = np.frombuffer(fp.read(length), dtype="<u4").tolist()
+            first = offset + 8 + length
+            end = offset + (record.pixel_data_length or 0)
+            bounds = [first + start for start in table] + [end]
+            if table[0] == 0 and all(a < b for a, b in itertools.pairwise(bounds)):
+                regions = tuple(((bounds[i], bounds[i + 1] - bounds[i]),) for i in range(count))
+                return FrameIndex(options, regions, regions=True)
+    return FrameIndex(options, _map_fragments(fp, offset, count))
 
 
 def _map_fragments(

@@ -108,3 +108,11 @@ def is_lasting(exc: BaseException) -> bool:
     or header (a damaged frame, a frame too large, a file changed on disk), not about the moment
     (a busy or stopping server)."""
     return isinstance(exc, DcmviewError) and 400 <= exc.status < 500
+
+
+class RemoteReadFailed(DcmviewError):
+    """A remote file (object storage, a web or DICOMweb server) could not be read now:
+    unreachable, refused (403), gone (404) or too slow. The server is not at fault."""
+
+    code = "remote_read_failed"
+    status = 502

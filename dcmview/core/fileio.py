@@ -61,7 +61,13 @@ def open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
 
 def open_record(record: FileRecord) -> BinaryIO:
     """Open a loaded file, refusing it (:class:`FileChanged`, a 409) when it is no longer the
-    regular file of the size and modification time that discovery read."""
+    regular file of the size and modification time that discovery read.
+
+    A remote record (object storage, a web server) opens as a file of byte-range reads."""
+    if record.remote is not None:
+        from .sources import open_remote
+
+        return open_remote(record)
     try:
         fp, info = open_regular(record.path)
     except NotRegularFile as exc:

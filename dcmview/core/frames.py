@@ -6,8 +6,10 @@ fragments (:mod:`.encapsulated`), so a 120-frame file is never decoded whole to 
 
 from __future__ import annotations
 
+import io
 import threading
 import warnings
+from dataclasses import replace
 from typing import BinaryIO
 
 import numpy as np
@@ -31,6 +33,7 @@ from .transfer_syntaxes import (
     GIL_HOLDING_DECODERS,
     decoder_of,
     is_deflated,
+    is_encapsulated,
     is_supported,
     native_byte_order,
     syntax_name,
@@ -82,16 +85,46 @@ def decode_frame(record: FileRecord, frame: int) -> np.ndarray:
     (YBR is converted, planar data interleaved, 4:2:2 expanded). PALETTE COLOR stays as indices.
     """
     check_frame(record, frame)
+    if record.remote is not None and record.remote.kind == "dicomweb":
+        return _decode_dicomweb(record, frame)
     with open_record(record) as fp:
         return _decode_from(fp, record, frame)
 
 
-def _decode_from(fp: BinaryIO, record: FileRecord, frame: int) -> np.ndarray:
-    """:func:`decode_frame` from the open file ``fp``."""
+def _decode_dicomweb(record: FileRecord, frame: int) -> np.ndarray:
+    """A DICOMweb frame: its bytes come in the transfer syntax the server stores (told by its
+    answer), and are decoded as that frame of a file in that syntax would be."""
+    from .sources import dicomweb_frame
+
+    data, tsuid = dicomweb_frame(record, frame)
     layout = record.layout
     assert layout is not None
-    encoded = None
-    if layout.encapsulated and record.pixel_data_offset is not None:
+    if not is_supported(tsuid):
+        raise UnsupportedTransferSyntax(
+            f"unsupported transfer syntax: {syntax_name(tsuid)} ({tsuid}); no installed "
+            "decoder handles it"
+        )
+    one = replace(
+        record,
+        transfer_syntax_uid=tsuid,
+        pixel_data_offset=0,
+        layout=replace(layout, encapsulated=is_encapsulated(tsuid), frame_count=1),
+    )
+    # The answer holds this frame only: to the decoders, frame 0 of a one-frame file.
+    return _decode_from(io.BytesIO(data), one, 0, encoded=data if is_encapsulated(tsuid) else None)
+
+
+def _decode_from(
+    fp: BinaryIO, record: FileRecord, frame: int, encoded: bytes | None = None
+) -> np.ndarray:
+    """:func:`decode_frame` from the open file ``fp`` (or from the frame's own ``encoded``
+    bytes when they are in hand)."""
+    layout = record.layout
+    assert layout is not None
+    if encoded is not None:
+        if decoder_of(record.transfer_syntax_uid) != "pylibjpeg-rle":
+            _check_declared_shape(record, frame, encoded)
+    elif layout.encapsulated and record.pixel_data_offset is not None:
         encoded = _encoded_frame(fp, record, frame)
         # RLE decoders size their output from Rows and Columns, not from the encoded data.
         if decoder_of(record.transfer_syntax_uid) != "pylibjpeg-rle":
@@ -133,6 +166,8 @@ def _decode_from(fp: BinaryIO, record: FileRecord, frame: int) -> np.ndarray:
 def _encoded_frame(fp: BinaryIO, record: FileRecord, frame: int) -> bytes:
     try:
         return encapsulated.frame_bytes(record, frame, fp)
+    except DcmviewError:
+        raise  # a remote read that failed (502)
     except Exception as exc:
         raise PixelDecodeFailed(f"frame {frame} cannot be found: {_short(exc)}") from exc
 
@@ -209,7 +244,12 @@ def _native_frame(fp: BinaryIO, record: FileRecord, frame: int) -> np.ndarray | 
     dtype = np.dtype(f"{order}{kind}{layout.bits_allocated // 8}")
     count = layout.rows * layout.columns * layout.samples_per_pixel
     fp.seek(offset + frame * count * dtype.itemsize)
-    flat = np.fromfile(fp, dtype=dtype, count=count)
+    if record.remote is None and not isinstance(fp, io.BytesIO):
+        flat = np.fromfile(fp, dtype=dtype, count=count)
+    else:  # one ranged read of exactly this frame's bytes
+        flat = np.empty(count, dtype=dtype)
+        if fp.readinto(flat.data) != flat.nbytes:  # type: ignore[attr-defined]
+            return None
     if flat.size != count:
         return None
     if order == ">":

@@ -69,6 +69,18 @@ FIELD_NAMES = (
 )
 
 
+@dataclass(frozen=True)
+class Remote:
+    """Where a file that is not on this machine lives: read through fsspec (``kind``
+    "fsspec": s3://, gs://, https://...) or a DICOMweb server ("dicomweb"). Small and
+    picklable: a decode worker process reopens the file from it."""
+
+    kind: str
+    anon: bool = False
+    # The object's version when the listing gave one (S3's ETag): reads ask for it.
+    version: str | None = None
+
+
 # Slots: a session keeps one record per file (100,000 files: every byte of a record is 100 KB).
 @dataclass(frozen=True, slots=True)
 class FileRecord:
@@ -102,6 +114,8 @@ class FileRecord:
     # ``(keyword, value)`` of the identifiers ``--mask`` removes from text it keeps
     # (:data:`dcmview.core.masking.SCRUBBED_KEYWORDS`, the ones present).
     identifiers: tuple[tuple[str, str], ...] = field(compare=False, default=())
+    # None for a local file; else how to reach it (``path`` is then its URL, as given).
+    remote: Remote | None = None
 
     @property
     def has_pixels(self) -> bool:

@@ -80,6 +80,7 @@ def open_session(
     recursive: bool = True,
     cache_budget: int | None = None,
     mask: bool = False,
+    anon: bool = False,
 ) -> Session:
     """The one way a front end makes a session from the user's inputs (not scanned yet).
 
@@ -102,6 +103,7 @@ def open_session(
         annotations=document,
         cache_budget=cache_budget,
         mask=mask,
+        anon=anon,
     )
 
 
@@ -118,10 +120,13 @@ class Session:
         cache_budget: int | None = None,
         cwd: str | None = None,
         mask: bool = False,
+        anon: bool = False,
     ) -> None:
         self.paths = list(paths)
         # ``--mask``: identifiers replaced in every answer (SPEC §12; :mod:`.masking`).
         self.masker: Masker | None = Masker() if mask else None
+        # URL inputs: read public buckets without credentials (--anon).
+        self.anon = anon
         self.recursive = recursive
         self.filters = list(filters)
         self.document = annotations
@@ -168,7 +173,7 @@ class Session:
         self._scan_ended.wait(timeout)
         return self.scan_complete
 
-    def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
+    def scan(self, progress: Callable[..., None] | None = None) -> None:
         """Read every header, then publish the ordered registry and its annotation store.
 
         Raises :class:`SessionError` (exit code 2) when a matched CSV row is invalid; nothing is
@@ -179,14 +184,14 @@ class Session:
         finally:
             self._scan_ended.set()
 
-    def _scan(self, progress: Callable[[int, int], None] | None) -> None:
+    def _scan(self, progress: Callable[..., None] | None) -> None:
 
-        def tick(scanned: int, loaded: int) -> None:
+        def tick(scanned: int, loaded: int, **listing: int) -> None:
             if self._cancelled.is_set():
                 raise ScanCancelled("the session stopped during the scan")
             self.scanned = scanned
             if progress is not None:
-                progress(scanned, loaded)
+                progress(scanned, loaded, **listing)
 
         # Load the pixel modules now, in this background thread, so the first frame request
         # does not pay for their import.
@@ -200,6 +205,7 @@ class Session:
             filters=self.filters,
             progress=tick,
             identifiers=self.masker is not None,
+            anon=self.anon,
         )
         if POOL.running and not any(decoding.wanted(r) for r in records):
             POOL.release()  # a large scan started them; no frame here will need them
@@ -298,7 +304,7 @@ class Session:
         by_path = {r.path: i for i, r in enumerate(self.files)}
         targets: dict[int, Mapping[str, Any]] = {}
         for key, payload in rois.items():
-            index = key if isinstance(key, int) else by_path.get(os.path.abspath(key))
+            index = key if isinstance(key, int) else by_path.get(_as_path(key))
             if index is None or not 0 <= index < len(self.files):
                 raise ValueError(f"no loaded file {key!r}")
             targets[index] = payload
@@ -477,12 +483,23 @@ def _read_header(record: FileRecord) -> Dataset:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if record.remote is not None:
+                from .sources import remote_header
+
+                return remote_header(record)
             with open_record(record) as fp:
                 return pydicom.dcmread(fp, stop_before_pixels=True)
     except DcmviewError:
         raise
     except Exception as exc:
         raise PixelDecodeFailed(f"the header can no longer be read: {type(exc).__name__}") from exc
+
+
+def _as_path(key: str) -> str:
+    """A file named by a caller as the file list names it: URLs as given, paths absolute."""
+    from .sources import is_url
+
+    return key if is_url(key) else os.path.abspath(key)
 
 
 def _header_size(record: FileRecord) -> int:

@@ -28,6 +28,8 @@ examples:
   dcmview --annotations rois.csv study_dir        load EMBED-style ROIs (never written back)
   dcmview --mask study_dir                        hide patient identifiers (screen sharing)
   dcmview --timeout 600 study_dir                 exit after 10 idle minutes
+  dcmview --anon s3://bucket/prefix/              a public bucket, read where it lives
+  dcmview dicomweb+https://host/dicom-web/studies/1.2.3   a study on a DICOMweb server
 
 filter fields: """
     + ", ".join(FILTER_ALIASES)
@@ -113,7 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="DICOM files or folders to show")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="DICOM files or folders, or URLs (s3://, gs://, https://, dicomweb+https://)",
+    )
     p.add_argument(
         "-p", "--port", type=_port, default=0, help="port to listen on (0 = pick a free one)"
     )
@@ -180,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep serving when no DICOM file is found (the JupyterLab launcher)",
     )
+    p.add_argument(
+        "--anon",
+        action="store_true",
+        help="read s3:// and gs:// URLs without credentials (public buckets)",
+    )
     p.add_argument("--demo", action="store_true", help="open a generated demo study")
     p.add_argument("-V", "--version", action="version", version=f"dcmview {__version__}")
     return p
@@ -223,6 +235,7 @@ def options_from_args(argv: Sequence[str] | None = None) -> Options:
         tunnel_host=args.tunnel_host,
         tunnel_port=args.tunnel_port,
         keep_empty=args.keep_empty,
+        anon=args.anon,
     )
 
 

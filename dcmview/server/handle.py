@@ -159,6 +159,7 @@ def view(
     recursive: bool = True,
     token: bool = True,
     mask: bool = False,
+    anon: bool = False,
 ) -> ViewHandle | int:
     """Serve DICOM files or folders in the browser viewer.
 
@@ -166,6 +167,8 @@ def view(
     idle ``timeout``); ``block=False`` returns a :class:`ViewHandle` at once. ``filters`` is a
     ``{field: value}`` mapping or ``"FIELD=VALUE"`` strings, as ``--filter`` on the command line.
     ``mask=True`` replaces patient identifiers in everything the viewer shows (``--mask``).
+    Paths may be URLs (``s3://``, ``gs://``, ``https://``, ``dicomweb+https://``; SPEC §11);
+    ``anon=True`` reads public buckets without credentials.
     Raises ``ValueError`` for bad arguments or an invalid annotations CSV, ``OSError`` when the
     port cannot be opened.
     """
@@ -181,6 +184,7 @@ def view(
         mask=mask,
         token=token,
         interactive=block,
+        anon=anon,
     )
     try:
         server = Server(options)

@@ -82,6 +82,8 @@ class Options:
     interactive: bool = True
     # Serve an empty list instead of exiting 1 when nothing usable is found.
     keep_empty: bool = False
+    # Read URL inputs (public buckets) without credentials.
+    anon: bool = False
 
 
 class Server:
@@ -99,6 +101,7 @@ class Server:
             recursive=options.recursive,
             cache_budget=options.cache_budget,
             mask=options.mask,
+            anon=options.anon,
         )
         self.info = ServerInfo()
         self.api = Api(self.session, self.info)
@@ -461,12 +464,15 @@ class _Progress:
         self.stream = stream
         self.shown = 0.0
 
-    def __call__(self, scanned: int, loaded: int) -> None:
+    def __call__(self, scanned: int, loaded: int, listed: int | None = None) -> None:
         now = time.monotonic()
         if now - self.shown < 0.1:
             return
         self.shown = now
-        self.stream.write(f"\rdcmview: scanning... {scanned} file(s) read, {loaded} DICOM")
+        if listed is not None:  # URL inputs are listed before their headers are read
+            self.stream.write(f"\rdcmview: listing... {listed} object(s) found\x1b[K")
+        else:
+            self.stream.write(f"\rdcmview: scanning... {scanned} file(s) read, {loaded} DICOM")
         self.stream.flush()
 
     def clear(self) -> None:
