@@ -110,7 +110,20 @@ class Api:
             ("GET", _p(r"api/file/([^/]*)/annotations"), self._get_annotations, False, None),
             ("PUT", _p(r"api/file/([^/]*)/annotations"), self._put_annotations, True, None),
             ("GET", _p(r"api/annotations/export\.csv"), self._export, False, None),
+            ("GET", _p(r"api/layers"), self._layers, False, None),
+            ("GET", _p(r"api/layer/layer-([^/]*)/frame/([^/]*)"), self._layer_frame, True, None),
+            (
+                "GET",
+                _p(r"api/layer/layer-([^/]*)/frame/([^/]*)/contours"),
+                self._layer_contours,
+                True,
+                None,
+            ),
         ]
+        self._param_names: dict[Handler, tuple[str, ...]] = {
+            self._layer_frame: _LAYER_PARAMS,
+            self._layer_contours: _LAYER_PARAMS,
+        }
 
     def route(self, method: str, path: str) -> Route:
         """Match ``method`` and ``path`` (relative to the server root) once."""
@@ -125,7 +138,7 @@ class Api:
                 allowed_elsewhere = True
                 continue
             try:
-                params = _parse_params(m.groups())
+                params = _parse_params(m.groups(), self._param_names.get(handler, _FILE_PARAMS))
             except DcmviewError as exc:
                 return Route(None, error=exc)
             return Route(handler, params, blocking, frame)
@@ -248,6 +261,24 @@ class Api:
             delivered=lambda: store.mark_exported(version),
         )
 
+    def _layers(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        return json_response(self.session.layers().listing())
+
+    def _layer_frame(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        frame = self.session.layers().frame(f"layer-{params[0]}", params[1])
+        if frame is None:  # no slice of the layer lies on this image
+            return ApiResponse(204, {}, b"")
+        headers = {
+            "Content-Type": _RAW_TYPE,
+            "X-Layer-Rows": str(frame.rows),
+            "X-Layer-Columns": str(frame.columns),
+            "X-Layer-Dtype": frame.dtype,
+        }
+        return ApiResponse(200, headers, frame.body)
+
+    def _layer_contours(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        return json_response(self.session.layers().contours(f"layer-{params[0]}", params[1]))
+
 
 def parse_window_query(query: Mapping[str, str]) -> WindowRequest:
     """``wc``/``ww`` (both or neither, finite, ``ww > 0``) and ``mode``; 400 names the parameter."""
@@ -355,8 +386,11 @@ def _strip(path: str) -> str:
     return path.lstrip("/")
 
 
-def _parse_params(params: tuple[str, ...]) -> tuple[int, ...]:
-    names = ("file index", "frame index")
+_FILE_PARAMS = ("file index", "frame index")
+_LAYER_PARAMS = ("layer id number", "virtual index")
+
+
+def _parse_params(params: tuple[str, ...], names: tuple[str, ...]) -> tuple[int, ...]:
     out = []
     for name, text in zip(names, params, strict=False):
         if not text.isdigit() or not text.isascii() or len(text) > _MAX_INDEX_DIGITS:

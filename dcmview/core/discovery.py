@@ -21,6 +21,7 @@ from .filters import Filter, text_of
 from .geometry import read_geometry
 from .header_reader import Header, read_header
 from .header_values import has_element, header_value, uid_value
+from .layers.detect import layer_source
 from .model import DiscoveryEntry, FileRecord, PixelLayout, Window
 from .transfer_syntaxes import is_deflated, is_encapsulated
 
@@ -335,6 +336,7 @@ def _record(
         pixel_data_vr=pixel_vr,
         extended_offsets=_extended_offsets(ds),
         geometry=geometry,
+        layer_source=layer_source(ds),
     )
 
 

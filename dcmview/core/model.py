@@ -77,6 +77,9 @@ class FileRecord:
     # refused (409) rather than served as a mix of two versions. None: not checked.
     size: int | None = None
     mtime_ns: int | None = None
+    # What this file is as a layer (SPEC §10): "seg", "rtstruct", "rtdose", "pmap", "overlay"
+    # (an image with overlay planes), or None.
+    layer_source: str | None = None
 
     @property
     def has_pixels(self) -> bool:

@@ -34,6 +34,8 @@ from .transfer_syntaxes import is_supported, syntax_name
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
+    from .layers.store import LayerStore
+
 DEFAULT_DISPLAY_BUDGET = 256 * 1024 * 1024
 DEFAULT_RAW_BUDGET = 384 * 1024 * 1024
 # Parsed headers of recently used files, by estimated size: a header holding a large element
@@ -68,6 +70,7 @@ def open_session(
     filters: Iterable[Filter] = (),
     recursive: bool = True,
     cache_budget: int | None = None,
+    overlays: Sequence[str] = (),
 ) -> Session:
     """The one way a front end makes a session from the user's inputs (not scanned yet).
 
@@ -89,6 +92,7 @@ def open_session(
         filters=filters,
         annotations=document,
         cache_budget=cache_budget,
+        overlays=overlays,
     )
 
 
@@ -104,8 +108,12 @@ class Session:
         annotations: ann.CsvDocument | None = None,
         cache_budget: int | None = None,
         cwd: str | None = None,
+        overlays: Sequence[str] = (),
     ) -> None:
         self.paths = list(paths)
+        # ``--overlay`` files: layers placed on the loaded stacks (SPEC §10).
+        self.overlays = list(overlays)
+        self.layer_store: LayerStore | None = None
         self.recursive = recursive
         self.filters = list(filters)
         self.document = annotations
@@ -174,6 +182,7 @@ class Session:
         # does not pay for their import.
         from . import decoding, encapsulated, frames, render, tags  # noqa: F401
         from .discovery import scan
+        from .layers.loading import load_layers
         from .series import series_list
 
         records, entries, scanned = scan(
@@ -192,7 +201,9 @@ class Session:
         # costs /api/files nothing (10,000 files are ~8 MB of JSON, ~150 ms to encode).
         listing = _json([_summary(i, r) for i, r in enumerate(records)])
         found = _json([e.as_json() for e in entries])
-        series = _json(series_list(records))
+        series_items = series_list(records)
+        series = _json(series_items)
+        layer_store = load_layers(records, series_items, self.overlays)
         with self._lock:
             self.files = records
             self.discovery = entries
@@ -200,6 +211,7 @@ class Session:
             self.store = store
             self.listing_json = (listing, found)
             self.series_json = series
+            self.layer_store = layer_store
             self.scan_complete = True
 
     @property
@@ -218,6 +230,13 @@ class Session:
 
     def annotation_store(self) -> ann.AnnotationStore:
         store = self.store
+        if store is None:
+            raise NotReady("the scan is still running; try again when scan_complete is true")
+        return store
+
+    def layers(self) -> LayerStore:
+        """The layers over this session's stacks (SPEC §10); 503 until the scan completes."""
+        store = self.layer_store
         if store is None:
             raise NotReady("the scan is still running; try again when scan_complete is true")
         return store
