@@ -148,7 +148,7 @@ class _Base(tornado.web.RequestHandler):
 
     def _write_response(self, response: ApiResponse) -> None:
         self._set_response_headers(response)
-        self.finish(response.body)
+        self.finish(response.body or None)
 
     def _set_response_headers(self, response: ApiResponse) -> None:
         self.set_status(response.status)
@@ -170,7 +170,8 @@ class _Base(tornado.web.RequestHandler):
         try:
             if len(body) <= _PIECE:
                 self._set_response_headers(response)
-                await self.finish(body)
+                # An empty chunk still counts as a body for Tornado, which refuses one on a 204.
+                await self.finish(body or None)
             else:
                 self._set_response_headers(response)
                 self.set_header("Content-Length", str(len(body)))

@@ -7,6 +7,7 @@ cannot be opened; 2 for bad arguments (including an invalid annotations CSV).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ examples:
                                                   ssh -L 8888:localhost:8888 user@server
   dcmview --filter modality=MR --filter patient_id=1234 archive_dir
   dcmview --annotations rois.csv study_dir        load EMBED-style ROIs (never written back)
+  dcmview --overlay mask.nii.gz ct_dir            draw a NIfTI mask (or SEG, RT Dose) over a series
   dcmview --timeout 600 study_dir                 exit after 10 idle minutes
 
 filter fields: """
@@ -136,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--annotations", metavar="CSV", help="load EMBED-style ROI annotations")
     p.add_argument(
+        "--overlay",
+        dest="overlays",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="draw this NIfTI or DICOM SEG/RTSTRUCT/RT Dose/Parametric Map file over the "
+        "images it lies on (repeatable)",
+    )
+    p.add_argument(
         "--no-token",
         action="store_true",
         help="serve the API without a token (loopback Host names only)",
@@ -198,6 +209,9 @@ def options_from_args(argv: Sequence[str] | None = None) -> Options:
         annotations = annotations or str(demo.annotations)
     if not paths:
         parser.error("give at least one DICOM file or folder (or --demo)")
+    for overlay in args.overlays:
+        if not os.path.isfile(overlay):
+            parser.error(f"--overlay {overlay}: no such file")
     return Options(
         paths=paths,
         port=args.port,
@@ -207,6 +221,7 @@ def options_from_args(argv: Sequence[str] | None = None) -> Options:
         recursive=not args.no_recursive,
         filters=args.filters,
         annotations=annotations,
+        overlays=list(args.overlays),
         token=not args.no_token,
         unix_socket=args.unix_socket,
         cache_budget=args.cache_budget,

@@ -66,6 +66,8 @@ class Options:
     recursive: bool = True
     filters: Sequence[Filter] = ()
     annotations: str | None = None
+    # ``--overlay`` files (NIfTI or DICOM layer objects), SPEC §10.
+    overlays: Sequence[str] = ()
     token: bool = True
     unix_socket: str | None = None
     cache_budget: int | None = None
@@ -93,6 +95,7 @@ class Server:
             filters=options.filters,
             recursive=options.recursive,
             cache_budget=options.cache_budget,
+            overlays=options.overlays,
         )
         self.info = ServerInfo()
         self.api = Api(self.session, self.info)
@@ -357,6 +360,10 @@ class Server:
                 self.stop(EXIT_NO_FILES)
             return
         self._say(f"loaded {n} DICOM file(s) from {s.scanned} scanned{filtered}{skipped}")
+        from ..core.layers.loading import report_lines  # numpy and Pillow: not before binding
+
+        for line in report_lines(s.layers().listing()):
+            self._say(line, err=line.startswith("layer not drawn"))
         if self.options.browser and not self.options.unix_socket:
             threading.Thread(target=self._open_browser, name="dcmview-browser", daemon=True).start()
 

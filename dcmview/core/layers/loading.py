@@ -67,3 +67,17 @@ def _broken(name: str, kind: str, exc: Exception, own_file: int | None) -> Layer
         references=References(own_file=own_file),
         problem=text[:500],
     )
+
+
+def report_lines(layers: Sequence[dict[str, Any]]) -> list[str]:
+    """One startup line per layer: where it is drawn, or why it is not."""
+    out = []
+    for layer in layers:
+        if layer["problem"]:
+            out.append(f"layer not drawn: {layer['name']}: {layer['problem']}")
+        else:
+            out.append(
+                f"layer {layer['name']} ({layer['source']}) on {layer['stack_id']}, "
+                f"{layer['matched_frames']} image(s)"
+            )
+    return out
