@@ -55,7 +55,8 @@ def write_ct(
                 pixels,
                 bits_stored=12,
                 rescale=(1.0, -1024.0),
-                window=(40, 400),
+                # The pixels' whole range (-1024..-1 HU): a grey image for blends to be seen on.
+                window=(-512, 1024),
                 extra={
                     "FrameOfReferenceUID": for_uid,
                     "ImagePositionPatient": [float(v) for v in position],

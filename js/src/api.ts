@@ -1,6 +1,7 @@
 // The dcmview HTTP API (SPEC §3) as typed calls over any Transport.
 
 import { type FrameImage, parsePng, parseRaw } from "./frames/image";
+import { type LayerFrame, type LayerJson, parseLayerFrame } from "./layers/model";
 import { ApiError, errorFrom, type Transport, type TransportResponse } from "./transport/types";
 import type { AnnotationPayload, FileInfo, FilesResponse, SeriesResponse, TagNode } from "./types";
 import type { Window } from "./windowing";
@@ -92,6 +93,16 @@ export class Api {
       payload: JSON.parse(new TextDecoder().decode(res.body)) as AnnotationPayload,
       etag: res.headers.etag ?? null,
     };
+  }
+
+  /** Layers over the stacks (SPEC §10); 503 while the scan runs. */
+  layers(): Promise<LayerJson[]> {
+    return this.json("api/layers");
+  }
+
+  /** One layer on image `position` of its stack; null when nothing of it lies there (204). */
+  async layerFrame(id: string, position: number): Promise<LayerFrame | null> {
+    return parseLayerFrame(await this.call(`api/layer/${id}/frame/${position}`));
   }
 
   async exportCsv(): Promise<{ body: ArrayBuffer; filename: string }> {

@@ -8,6 +8,8 @@ import type { Api } from "./api";
 import { type Doc, effectiveWindow, frameCount, modalityRange, newDoc } from "./doc";
 import { DocLoader } from "./doc-loader";
 import type { ToolId } from "./keys";
+import type { LayerDraw, LayerSet } from "./layers/layer-set";
+import { readoutLine } from "./layers/model";
 import {
   type Cause,
   clampPosition,
@@ -62,6 +64,8 @@ export class Viewer implements ToolHost {
     readonly store: AnnotationStore,
     readonly viewport: Viewport,
     private readonly stateEl: HTMLElement,
+    /** Layers over the stacks (SPEC §10); drawn with the image they lie on. */
+    readonly layers: LayerSet | null = null,
   ) {
     this.loader = new DocLoader(api, store, {
       isActive: (doc) => this.active === doc,
@@ -88,6 +92,11 @@ export class Viewer implements ToolHost {
       changed: () => this.changes.emit(),
     });
     this.viewport.onResize = () => this.redraw();
+    layers?.arrived.subscribe(() => this.redraw());
+    layers?.changes.subscribe(() => {
+      this.redraw();
+      this.changes.emit();
+    });
     store.onChange((file) => {
       if (this.active?.file.index === file) this.redraw();
     });
@@ -208,6 +217,30 @@ export class Viewer implements ToolHost {
     }
     const ahead = doc.seq ? STACK_AHEAD : 2;
     this.loader.show(doc, place.frame, prefetch ? nearby(seq, at, dir, ahead) : null);
+    if (doc.seq && this.layers) {
+      // The layers' slices of the images ahead load with them: scrolling finds both.
+      const positions = [at];
+      for (let k = 1; k <= (prefetch ? ahead : 0); k++) positions.push(at + dir * k);
+      this.layers.prefetch(doc.seq.stack.id, positions);
+    }
+  }
+
+  /** The stack and position of the image on screen (null: not in a known stack). */
+  private shownPlace(doc: Doc): { stack: string; position: number } | null {
+    if (!doc.image || !this.stacks) return null;
+    const at = this.stacks.find({ file: doc.imageFile, frame: doc.imageFrame });
+    return at ? { stack: at.seq.stack.id, position: at.position } : null;
+  }
+
+  /** The layers to draw over the image on screen (only slices of that very image). */
+  private layerDraws(doc: Doc | null): readonly LayerDraw[] {
+    const at = doc && this.layers ? this.shownPlace(doc) : null;
+    return at && this.layers ? this.layers.draws(at.stack, at.position) : [];
+  }
+
+  /** The stack id of the active tab (the layers panel lists the layers on it). */
+  activeStack(): string | null {
+    return this.active?.seq?.stack.id ?? null;
   }
 
   /**
@@ -278,6 +311,7 @@ export class Viewer implements ToolHost {
       frame: doc?.frame ?? 0,
       selected: doc?.selected ?? null,
       draft: this.draft,
+      layers: this.layerDraws(doc),
     };
   }
 
@@ -298,13 +332,26 @@ export class Viewer implements ToolHost {
     this.viewport.setCorner("bl", this.readoutLines());
     const rois = this.store.rois(doc.file.index).length;
     publishState(el, doc, w, scale, this.viewport.rendererKind, rois);
+    // Which layers are drawn on the image shown, for scripts and tests.
+    el.layersShown = this.layerDraws(doc)
+      .map((d) => d.layer.id)
+      .join(" ");
   }
 
   private readoutLines(): string[] {
     const doc = this.active;
     if (!doc?.image || !this.hoverPoint) return [];
     const p = this.toImage(...this.hoverPoint);
-    return p ? readout(doc, doc.image, p[0], p[1]) : [];
+    if (!p) return [];
+    const lines = readout(doc, doc.image, p[0], p[1]);
+    const at = this.shownPlace(doc);
+    if (lines.length && at && this.layers) {
+      for (const { layer, frame } of this.layers.loaded(at.stack, at.position)) {
+        const line = readoutLine(layer, frame, Math.floor(p[1]), Math.floor(p[0]));
+        if (line) lines.push(line);
+      }
+    }
+    return lines;
   }
 
   hover(point: [number, number] | null): void {

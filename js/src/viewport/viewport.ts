@@ -2,9 +2,11 @@
 // overlay text and a message box for errors. It draws what it is told; state lives in the viewer.
 
 import type { FrameImage } from "../frames/image";
+import type { LayerDraw } from "../layers/layer-set";
 import { type Roi, visibleOn } from "../rois";
 import { h, setChildren } from "../ui/dom";
 import type { Window } from "../windowing";
+import { createLayerPainter, type LayerPainter } from "./layer-painter";
 import { Canvas2dRenderer } from "./render-2d";
 import { WebGlRenderer } from "./render-webgl";
 import type { Renderer } from "./renderer";
@@ -20,6 +22,8 @@ export interface Scene {
   selected: number | null;
   /** A box being drawn, in image pixels. */
   draft: [number, number, number, number] | null;
+  /** Layers over the image (SPEC §10), bottom first, on the image's pixel grid. */
+  layers: readonly LayerDraw[];
 }
 
 export type Corner = "tl" | "tr" | "bl" | "br";
@@ -27,6 +31,7 @@ export type Corner = "tl" | "tr" | "bl" | "br";
 export class Viewport {
   readonly el: HTMLDivElement;
   private renderer: Renderer;
+  private painter: LayerPainter;
   private readonly roiCanvas: HTMLCanvasElement;
   private readonly corners: Record<Corner, HTMLDivElement>;
   private readonly message: HTMLDivElement;
@@ -45,6 +50,7 @@ export class Viewport {
   constructor(prefer: "webgl2" | "2d" = "webgl2") {
     this.preferred = prefer;
     this.renderer = this.makeRenderer(prefer);
+    this.painter = createLayerPainter(this.renderer.kind);
     this.roiCanvas = h("canvas", { class: "dcmv-roi-layer" });
     this.corners = {
       tl: h("div", { class: "dcmv-corner dcmv-tl" }),
@@ -57,6 +63,7 @@ export class Viewport {
       "div",
       { class: "dcmv-viewport", tabindex: "-1" },
       this.renderer.canvas,
+      this.painter.canvas,
       this.roiCanvas,
       this.corners.tl,
       this.corners.tr,
@@ -104,6 +111,7 @@ export class Viewport {
     const w = Math.round(this.size.width * this.dpr);
     const hh = Math.round(this.size.height * this.dpr);
     this.renderer.resize(w, hh);
+    this.painter.resize(w, hh);
     this.roiCanvas.width = w;
     this.roiCanvas.height = hh;
   }
@@ -116,8 +124,18 @@ export class Viewport {
     this.renderer.canvas.classList.add("dcmv-image");
     old.canvas.replaceWith(this.renderer.canvas);
     old.dispose();
+    this.matchPainter();
     this.uploaded = null;
     this.applySize();
+  }
+
+  /** The layers are painted the way the image is (an image too large for WebGL: both 2D). */
+  private matchPainter(): void {
+    if (this.painter.kind === this.renderer.kind) return;
+    const old = this.painter;
+    this.painter = createLayerPainter(this.renderer.kind);
+    old.canvas.replaceWith(this.painter.canvas);
+    old.dispose();
   }
 
   /** Restore the preferred renderer (e.g. when the next file fits WebGL again). */
@@ -128,6 +146,7 @@ export class Viewport {
     this.renderer.canvas.classList.add("dcmv-image");
     old.canvas.replaceWith(this.renderer.canvas);
     old.dispose();
+    this.matchPainter();
     this.uploaded = null;
     this.applySize();
   }
@@ -158,6 +177,7 @@ export class Viewport {
       ? this.transform(s.view, s.image)
       : imageToCanvas(s.view, { width: 1, height: 1 }, this.size);
     this.renderer.draw({ transform: scaled(t, this.dpr), window: s.window, invert: s.invert });
+    this.painter.draw(s.image ? s.layers : [], scaled(t, this.dpr));
     this.drawRois(s, t);
     this.onPaint?.();
   }
@@ -245,5 +265,6 @@ export class Viewport {
     this.observer.disconnect();
     if (this.raf) cancelAnimationFrame(this.raf);
     this.renderer.dispose();
+    this.painter.dispose();
   }
 }
