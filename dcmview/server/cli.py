@@ -207,6 +207,7 @@ def options_from_args(argv: Sequence[str] | None = None) -> Options:
         demo = demo_study(progress=lambda m: print(f"dcmview: {m}", file=sys.stderr, flush=True))
         paths.extend(str(folder) for folder in demo.inputs)
         annotations = annotations or str(demo.annotations)
+        args.overlays.extend(str(path) for path in demo.overlays)
     if not paths:
         parser.error("give at least one DICOM file or folder (or --demo)")
     for overlay in args.overlays:
