@@ -241,7 +241,7 @@ def test_demo_serves_the_generated_study_with_its_rois(tmp_path: Path, serve) ->
     ]
     assert with_rois
     # The CT carries two layers: the organ SEG among the inputs, the NIfTI prediction overlay.
-    layers = {layer["source"]: layer for layer in proc.get("api/layers").json()}
+    layers = {layer["source"]: layer for layer in proc.wait_layers()}
     assert set(layers) == {"seg", "nifti"}
     assert all(layer["stack_id"] and not layer["problem"] for layer in layers.values())
 

@@ -44,7 +44,7 @@ def client(request: pytest.FixtureRequest, study: tuple[Path, Path]):
     root, nifti = study
     if request.param == "http":
         with DcmviewProcess("--port", "0", "--overlay", str(nifti), str(root)) as proc:
-            proc.wait_scan()
+            proc.wait_layers()
             yield proc
     elif request.param == "widget":
         viewer = dcmview.Viewer([str(root)], overlays=[nifti])

@@ -203,7 +203,6 @@ class Session:
         found = _json([e.as_json() for e in entries])
         series_items = series_list(records)
         series = _json(series_items)
-        layer_store = load_layers(records, series_items, self.overlays)
         with self._lock:
             self.files = records
             self.discovery = entries
@@ -211,8 +210,10 @@ class Session:
             self.store = store
             self.listing_json = (listing, found)
             self.series_json = series
-            self.layer_store = layer_store
             self.scan_complete = True
+        # Layers are read after the files are published: a large SEG or NIfTI takes seconds,
+        # and the images need not wait for it (``/api/layers`` answers 503 until then).
+        self.layer_store = load_layers(records, series_items, self.overlays)
 
     @property
     def skipped(self) -> int:
@@ -235,10 +236,11 @@ class Session:
         return store
 
     def layers(self) -> LayerStore:
-        """The layers over this session's stacks (SPEC §10); 503 until the scan completes."""
+        """The layers over this session's stacks (SPEC §10); 503 until they are read (just
+        after the scan completes)."""
         store = self.layer_store
         if store is None:
-            raise NotReady("the scan is still running; try again when scan_complete is true")
+            raise NotReady("the layers are still being read; try again in a moment")
         return store
 
     def annotations_by_path(self) -> dict[str, dict[str, Any]]:

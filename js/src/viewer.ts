@@ -92,7 +92,11 @@ export class Viewer implements ToolHost {
       changed: () => this.changes.emit(),
     });
     this.viewport.onResize = () => this.redraw();
-    layers?.arrived.subscribe(() => this.redraw());
+    // Most slices arrive ahead of scrolling: only one for the image on screen repaints it.
+    layers?.arrived.subscribe((at) => {
+      const shown = this.active ? this.shownPlace(this.active) : null;
+      if (shown && shown.stack === at.stack && shown.position === at.position) this.redraw();
+    });
     layers?.changes.subscribe(() => {
       this.redraw();
       this.changes.emit();

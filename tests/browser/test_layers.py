@@ -30,7 +30,7 @@ def seg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DcmviewProc
     ct = lg.write_ct(root / "ct", count=SLICES, rows=SIZE, columns=SIZE)
     lg.write_seg(root / "ct" / "seg.dcm", ct, MASK)
     with DcmviewProcess("--port", "0", str(root / "ct"), env={"DCMVIEW_TOKEN": TOKEN}) as proc:
-        proc.wait_scan()
+        proc.wait_layers()
         yield proc
 
 

@@ -156,12 +156,13 @@ def value_range(data: npt.NDArray[Any]) -> tuple[float, float] | None:
     """[min, max] of the finite values of ``data``; None when it has none."""
     if data.size == 0:
         return None
-    if data.dtype.kind == "f":
-        finite = data[np.isfinite(data)]
+    lo, hi = float(data.min()), float(data.max())
+    if data.dtype.kind == "f" and not (np.isfinite(lo) and np.isfinite(hi)):
+        finite = data[np.isfinite(data)]  # slow (a copy): only when NaN or inf are there
         if finite.size == 0:
             return None
         return float(finite.min()), float(finite.max())
-    return float(data.min()), float(data.max())
+    return lo, hi
 
 
 def labels_of(data: npt.NDArray[Any], names: dict[int, str] | None = None) -> list[Label]:

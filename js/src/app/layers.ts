@@ -7,7 +7,7 @@ import type { Api } from "../api";
 import type { LayerSet } from "../layers/layer-set";
 
 const POLL_MS = 2000;
-const RETRY_MS = 1500;
+const RETRY_MS = 700;
 
 export class LayersLoader {
   private started = false;

@@ -10,7 +10,7 @@ import { defaultStyle, type LayerFrame, type LayerJson, type LayerStyle } from "
 /** Bytes of layer slices kept (least recently used go first). */
 const BUDGET = 96 * 1024 * 1024;
 /** Slice requests in flight at once (images have the other connections). */
-const PARALLEL = 3;
+const PARALLEL = 4;
 
 /** A layer ready to draw on the image shown. */
 export interface LayerDraw {
@@ -24,8 +24,8 @@ export interface LayerDraw {
 export class LayerSet {
   /** The list or a style changed (the panel redraws; the image repaints). */
   readonly changes = new Signal();
-  /** A slice arrived (the image repaints if it is shown). */
-  readonly arrived = new Signal();
+  /** A slice arrived for image `position` of `stack` (repainted if it is the one shown). */
+  readonly arrived = new Signal<{ stack: string; position: number }>();
   layers: LayerJson[] = [];
   private readonly styles = new Map<string, LayerStyle>();
   /** The opacity and visibility the server gave last (a change there comes from Python). */
@@ -102,15 +102,21 @@ export class LayerSet {
     return out;
   }
 
-  /** Load the slices of visible layers on these images ahead of scrolling there. */
+  /**
+   * Load the slices of visible layers on these images (the one shown first, then those ahead):
+   * this replaces what was waiting, so slices of images scrolled past are not asked for any
+   * more, and every layer of an image comes before the next image's.
+   */
   prefetch(stackId: string | null, positions: readonly number[]): void {
-    for (const layer of this.onStack(stackId)) {
-      if (!this.styles.get(layer.id)?.visible) continue;
-      for (const p of positions) {
+    const layers = this.onStack(stackId).filter((l) => this.styles.get(l.id)?.visible);
+    this.queue.length = 0;
+    for (const p of positions) {
+      for (const layer of layers) {
         const key = `${layer.id}/${p}`;
-        if (!this.frames.has(key)) this.want(key, false);
+        if (!this.frames.has(key) && !this.inflight.has(key)) this.queue.push(key);
       }
     }
+    this.pump();
   }
 
   private want(key: string, now: boolean): void {
@@ -133,11 +139,12 @@ export class LayerSet {
         .layerFrame(id, Number(position))
         .then(
           (frame) => {
-            if (!this.layers.some((l) => l.id === id)) return; // removed meanwhile
+            const layer = this.layers.find((l) => l.id === id);
+            if (!layer?.stack_id) return; // removed meanwhile
             this.frames.set(key, frame);
             this.bytes += frame ? frame.data.byteLength : 0;
             this.trim();
-            this.arrived.emit();
+            if (frame) this.arrived.emit({ stack: layer.stack_id, position: Number(position) });
           },
           () => {
             // A failed slice is not drawn; asking again later (another scroll) retries it.
