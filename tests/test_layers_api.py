@@ -226,3 +226,31 @@ def _get(path: str):
     from dcmview.api import ApiRequest
 
     return ApiRequest("GET", path)
+
+
+def test_add_layer_2d_on_one_file_lands_on_that_image_only(study: tuple[Path, Path]) -> None:
+    root, _ = study
+    viewer = dcmview.Viewer([str(root / "ct")])
+    try:
+        stack = next(
+            s for series in viewer.series for s in series["stacks"] if len(s["frames"]) == 4
+        )
+        target = stack["frames"][2]["file_index"]
+        image = np.zeros((24, 24), bool)
+        image[5, 6] = True
+        layer = viewer.add_layer(image, on=target)
+        assert layer.stack_id == stack["id"] and layer.kind == "labels"
+        client = WidgetClient(viewer)
+        for frame in stack["frames"]:
+            reply = client.get(f"api/layer/{layer.id}/frame/{frame['virtual_index']}")
+            if frame["file_index"] == target:
+                got = np.frombuffer(reply.body, np.uint8).reshape(24, 24)
+                assert list(zip(*np.nonzero(got), strict=True)) == [(5, 6)]
+            else:
+                assert reply.status == 204
+        with pytest.raises(ValueError, match=r"shape \(4, 24\)"):
+            viewer.add_layer(np.zeros((4, 24)), on=target)
+        with pytest.raises(ValueError, match="on="):
+            viewer.add_layer(np.zeros((4, 24, 24), np.uint8), on=3.5)  # type: ignore[arg-type]
+    finally:
+        viewer.close()

@@ -286,3 +286,38 @@ def test_read_array_names_both_shapes():
 
     with pytest.raises(LayerError, match=r"\(3, 64, 64\).*\(5, 64, 64\)"):
         read_array(np.zeros((3, 64, 64), np.uint8), "m", (5, 64, 64), "stack-0")
+
+
+def test_multiframe_overlay_lands_on_its_frames_only(tmp_path: Path):
+    from pydicom.pixels import pack_bits
+
+    from . import dicomgen as gen
+
+    written = gen.write_multiframe(tmp_path, frames=4, rows=16, columns=20, name="mf.dcm")
+    ds = pydicom.dcmread(written.path)
+    bits = np.zeros((2, 8, 10), np.uint8)
+    bits[0, 1, 2] = 1  # on image frame 2 (1-based), at image pixel (3 + 1, 5 + 2)
+    bits[1, 7, 9] = 1  # on image frame 3
+    ds.add_new(0x60000010, "US", 8)  # Overlay Rows
+    ds.add_new(0x60000011, "US", 10)  # Overlay Columns
+    ds.add_new(0x60000015, "IS", 2)  # Number of Frames in Overlay
+    ds.add_new(0x60000022, "LO", "lesion marks")  # Overlay Description
+    ds.add_new(0x60000040, "CS", "G")
+    ds.add_new(0x60000050, "SS", [4, 6])  # Overlay Origin (row, column), 1-based
+    ds.add_new(0x60000051, "US", 2)  # Image Frame Origin, 1-based
+    ds.add_new(0x60000100, "US", 1)
+    ds.add_new(0x60000102, "US", 0)
+    ds.add_new(0x60003000, "OW", pack_bits(bits.ravel()))
+    ds.save_as(written.path)
+    session = _session(written.path)
+    try:
+        layer = _only(session)
+        assert layer["name"] == "lesion marks" and layer["source"] == "overlay"
+        stack = session.layers().stack(layer["stack_id"])
+        got = {}
+        for virtual, (_, frame) in enumerate(stack.frames):
+            plane = _frame(session, layer["id"], virtual)
+            got[frame] = None if plane is None else list(zip(*np.nonzero(plane), strict=True))
+        assert got == {0: None, 1: [(4, 7)], 2: [(10, 14)], 3: None}
+    finally:
+        session.close()

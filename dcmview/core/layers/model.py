@@ -103,6 +103,8 @@ class IndexedSlices:
     file_index: int | None = None  # slice i is that file's frame i; None: the stack's index i
     # Where slice (0, 0) lands in the image (row, column): overlay planes have an origin.
     offset: tuple[int, int] = (0, 0)
+    # The file's frame slice 0 lies on (a multi-frame overlay's Image Frame Origin, 0-based).
+    first_frame: int = 0
 
 
 @dataclass(frozen=True)

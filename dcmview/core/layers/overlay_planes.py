@@ -40,13 +40,13 @@ def _overlay(ds: Any, group: int, number: int, file_index: int) -> LayerSource:
     first = _number(ds, group, 0x0051, 1) - 1  # Image Frame Origin, 1-based
     origin = ds.get((group << 16) | 0x0050)
     row, column = (int(origin.value[0]), int(origin.value[1])) if origin is not None else (1, 1)
-    if first > 0:
-        frames = np.concatenate([np.zeros((first, *frames.shape[1:]), np.uint8), frames])
     return LayerSource(
         name=name,
         kind="labels",
         source="overlay",
-        placement=IndexedSlices(frames, file_index, offset=(row - 1, column - 1)),
+        placement=IndexedSlices(
+            frames, file_index, offset=(row - 1, column - 1), first_frame=max(0, first)
+        ),
         labels=[Label(1, name, default_color(10))],
         value_range=(0.0, 1.0),
         references=References(own_file=file_index),

@@ -220,9 +220,9 @@ def _place_indexed(layer: IndexedSlices, stack: StackInfo) -> list[Match | None]
         transform = np.array([[1.0, 0.0, -layer.offset[0]], [0.0, 1.0, -layer.offset[1]]])
     out: list[Match | None] = []
     for virtual, (file_index, frame) in enumerate(stack.frames):
-        index = virtual if layer.file_index is None else frame
+        index = virtual if layer.file_index is None else frame - layer.first_frame
         mine = layer.file_index is None or file_index == layer.file_index
-        out.append(SliceMatch(index, transform) if mine and index < count else None)
+        out.append(SliceMatch(index, transform) if mine and 0 <= index < count else None)
     return out
 
 
