@@ -1,7 +1,7 @@
 """Layers in headless Chromium (SPEC §10): from ``add_layer`` to the overlay on screen, and the
 wheel scroll rate with two layers over a 200-slice series.
 
-    python bench/layers.py [--runs 3] [--wheel-ms 25] [--no-widget]
+    python bench/layers.py [--runs 3] [--wheel-ms 25] [--slow-ms 100] [--no-widget]
 
 On a 200-file 512² CT series (generated, with a Frame of Reference), prints medians over
 ``--runs``:
@@ -10,7 +10,7 @@ On a 200-file 512² CT series (generated, with a Frame of Reference), prints med
   dispatched in the page) on the server page, without layers and with two (a DICOM SEG of three
   segments read with highdicom, and a NIfTI float map given as ``--overlay``): images shown per
   second, and the steps after which the image on screen lacked a layer slice it has (not loaded
-  yet; never another image's slice);
+  yet; never another image's slice); with layers again at a step every ``--slow-ms``;
 - the time from ``handle.add_layer(mask)`` (a ``view()`` handle, in this process) to the mask
   drawn on the server page, which learns of new layers by polling ``api/layers`` every 2 s;
 - the time from ``viewer.add_layer(mask)`` in a JupyterLab cell to the mask drawn in the widget
@@ -248,20 +248,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--wheel-ms", type=float, default=25.0, help="time between wheel steps")
     parser.add_argument("--no-widget", action="store_true", help="skip the JupyterLab widget")
-    args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="dcmview-layers-bench-"))
-    rows: dict[str, list[Any]] = {"bare": [], "layers": [], "handle": [], "widget": []}
+    parser.add_argument("--slow-ms", type=float, default=100.0, help="a slower wheel, layers")
+    args = parser.parse_args()
+    rows: dict[str, list[Any]] = {"bare": [], "layers": [], "slow": [], "handle": [], "widget": []}
     try:
         print("generating the data...", file=sys.stderr, flush=True)
         ct, nifti = make_data(data)
         for run in range(args.runs):
             rows["bare"].append(scroll_run(ct, None, args.wheel_ms))
             rows["layers"].append(scroll_run(ct, nifti, args.wheel_ms))
+            rows["slow"].append(scroll_run(ct, nifti, args.slow_ms))
             rows["handle"].append(handle_latency(ct))
             line = (
                 f"run {run + 1}: scroll {rows['bare'][-1][0]:.1f} images/s bare, "
                 f"{rows['layers'][-1][0]:.1f} with two layers "
-                f"({rows['layers'][-1][2]} steps lacking a layer); "
+                f"({rows['layers'][-1][2]} steps lacking a layer), {rows['slow'][-1][0]:.1f} "
+                f"at a slower wheel ({rows['slow'][-1][2]} lacking); "
                 f"handle.add_layer → page {rows['handle'][-1]:.0f} ms"
             )
             if not args.no_widget:
@@ -286,6 +289,10 @@ def main() -> None:
         f"| same with two layers (SEG, NIfTI float map) | {med('layers', 0):.1f} "
         f"({med('layers', 1):.1f}); {med('layers', 2):.0f} of {FILES - 1} steps ended before "
         "both layer slices were drawn |"
+    )
+    print(
+        f"| same, a step every {args.slow_ms:g} ms | {med('slow', 0):.1f} ({med('slow', 1):.1f}); "
+        f"{med('slow', 2):.0f} of {FILES - 1} steps ended before both layer slices were drawn |"
     )
     print(f"| `handle.add_layer(mask)` → drawn on the server page | {med('handle'):.0f} ms |")
     if rows["widget"]:

@@ -23,7 +23,15 @@ from ..model import FileRecord
 from .contours import filled, polygons
 from .detect import DOCUMENT_SOURCES
 from .model import AffineVolume, ContourSet, LayerSource, PlaneStack
-from .placement import ContourMatch, Match, SliceMatch, StackInfo, place, resample
+from .placement import (
+    ContourMatch,
+    Match,
+    SliceMatch,
+    StackInfo,
+    as_plane_stack,
+    place,
+    resample,
+)
 
 FRAME_CACHE_BYTES = 64 * 1024 * 1024
 COLORMAPS = ("hot", "viridis", "gray")
@@ -288,8 +296,6 @@ class LayerStore:
 def _sliced(placement: Any, stack: StackInfo) -> np.ndarray:
     """The (slices, rows, columns) array the matches of ``placement`` index."""
     if isinstance(placement, AffineVolume):
-        from .placement import as_plane_stack
-
         return as_plane_stack(placement, stack).data
     if isinstance(placement, PlaneStack):
         return placement.data
