@@ -254,3 +254,21 @@ def test_add_layer_2d_on_one_file_lands_on_that_image_only(study: tuple[Path, Pa
             viewer.add_layer(np.zeros((4, 24, 24), np.uint8), on=3.5)  # type: ignore[arg-type]
     finally:
         viewer.close()
+
+
+def test_the_pages_layer_poll_does_not_keep_an_idle_server_alive(
+    study: tuple[Path, Path], serve
+) -> None:
+    root, _ = study
+    proc = serve("--port", "0", "--timeout", "2", str(root / "ct"))
+    proc.wait_layers()
+    deadline = time.monotonic() + 20
+    while proc.proc.poll() is None:
+        assert time.monotonic() < deadline, "the polled server did not time out"
+        try:
+            reply = proc.get("api/layers", headers={"X-Dcmview-Poll": "1"})
+            assert reply.status == 200
+        except OSError:
+            break  # it stopped between two polls
+        time.sleep(0.3)
+    assert proc.proc.wait(10) == 0

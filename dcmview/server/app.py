@@ -122,6 +122,9 @@ class Activity:
         self.last = time.monotonic()
 
 
+POLL_HEADER = "X-Dcmview-Poll"
+
+
 class _Base(tornado.web.RequestHandler):
     guard: Guard
     activity: Activity
@@ -141,7 +144,10 @@ class _Base(tornado.web.RequestHandler):
         return None
 
     def prepare(self) -> None:
-        self.activity.touch()
+        # The page's periodic look for new layers is no sign of a person: --timeout still ends
+        # a server whose tab was left open.
+        if self.request.headers.get(POLL_HEADER) != "1":
+            self.activity.touch()
         refusal = self.guard.refusal(self.request.host or "", data=False)
         if refusal is not None:
             self._write_response(error_response(refusal))

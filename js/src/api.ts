@@ -95,9 +95,13 @@ export class Api {
     };
   }
 
-  /** Layers over the stacks (SPEC §10); 503 while the scan runs. */
-  layers(): Promise<LayerJson[]> {
-    return this.json("api/layers");
+  /**
+   * Layers over the stacks (SPEC §10); 503 until they are read. A `poll` (the page looking for
+   * layers added from Python) says so, and does not count as activity for `--timeout`.
+   */
+  async layers(poll = false): Promise<LayerJson[]> {
+    const res = await this.call("api/layers", poll ? { headers: { "X-Dcmview-Poll": "1" } } : {});
+    return JSON.parse(new TextDecoder().decode(res.body)) as LayerJson[];
   }
 
   /** One layer on image `position` of its stack; null when nothing of it lies there (204). */

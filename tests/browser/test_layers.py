@@ -53,9 +53,9 @@ def _coloured(pixel: np.ndarray) -> bool:
     return int(np.abs(np.diff(pixel)).max()) > 12
 
 
-def _open(page: Page, server: DcmviewProcess, position: int) -> dict:
+def _open(page: Page, server: DcmviewProcess, position: int, url: str | None = None) -> dict:
     stack = _stack(server)
-    page.goto(server.url)
+    page.goto(url or server.url)
     page.wait_for_function(f"() => document.querySelector('{ROOT}')?.dataset.state === 'ready'")
     file_index = stack["frames"][position]["file_index"]
     page.locator(f'.dcmv-file[data-file="{file_index}"]').click()
@@ -87,6 +87,21 @@ def test_seg_is_drawn_in_its_colour_on_its_pixels_and_toggles_off(
             _screen(page, shown, row, column), _screen(page, base, row, column)
         )
     assert not _coloured(_screen(page, base, 20, 15))
+
+
+def test_canvas_2d_fallback_draws_the_same_blend(page: Page, seg_server: DcmviewProcess) -> None:
+    layer = _layer_id(seg_server)
+    _open(page, seg_server, 3, url=seg_server.url.replace("/#", "/?renderer=2d#"))
+    wait_state(page, layersShown=layer, renderer="2d")
+    page.wait_for_timeout(100)
+    shown = viewport_pixels(page)
+    page.locator(f'.dcmv-layer[data-layer="{layer}"] .dcmv-layer-visible').uncheck()
+    wait_state(page, layersShown="")
+    page.wait_for_timeout(100)
+    base = viewport_pixels(page)
+    want = 0.5 * LIME + 0.5 * _screen(page, base, 45, 48)
+    np.testing.assert_allclose(_screen(page, shown, 45, 48), want, atol=3)
+    np.testing.assert_array_equal(_screen(page, shown, 20, 15), _screen(page, base, 20, 15))
 
 
 def test_opacity_changes_the_blend(page: Page, seg_server: DcmviewProcess) -> None:
@@ -149,3 +164,15 @@ def test_panel_legend_names_the_segments(page: Page, seg_server: DcmviewProcess)
     page.wait_for_function(
         "() => document.querySelector('.dcmv-bl')?.innerText.includes('seg.dcm: Liver')"
     )
+
+
+def test_outline_mode_keeps_only_the_segment_edge(page: Page, seg_server: DcmviewProcess) -> None:
+    layer = _layer_id(seg_server)
+    _open(page, seg_server, 2)
+    wait_state(page, layersShown=layer)
+    page.locator(f'.dcmv-layer[data-layer="{layer}"] .dcmv-layer-mode').select_option("outline")
+    page.wait_for_timeout(150)
+    pixels = viewport_pixels(page)
+    assert _coloured(_screen(page, pixels, 10, 15))  # the segment's first row: its edge
+    assert _coloured(_screen(page, pixels, 20, 5))  # its first column
+    assert not _coloured(_screen(page, pixels, 20, 15))  # inside

@@ -33,17 +33,25 @@ def load_layers(
             sources = read_dicom(ds, kind, name, own_file=index)
         except Exception as exc:  # the libraries raise many kinds: all are this file's problem
             sources = [_broken(name, kind, exc, index)]
-        for source in sources:
-            store.attach(source)
+        _attach(store, sources, kind, index)
     for path in overlay_paths:
         name = os.path.basename(path)
         try:
             sources = read_path(path)
         except Exception as exc:
             sources = [_broken(name, "overlay", exc, None)]
-        for source in sources:
-            store.attach(source)
+        _attach(store, sources, "overlay", None)
     return store
+
+
+def _attach(
+    store: LayerStore, sources: Sequence[LayerSource], kind: str, own_file: int | None
+) -> None:
+    for source in sources:
+        try:
+            store.attach(source)
+        except Exception as exc:  # placement of odd geometry: listed, never the session's end
+            store.attach(_broken(source.name, kind, exc, own_file))
 
 
 def _dataset(record: FileRecord, *, pixels: bool) -> Any:

@@ -38,7 +38,7 @@ export class LayersLoader {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  private async ask(): Promise<void> {
+  private async ask(poll = false): Promise<void> {
     if (this.stopped) return;
     if (this.asking) {
       this.again = true; // a change announced while asking: ask once more after
@@ -47,7 +47,7 @@ export class LayersLoader {
     this.asking = true;
     let ok = true;
     try {
-      this.layers.setList(await this.api.layers());
+      this.layers.setList(await this.api.layers(poll));
     } catch {
       ok = false;
     }
@@ -70,7 +70,7 @@ export class LayersLoader {
         this.later(ms);
         return;
       }
-      void this.ask();
+      void this.ask(true);
     }, ms);
   }
 }
