@@ -321,3 +321,30 @@ def test_multiframe_overlay_lands_on_its_frames_only(tmp_path: Path):
         assert got == {0: None, 1: [(4, 7)], 2: [(10, 14)], 3: None}
     finally:
         session.close()
+
+
+def test_sparse_seg_claims_only_its_own_slices(tmp_path: Path):
+    """A SEG storing only two frames 9.5 mm apart (over a CT whose last slice is 7 mm past the
+    others) draws on those two CT slices only: the CT slice 2.5 mm from a stored frame gets
+    nothing (the SEG's slice thickness, 2.5 mm, is what counts, not the gap between its frames)."""
+    ct = lg.write_ct(tmp_path / "study", count=4, rows=16, columns=16)
+    moved = pydicom.dcmread(ct[3])
+    moved.ImagePositionPatient = [0.0, 0.0, 12.0]
+    moved.save_as(ct[3])
+    mask = np.zeros((4, 16, 16), np.uint8)
+    mask[1, 5:7, 5:7] = 2
+    mask[3, 2:4, 2:4] = 1
+    lg.write_seg(tmp_path / "study" / "seg.dcm", ct, mask)
+    session = _session(tmp_path / "study")
+    try:
+        layer = _only(session)
+        stack = session.layers().stack(layer["stack_id"])
+        for virtual, (index, _) in enumerate(stack.frames):
+            i = ct.index(Path(session.files[index].path))
+            got = _frame(session, layer["id"], virtual)
+            if mask[i].any():
+                np.testing.assert_array_equal(got, mask[i])
+            else:
+                assert got is None, f"CT slice {i} got a slice of the SEG"
+    finally:
+        session.close()

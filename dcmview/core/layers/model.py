@@ -77,6 +77,8 @@ class PlaneStack:
     row_cosines: npt.NDArray[np.float64]
     column_cosines: npt.NDArray[np.float64]
     spacing: tuple[float, float]
+    # The distance between slices that placement allows half of (see AffineVolume).
+    slice_spacing: float | None = None
 
     @property
     def normal(self) -> npt.NDArray[np.float64]:
@@ -93,6 +95,10 @@ class AffineVolume:
     frame_of_reference: str  # "" when unknown (NIfTI): any stack whose planes it meets
     data: npt.NDArray[Any]
     affine: npt.NDArray[np.float64]
+    # The slices' own spacing when the affine's step is not it: a SEG stores only the frames
+    # with a segment, so two frames 20 mm apart would otherwise each claim ±10 mm of images.
+    # None: the affine's step (a dense volume, as NIfTI).
+    slice_spacing: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,3 +181,18 @@ def labels_of(data: npt.NDArray[Any], names: dict[int, str] | None = None) -> li
         for v in values
         if v != 0
     ]
+
+
+def frame_spacing(ds: Any) -> float | None:
+    """The slice spacing an enhanced multi-frame object (SEG, Parametric Map) states in its
+    shared Pixel Measures: Spacing Between Slices, else Slice Thickness (None: neither)."""
+    for item in ds.get("SharedFunctionalGroupsSequence", [])[:1]:
+        for measures in item.get("PixelMeasuresSequence", [])[:1]:
+            for keyword in ("SpacingBetweenSlices", "SliceThickness"):
+                try:
+                    value = float(measures.get(keyword) or 0)
+                except (TypeError, ValueError):
+                    continue
+                if value > 0:
+                    return value
+    return None

@@ -177,6 +177,7 @@ def as_plane_stack(volume: AffineVolume, stack: StackInfo) -> PlaneStack:
         row_cosines=units[:, across],
         column_cosines=units[:, down],
         spacing=(float(lengths[down]), float(lengths[across])),
+        slice_spacing=volume.slice_spacing,
     )
 
 
@@ -189,7 +190,7 @@ def _match_plane(
     if abs(float(image.normal @ normal)) < PARALLEL_COS:
         return None
     distances = layer.positions @ normal
-    spacing = _spacing(distances) or stack.slice_spacing() or 1.0
+    spacing = layer.slice_spacing or _spacing(distances) or stack.slice_spacing() or 1.0
     offsets = np.abs(distances - image.origin @ normal)
     index = int(np.argmin(offsets))
     if offsets[index] > spacing / 2 + 1e-6:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import AffineVolume, LayerSource, References, value_range
+from .model import AffineVolume, LayerSource, References, frame_spacing, value_range
 
 
 def read_pmap(ds: Any, name: str, own_file: int | None = None) -> LayerSource:
@@ -24,7 +24,10 @@ def read_pmap(ds: Any, name: str, own_file: int | None = None) -> LayerSource:
         kind="heatmap",
         source="pmap",
         placement=AffineVolume(
-            str(volume.frame_of_reference_uid or ""), data, np.asarray(volume.affine)
+            str(volume.frame_of_reference_uid or ""),
+            data,
+            np.asarray(volume.affine),
+            slice_spacing=frame_spacing(ds),
         ),
         units=_units(ds),
         value_range=value_range(data),

@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from .model import AffineVolume, Label, LayerSource, References, default_color, hex_color
+from .model import (
+    AffineVolume,
+    Label,
+    LayerSource,
+    References,
+    default_color,
+    frame_spacing,
+    hex_color,
+)
 
 
 def read_seg(ds: Any, name: str, own_file: int | None = None) -> LayerSource:
@@ -38,7 +46,10 @@ def read_seg(ds: Any, name: str, own_file: int | None = None) -> LayerSource:
         kind="labels",
         source="seg",
         placement=AffineVolume(
-            str(volume.frame_of_reference_uid or ""), label_map, np.asarray(volume.affine)
+            str(volume.frame_of_reference_uid or ""),
+            label_map,
+            np.asarray(volume.affine),
+            slice_spacing=frame_spacing(ds),
         ),
         labels=labels,
         value_range=(0.0, float(max(numbers, default=0))),
