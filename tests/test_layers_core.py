@@ -326,7 +326,7 @@ def test_multiframe_overlay_lands_on_its_frames_only(tmp_path: Path):
 def test_sparse_seg_claims_only_its_own_slices(tmp_path: Path):
     """A SEG storing only two frames 9.5 mm apart (over a CT whose last slice is 7 mm past the
     others) draws on those two CT slices only: the CT slice 2.5 mm from a stored frame gets
-    nothing (the SEG's slice thickness, 2.5 mm, is what counts, not the gap between its frames)."""
+    nothing: the SEG's slice thickness (2.5 mm) counts, never the gap between its frames."""
     ct = lg.write_ct(tmp_path / "study", count=4, rows=16, columns=16)
     moved = pydicom.dcmread(ct[3])
     moved.ImagePositionPatient = [0.0, 0.0, 12.0]
@@ -348,3 +348,22 @@ def test_sparse_seg_claims_only_its_own_slices(tmp_path: Path):
                 assert got is None, f"CT slice {i} got a slice of the SEG"
     finally:
         session.close()
+
+
+def test_sparse_volume_without_stated_spacing_takes_the_images_spacing():
+    """Two stored slices 10 mm apart over images 2.5 mm apart, no thickness stated: each stored
+    slice lands on its own image only (within 1.25 mm), not on the images between them."""
+    from dcmview.core.layers.model import AffineVolume
+    from dcmview.core.layers.placement import ImagePlane, StackInfo, place
+
+    affine = np.array([[0, 0, 1.0, 0], [0, 1.0, 0, 0], [10.0, 0, 0, 0], [0, 0, 0, 1]])
+    volume = AffineVolume("1.2.3", np.ones((2, 4, 4), np.uint8), affine, sparse=True)
+    planes = tuple(
+        ImagePlane(np.array([0.0, 0.0, 2.5 * i]), np.eye(3)[0], np.eye(3)[1], (1.0, 1.0))
+        for i in range(6)
+    )
+    stack = StackInfo("stack-0", "s", "1.2.3", 4, 4, tuple((i, 0) for i in range(6)), planes)
+    matched = [m is not None for m in place(volume, stack)]
+    assert matched == [True, False, False, False, True, False]
+    dense = AffineVolume("1.2.3", np.ones((2, 4, 4), np.uint8), affine)
+    assert [m is not None for m in place(dense, stack)] == [True, True, True, True, True, True]

@@ -79,6 +79,7 @@ class PlaneStack:
     spacing: tuple[float, float]
     # The distance between slices that placement allows half of (see AffineVolume).
     slice_spacing: float | None = None
+    sparse: bool = False
 
     @property
     def normal(self) -> npt.NDArray[np.float64]:
@@ -97,8 +98,10 @@ class AffineVolume:
     affine: npt.NDArray[np.float64]
     # The slices' own spacing when the affine's step is not it: a SEG stores only the frames
     # with a segment, so two frames 20 mm apart would otherwise each claim ±10 mm of images.
-    # None: the affine's step (a dense volume, as NIfTI).
+    # None: the affine's step for a dense volume (NIfTI); for a ``sparse`` one (the frames a
+    # SEG stores), the spacing of the images it is drawn on.
     slice_spacing: float | None = None
+    sparse: bool = False
 
 
 @dataclass(frozen=True, eq=False)

@@ -177,7 +177,8 @@ def as_plane_stack(volume: AffineVolume, stack: StackInfo) -> PlaneStack:
         row_cosines=units[:, across],
         column_cosines=units[:, down],
         spacing=(float(lengths[down]), float(lengths[across])),
-        slice_spacing=volume.slice_spacing,
+        slice_spacing=volume.slice_spacing or (None if volume.sparse else float(lengths[through])),
+        sparse=volume.sparse,
     )
 
 
@@ -190,7 +191,8 @@ def _match_plane(
     if abs(float(image.normal @ normal)) < PARALLEL_COS:
         return None
     distances = layer.positions @ normal
-    spacing = layer.slice_spacing or _spacing(distances) or stack.slice_spacing() or 1.0
+    own, images = _spacing(distances), stack.slice_spacing()
+    spacing = layer.slice_spacing or ((images or own) if layer.sparse else (own or images)) or 1.0
     offsets = np.abs(distances - image.origin @ normal)
     index = int(np.argmin(offsets))
     if offsets[index] > spacing / 2 + 1e-6:

@@ -50,6 +50,7 @@ def read_seg(ds: Any, name: str, own_file: int | None = None) -> LayerSource:
             label_map,
             np.asarray(volume.affine),
             slice_spacing=frame_spacing(ds),
+            sparse=True,  # highdicom leaves out the frames without a segment
         ),
         labels=labels,
         value_range=(0.0, float(max(numbers, default=0))),
