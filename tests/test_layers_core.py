@@ -367,3 +367,26 @@ def test_sparse_volume_without_stated_spacing_takes_the_images_spacing():
     assert matched == [True, False, False, False, True, False]
     dense = AffineVolume("1.2.3", np.ones((2, 4, 4), np.uint8), affine)
     assert [m is not None for m in place(dense, stack)] == [True, True, True, True, True, True]
+
+
+def test_a_tilted_layer_is_not_drawn_where_it_leaves_the_image_plane():
+    """A volume tilted by 2° (within the parallel tolerance) over 100-pixel images 1 mm apart:
+    across the image its plane drifts by 3.5 mm, more than half a slice: nothing is drawn."""
+    from dcmview.core.layers.model import AffineVolume
+    from dcmview.core.layers.placement import ImagePlane, StackInfo, place
+
+    tilt = np.radians(2.0)
+    column = np.array([np.cos(tilt), 0.0, np.sin(tilt)])  # along x, rising in z
+    affine = np.eye(4)
+    affine[:3, 0] = [0, 0, 1.0]  # slices along z, 1 mm apart
+    affine[:3, 1] = [0, 1.0, 0]
+    affine[:3, 2] = column
+    volume = AffineVolume("1.2.3", np.ones((5, 100, 100), np.uint8), affine)
+    planes = tuple(
+        ImagePlane(np.array([0.0, 0.0, float(i)]), np.eye(3)[0], np.eye(3)[1], (1.0, 1.0))
+        for i in range(5)
+    )
+    stack = StackInfo("stack-0", "s", "1.2.3", 100, 100, tuple((i, 0) for i in range(5)), planes)
+    assert place(volume, stack) == [None] * 5
+    small = StackInfo("stack-1", "s", "1.2.3", 10, 10, stack.frames, planes)  # 0.3 mm drift
+    assert all(m is not None for m in place(volume, small))

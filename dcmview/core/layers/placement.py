@@ -195,7 +195,11 @@ def _match_plane(
     spacing = layer.slice_spacing or ((images or own) if layer.sparse else (own or images)) or 1.0
     offsets = np.abs(distances - image.origin @ normal)
     index = int(np.argmin(offsets))
-    if offsets[index] > spacing / 2 + 1e-6:
+    # Every corner of the image, not only its first pixel, within half a spacing of the slice:
+    # planes a degree apart drift by millimetres across a wide image.
+    last_row, last_column = stack.rows - 1, stack.columns - 1
+    corners = [image.point(r, c) for r in (0, last_row) for c in (0, last_column)]
+    if max(abs(float(p @ normal) - distances[index]) for p in corners) > spacing / 2 + 1e-6:
         return None
     relative = image.origin - layer.positions[index]
     transform = np.empty((2, 3), dtype=np.float64)
