@@ -176,3 +176,61 @@ def test_outline_mode_keeps_only_the_segment_edge(page: Page, seg_server: Dcmvie
     assert _coloured(_screen(page, pixels, 10, 15))  # the segment's first row: its edge
     assert _coloured(_screen(page, pixels, 20, 5))  # its first column
     assert not _coloured(_screen(page, pixels, 20, 15))  # inside
+
+
+@pytest.fixture(scope="module")
+def dose_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DcmviewProcess]:
+    folder = tmp_path_factory.mktemp("layers-dose")
+    lg.ct_for_rtdose(folder)  # 15 CT slices of 40², each dose pixel over 4 × 4 image pixels
+    with DcmviewProcess("--port", "0", str(folder), env={"DCMVIEW_TOKEN": TOKEN}) as proc:
+        proc.wait_layers()
+        yield proc
+
+
+def test_dose_is_drawn_through_its_colour_map_with_a_colour_bar(
+    page: Page, dose_server: DcmviewProcess
+) -> None:
+    """RT Dose (float32 on the GPU): a dose well above the minimum is drawn in the hot map's
+    red-to-yellow, the legend is a colour bar with the range and units, and the readout gives
+    the dose under the cursor."""
+    layer = next(entry for entry in dose_server.get("api/layers").json())
+    assert layer["kind"] == "heatmap" and layer["units"] == "relative"
+    stack = next(
+        s
+        for series in dose_server.get("api/series").json()["series"]
+        for s in series["stacks"]
+        if s["id"] == layer["stack_id"]
+    )
+    page.goto(dose_server.url)  # it opens the first file: the RT Dose object itself
+    page.wait_for_function(
+        f"() => ['ready', 'error'].includes(document.querySelector('{ROOT}')?.dataset.state)"
+    )
+    ct_file = stack["frames"][7]["file_index"]
+    page.locator(f'.dcmv-file[data-file="{ct_file}"]').click()
+    wait_state(page, shownFile=str(ct_file), state="ready", layersShown=layer["id"])
+    page.wait_for_timeout(100)
+    size = 40
+    pixels = viewport_pixels(page)
+    height, width = pixels.shape[:2]
+    scale = min(width / size, height / size)
+
+    def at(row: float, column: float) -> np.ndarray:
+        return pixels[
+            int(height / 2 + scale * (row + 0.5 - size / 2)),
+            int(width / 2 + scale * (column + 0.5 - size / 2)),
+        ]
+
+    warm = at(20, 20)  # dose grid row 5: 40 % of the way up the range
+    assert warm[0] > warm[2] + 80, warm  # red-to-yellow, not the grey image
+    bar = page.locator(f'.dcmv-layer[data-layer="{layer["id"]}"] .dcmv-colorbar-range')
+    assert bar.inner_text().count("relative") == 2
+    box = page.locator(".dcmv-image").bounding_box()
+    assert box is not None
+    page.mouse.move(
+        box["x"] + width / 2 + scale * (20.5 - size / 2),
+        box["y"] + height / 2 + scale * (20.5 - size / 2),
+    )
+    page.wait_for_function(
+        "(re) => new RegExp(re).test(document.querySelector('.dcmv-bl')?.innerText)",
+        arg=r"rtdose\.dcm: 0\.9\d* relative",
+    )
