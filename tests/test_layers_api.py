@@ -86,17 +86,20 @@ def test_layers_list_has_the_contract_fields(client) -> None:
 def test_label_frame_is_raw_uint8_with_its_headers(client) -> None:
     seg = _by_source(client)["seg"]
     stack = _series(client)[seg["stack_id"]]
+    with_slice = []
     for frame in stack["frames"]:
         reply = client.get(f"api/layer/{seg['id']}/frame/{frame['virtual_index']}")
         i = frame["instance_number"] - 1
         if not MASK[i].any():
             assert reply.status == 204 and reply.body == b""
             continue
+        with_slice.append(frame["virtual_index"])
         assert reply.status == 200
         assert reply.header("X-Layer-Dtype") == "uint8"
         assert (reply.header("X-Layer-Rows"), reply.header("X-Layer-Columns")) == ("24", "24")
         got = np.frombuffer(reply.body, np.uint8).reshape(24, 24)
         np.testing.assert_array_equal(got, MASK[i])
+    assert seg["frames"] == with_slice  # the list names exactly the images with a slice
 
 
 def test_heatmap_frame_is_float32_little_endian(client) -> None:

@@ -164,3 +164,21 @@ describe("LayerSet", () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe("LayerSet coverage", () => {
+  it("asks only for the images a layer has a slice on", async () => {
+    const calls: string[] = [];
+    const api = {
+      layerFrame: vi.fn(async (id: string, p: number) => {
+        calls.push(`${id}/${p}`);
+        return null;
+      }),
+    } as unknown as Api;
+    const set = new LayerSet(api);
+    set.setList([{ ...seg, frames: [2, 3] }]);
+    set.prefetch("stack-0", [0, 1, 2, 3, 4]);
+    set.draws("stack-0", 1);
+    await vi.waitFor(() => expect(calls.length).toBe(2));
+    expect(calls.sort()).toEqual(["layer-0/2", "layer-0/3"]);
+  });
+});

@@ -76,6 +76,8 @@ class Layer:
             "visible": self.visible,
             "colormap": self.colormap if s.kind == "heatmap" else None,
             "matched_frames": sum(1 for m in self.matches if m is not None),
+            # The images with a slice (the viewer asks for no other: those answer 204).
+            "frames": [v for v, m in enumerate(self.matches) if m is not None],
             "problem": s.problem,
         }
 

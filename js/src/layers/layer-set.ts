@@ -31,6 +31,8 @@ export class LayerSet {
   /** The opacity and visibility the server gave last (a change there comes from Python). */
   private readonly served = new Map<string, string>();
   private readonly frames = new Map<string, LayerFrame | null>();
+  /** The images each layer has a slice on (from the list): no request for the others. */
+  private readonly covers = new Map<string, Set<number>>();
   private readonly queue: string[] = [];
   private readonly inflight = new Set<string>();
   private bytes = 0;
@@ -44,6 +46,7 @@ export class LayerSet {
       if (!ids.has(key.split("/")[0]!)) this.forget(key);
     }
     for (const layer of list) {
+      if (layer.frames) this.covers.set(layer.id, new Set(layer.frames));
       const served = JSON.stringify([layer.opacity, layer.visible]);
       const known = this.styles.get(layer.id);
       if (!known) this.styles.set(layer.id, defaultStyle(layer));
@@ -81,6 +84,7 @@ export class LayerSet {
     for (const layer of this.onStack(stackId)) {
       const style = this.styles.get(layer.id);
       if (!style?.visible) continue;
+      if (!this.covered(layer.id, position)) continue;
       const key = `${layer.id}/${position}`;
       const frame = this.frames.get(key);
       if (frame === undefined) this.want(key, true);
@@ -112,11 +116,17 @@ export class LayerSet {
     this.queue.length = 0;
     for (const p of positions) {
       for (const layer of layers) {
+        if (!this.covered(layer.id, p)) continue;
         const key = `${layer.id}/${p}`;
         if (!this.frames.has(key) && !this.inflight.has(key)) this.queue.push(key);
       }
     }
     this.pump();
+  }
+
+  /** Has the layer a slice on image `position` (true when the server did not say)? */
+  private covered(id: string, position: number): boolean {
+    return this.covers.get(id)?.has(position) ?? true;
   }
 
   private want(key: string, now: boolean): void {

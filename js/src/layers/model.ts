@@ -22,6 +22,8 @@ export interface LayerJson {
   visible?: boolean;
   colormap?: string | null;
   matched_frames?: number;
+  /** The images of the stack with a slice of this layer (the others have nothing). */
+  frames?: number[];
   problem?: string | null;
 }
 
