@@ -115,7 +115,20 @@ class Api:
             ("PUT", _p(r"api/file/([^/]*)/redactions"), self._put_redactions, True, None),
             ("PUT", _p(r"api/file/([^/]*)/redactions/series"), self._copy_redactions, True, None),
             ("GET", _p(r"api/redactions/export\.csv"), self._export_redactions, False, None),
+            ("GET", _p(r"api/layers"), self._layers, False, None),
+            ("GET", _p(r"api/layer/layer-([^/]*)/frame/([^/]*)"), self._layer_frame, True, None),
+            (
+                "GET",
+                _p(r"api/layer/layer-([^/]*)/frame/([^/]*)/contours"),
+                self._layer_contours,
+                True,
+                None,
+            ),
         ]
+        self._param_names: dict[Handler, tuple[str, ...]] = {
+            self._layer_frame: _LAYER_PARAMS,
+            self._layer_contours: _LAYER_PARAMS,
+        }
 
     def route(self, method: str, path: str) -> Route:
         """Match ``method`` and ``path`` (relative to the server root) once."""
@@ -130,7 +143,7 @@ class Api:
                 allowed_elsewhere = True
                 continue
             try:
-                params = _parse_params(m.groups())
+                params = _parse_params(m.groups(), self._param_names.get(handler, _FILE_PARAMS))
             except DcmviewError as exc:
                 return Route(None, error=exc)
             return Route(handler, params, blocking, frame)
@@ -257,6 +270,24 @@ class Api:
 
     def _export_redactions(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         return _export_csv(self.session.redaction_store(), "dcmview-redactions.csv")
+
+    def _layers(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        return json_response(self.session.layer_listing())
+
+    def _layer_frame(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        frame = self.session.layers().frame(f"layer-{params[0]}", params[1])
+        if frame is None:  # no slice of the layer lies on this image
+            return ApiResponse(204, {}, b"")
+        headers = {
+            "Content-Type": _RAW_TYPE,
+            "X-Layer-Rows": str(frame.rows),
+            "X-Layer-Columns": str(frame.columns),
+            "X-Layer-Dtype": frame.dtype,
+        }
+        return ApiResponse(200, headers, frame.body)
+
+    def _layer_contours(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
+        return json_response(self.session.layer_contours(f"layer-{params[0]}", params[1]))
 
 
 def _get_boxes(store: AnnotationStore, index: int) -> ApiResponse:
@@ -427,8 +458,11 @@ def _strip(path: str) -> str:
     return path.lstrip("/")
 
 
-def _parse_params(params: tuple[str, ...]) -> tuple[int, ...]:
-    names = ("file index", "frame index")
+_FILE_PARAMS = ("file index", "frame index")
+_LAYER_PARAMS = ("layer id number", "virtual index")
+
+
+def _parse_params(params: tuple[str, ...], names: tuple[str, ...]) -> tuple[int, ...]:
     out = []
     for name, text in zip(names, params, strict=False):
         if not text.isdigit() or not text.isascii() or len(text) > _MAX_INDEX_DIGITS:

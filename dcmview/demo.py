@@ -1,6 +1,7 @@
 """The demo study behind ``dcmview --demo``: synthetic images generated once into a cache.
 
-Everything is drawn with numpy (no downloaded data): a 40-slice CT series, a 72-frame RLE
+Everything is drawn with numpy (no downloaded data): a 40-slice CT series with a DICOM SEG of
+its organs and a NIfTI lesion prediction over it (:mod:`dcmview.demo_layers`), a 72-frame RLE
 angiography cine, an RGB ultrasound-like image, a 3000×2500 mammogram and an EMBED-style
 ROI CSV whose paths are relative to its own folder. Generation writes into a temporary
 sibling folder and renames it into place, so an interrupted run never leaves half a demo.
@@ -30,17 +31,21 @@ from pydicom.uid import (
     generate_uid,
 )
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 """Bump whenever the generated content changes: it names the cache folder."""
 
 ANNOTATIONS_NAME = "demo_annotations.csv"
 MARKER_NAME = ".dcmview-demo-complete"
-_IMAGE_FOLDERS = ("ct", "cine", "colour", "mg")
-_CONTENT = {*_IMAGE_FOLDERS, ANNOTATIONS_NAME, MARKER_NAME}
+_IMAGE_FOLDERS = ("ct", "seg", "cine", "colour", "mg")
+# NIfTI files drawn over the images (``--overlay``), not scanned as DICOM.
+_LAYERS_FOLDER = "layers"
+_CONTENT = {*_IMAGE_FOLDERS, _LAYERS_FOLDER, ANNOTATIONS_NAME, MARKER_NAME}
 _STAGING_INFIX = ".partial-"
 _STALE_AFTER_S = 600.0
 
 _CT_SLICES, _CT_SIZE = 40, 256
+# Slice k's first pixel at (origin, origin, -step·k) mm, pixels `spacing` mm apart.
+_CT_ORIGIN, _CT_SPACING, _CT_STEP = -191.25, 1.5, 5.0
 _CINE_FRAMES, _CINE_SIZE, _BEAT_FRAMES = 72, 256, 24
 _MG_ROWS, _MG_COLS = 3000, 2500
 
@@ -57,6 +62,13 @@ class DemoStudy:
         """The folders holding the images (not `root`: its CSV and marker are no DICOM files,
         and a scan of `root` would report them as skipped)."""
         return [self.root / name for name in _IMAGE_FOLDERS]
+
+    @property
+    def overlays(self) -> list[Path]:
+        """Files drawn over the CT as layers (the NIfTI prediction; the SEG is an input)."""
+        from .demo_layers import PREDICTION_NAME
+
+        return [self.root / _LAYERS_FOLDER / PREDICTION_NAME]
 
 
 def default_directory() -> Path:
@@ -131,6 +143,19 @@ def _move_into_place(staging: Path, root: Path) -> None:
 def _write_content(folder: Path, report: Callable[[str], None]) -> None:
     report(f"generating demo CT series ({_CT_SLICES} slices)...")
     _write_ct_series(folder / "ct")
+    report("generating demo layers (organ SEG, NIfTI lesion prediction)...")
+    from . import demo_layers
+
+    ct_paths = [folder / "ct" / f"ct_{k + 1:03d}.dcm" for k in range(_CT_SLICES)]
+    demo_layers.write_seg(folder / "seg" / demo_layers.SEG_NAME, ct_paths)
+    demo_layers.write_prediction(
+        folder / _LAYERS_FOLDER / demo_layers.PREDICTION_NAME,
+        slices=_CT_SLICES,
+        size=_CT_SIZE,
+        origin=_CT_ORIGIN,
+        spacing=_CT_SPACING,
+        step=_CT_STEP,
+    )
     report(f"generating demo cine ({_CINE_FRAMES} frames, RLE)...")
     cine_rois = _write_cine(folder / "cine" / "cine.dcm")
     report("generating demo colour ultrasound image...")
@@ -315,11 +340,12 @@ def _write_ct_series(folder: Path) -> None:
         )
         ds.InstanceNumber = k + 1
         ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-        ds.SliceThickness = 5.0
-        ds.SliceLocation = -5.0 * k
-        ds.ImagePositionPatient = [-191.25, -191.25, -5.0 * k]
+        ds.SliceThickness = _CT_STEP
+        ds.SliceLocation = -_CT_STEP * k
+        ds.FrameOfReferenceUID = _uid("ct", "frame-of-reference")
+        ds.ImagePositionPatient = [_CT_ORIGIN, _CT_ORIGIN, -_CT_STEP * k]
         ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.PixelSpacing = [1.5, 1.5]
+        ds.PixelSpacing = [_CT_SPACING, _CT_SPACING]
         ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
         ds.WindowCenter, ds.WindowWidth = 40, 400
         ds.WindowCenterWidthExplanation = "SOFT TISSUE"

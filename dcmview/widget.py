@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import traitlets
 
 from .api import Api, ApiRequest, ApiResponse, json_response
 from .core.inputs import FiltersArg, PathsArg, filter_list, path_list
+from .core.layers.python_api import Colors, LayerRef, add_layer
 from .core.session import open_session
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -55,6 +56,9 @@ class Viewer(anywidget.AnyWidget):
     height = traitlets.Int(600).tag(sync=True)
     # Bumped when ROIs change from Python, so that open views reload them.
     annotations_version = traitlets.Int(0).tag(sync=True)
+    # Bumped when layers are added, removed or restyled, so that open views list them again
+    # (the layers' data travel as messages, like frames).
+    layers_version = traitlets.Int(0).tag(sync=True)
 
     def __init__(
         self,
@@ -67,6 +71,7 @@ class Viewer(anywidget.AnyWidget):
         cache_budget: int | None = None,
         mask: bool = False,
         anon: bool = False,
+        overlays: Sequence[str | os.PathLike[str]] = (),
         **kwargs: Any,
     ) -> None:
         # A SessionError (a ValueError) says what is wrong with the inputs.
@@ -78,6 +83,7 @@ class Viewer(anywidget.AnyWidget):
             cache_budget=cache_budget,
             mask=mask,
             anon=anon,
+            overlays=[os.fspath(p) for p in overlays],
         )
         self._session.scan()
         self._api = Api(self._session)
@@ -85,6 +91,7 @@ class Viewer(anywidget.AnyWidget):
         self._lock = threading.Lock()
         super().__init__(height=height, **kwargs)
         self.on_msg(self._on_message)
+        self._session.layers().on_change(self._layers_changed)
         problem = server_environment_problem()
         if problem is not None:
             warnings.warn(problem, stacklevel=2)
@@ -124,6 +131,40 @@ class Viewer(anywidget.AnyWidget):
     def export_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write every ROI as an EMBED CSV to ``path``; returns the path written."""
         return self._session.write_export(path)
+
+    def add_layer(
+        self,
+        data: Any,
+        name: str | None = None,
+        on: int | str | None = None,
+        opacity: float = 0.5,
+        colors: Colors = None,
+    ) -> LayerRef:
+        """Draw ``data`` over the images: a numpy array (2-D for one image, 3-D ``(frames,
+        rows, columns)`` for a stack, of its exact shape), a nibabel image or a path (NIfTI,
+        DICOM SEG, RTSTRUCT, RT Dose, Parametric Map). ``on`` is a file index or stack id (by
+        default the stack shown); ``colors`` maps label values to ``"#rrggbb"``, or names a
+        colour map (``"hot"``, ``"viridis"``, ``"gray"``) for float data. Returns the layer
+        (``.remove()``, ``.opacity``, ``.visible``); ValueError says why data cannot be drawn.
+        """
+        return add_layer(
+            self._session.layers(),
+            data,
+            name=name,
+            on=on,
+            default_file=self.file_index if on is None else None,
+            opacity=opacity,
+            colors=colors,
+        )
+
+    @property
+    def layers(self) -> list[LayerRef]:
+        """Every layer: found among the inputs, given by ``overlays=`` or added from Python."""
+        store = self._session.layers()
+        return [LayerRef(store, layer) for layer in store.layers()]
+
+    def _layers_changed(self) -> None:
+        self.layers_version += 1
 
     def close(self) -> None:
         """Close the widget and end its session (the decode workers stop with the last one)."""

@@ -137,6 +137,17 @@ class DcmviewProcess(ApiClient):
             time.sleep(0.02)
         raise TimeoutError("scan did not complete")
 
+    def wait_layers(self, timeout: float = 60) -> list[dict[str, Any]]:
+        """The layer list, once read (just after the scan: ``/api/layers`` answers 503 before)."""
+        self.wait_scan(timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            reply = self.get("api/layers")
+            if reply.status == 200:
+                return reply.json()
+            time.sleep(0.02)
+        raise TimeoutError("the layers were not read")
+
     def request(
         self,
         method: str,

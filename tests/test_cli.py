@@ -240,6 +240,10 @@ def test_demo_serves_the_generated_study_with_its_rois(tmp_path: Path, serve) ->
         f for f in files if proc.get(f"api/file/{f['index']}/annotations").json()["num_roi"]
     ]
     assert with_rois
+    # The CT carries two layers: the organ SEG among the inputs, the NIfTI prediction overlay.
+    layers = {layer["source"]: layer for layer in proc.wait_layers()}
+    assert set(layers) == {"seg", "nifti"}
+    assert all(layer["stack_id"] and not layer["problem"] for layer in layers.values())
 
 
 def test_progress_line_on_a_terminal(tmp_path: Path) -> None:

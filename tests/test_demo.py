@@ -199,3 +199,35 @@ def test_refuses_a_folder_that_is_not_a_demo(
         demo_study(tmp_path)
     assert (tmp_path / "mine.txt").read_text() == "keep me"
     assert [p.name for p in tmp_path.parent.glob(f".{tmp_path.name}.partial-*")] == []
+
+
+def test_demo_layers_lie_on_the_ct(study: DemoStudy) -> None:
+    """The organ SEG attaches to the CT series with its three segments, and the NIfTI lesion
+    prediction (given as an overlay) lands inside the liver of the slices it covers."""
+    from dcmview.core.session import Session
+
+    session = Session([str(p) for p in study.inputs], overlays=[str(p) for p in study.overlays])
+    session.scan()
+    try:
+        store = session.layers()
+        by_source = {layer["source"]: layer for layer in store.listing()}
+        seg, nifti = by_source["seg"], by_source["nifti"]
+        assert [label["name"] for label in seg["labels"]] == ["Liver", "Spleen", "Kidneys"]
+        assert seg["problem"] is None and nifti["problem"] is None
+        assert seg["stack_id"] == nifti["stack_id"]
+        stack = store.stack(seg["stack_id"])
+        assert nifti["matched_frames"] == len(stack.frames) == 40
+        peaks = 0
+        for virtual in range(len(stack.frames)):
+            heat, organs = store.frame(nifti["id"], virtual), store.frame(seg["id"], virtual)
+            if heat is None or organs is None:
+                continue
+            heat_map = np.frombuffer(heat.body, "<f4").reshape(heat.rows, heat.columns)
+            labels = np.frombuffer(organs.body, np.uint8).reshape(organs.rows, organs.columns)
+            if np.nanmax(heat_map) > 0.5:
+                peak = np.unravel_index(np.nanargmax(heat_map), heat_map.shape)
+                assert labels[peak] == 1  # the liver
+                peaks += 1
+        assert peaks >= 3
+    finally:
+        session.close()

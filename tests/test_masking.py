@@ -225,3 +225,26 @@ def test_view_handle_masks_too(identified_dir: Path) -> None:
         with urllib.request.urlopen(req, timeout=10) as resp:
             listing = resp.read().decode()
     assert PATIENT_ID not in listing and '"patient_id":"Patient 1"' in listing
+
+
+def test_layer_names_and_sources_are_masked(identified_dir: Path) -> None:
+    import numpy as np
+
+    from dcmview.core.layers.python_api import add_layer
+
+    session = open_session([str(identified_dir)], mask=True)
+    session.scan()
+    store = session.layers()
+    stack = next(
+        s for item in session.series_list() for s in item["stacks"] if len(s["frames"]) == 2
+    )
+    mask = np.zeros((2, stack["rows"], stack["columns"]), np.uint8)
+    mask[:, 2:5, 2:5] = 1
+    add_layer(store, mask, name=f"prediction for {PATIENT_ID}", on=stack["id"])
+    listing = session.layer_listing()
+    assert listing and PATIENT_ID not in json.dumps(listing)
+    assert any(layer["name"].startswith("prediction for ") for layer in listing)
+    unmasked = open_session([str(identified_dir)])
+    unmasked.scan()
+    add_layer(unmasked.layers(), mask, name=f"prediction for {PATIENT_ID}", on=stack["id"])
+    assert PATIENT_ID in json.dumps(unmasked.layer_listing())

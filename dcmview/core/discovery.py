@@ -21,6 +21,7 @@ from .filters import Filter, text_of
 from .geometry import read_geometry
 from .header_reader import Header, read_header
 from .header_values import has_element, header_value, uid_value
+from .layers.detect import layer_source
 from .masking import SCRUBBED_KEYWORDS
 from .model import FIELD_NAMES, DiscoveryEntry, FileRecord, PixelLayout, Window
 from .shutters import Shutter, read_shutter
@@ -330,6 +331,7 @@ def _record(
         extended_offsets=_extended_offsets(ds),
         geometry=geometry,
         shutter=_shutter(ds) if layout is not None else None,
+        layer_source=layer_source(ds),
     )
 
 

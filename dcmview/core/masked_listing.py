@@ -72,6 +72,22 @@ def mask_listing(
     return masked, found
 
 
+def mask_layers(listing: list[dict[str, Any]], scrub: Callable[[str], str]) -> list[dict[str, Any]]:
+    """A masked copy of ``/api/layers`` (SPEC §10): the loaded files' identifiers removed from
+    each layer's name, source, problem and label names."""
+    out = []
+    for layer in listing:
+        layer = dict(layer)
+        for key in ("name", "source", "problem"):
+            if isinstance(layer.get(key), str):
+                layer[key] = scrub(layer[key])
+        layer["labels"] = [
+            {**label, "name": scrub(str(label["name"]))} for label in layer["labels"]
+        ]
+        out.append(layer)
+    return out
+
+
 def csv_cleaner(
     masker: Masker, records: Sequence[FileRecord]
 ) -> Callable[[int | None], Callable[[str], str]]:

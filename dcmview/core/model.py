@@ -116,6 +116,9 @@ class FileRecord:
     identifiers: tuple[tuple[str, str], ...] = field(compare=False, default=())
     # None for a local file; else how to reach it (``path`` is then its URL, as given).
     remote: Remote | None = None
+    # What this file is as a layer (SPEC §10): "seg", "rtstruct", "rtdose", "pmap", "overlay"
+    # (an image with overlay planes), or None.
+    layer_source: str | None = None
 
     @property
     def has_pixels(self) -> bool:

@@ -30,7 +30,7 @@ from .errors import DcmviewError, NoShutter, NotFound, PixelDecodeFailed, is_las
 from .filters import Filter
 from .jobs import POOL
 from .listing import Listing, build_listing, empty_listing
-from .masked_listing import csv_cleaner, mask_summary
+from .masked_listing import csv_cleaner, mask_layers, mask_summary
 from .masking import Masker, mask_tags
 from .model import (
     AppliedWindow,
@@ -44,6 +44,8 @@ from .transfer_syntaxes import is_supported, syntax_name
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
+
+    from .layers.store import LayerStore
 
 DEFAULT_DISPLAY_BUDGET = 256 * 1024 * 1024
 DEFAULT_RAW_BUDGET = 384 * 1024 * 1024
@@ -81,6 +83,7 @@ def open_session(
     cache_budget: int | None = None,
     mask: bool = False,
     anon: bool = False,
+    overlays: Sequence[str] = (),
 ) -> Session:
     """The one way a front end makes a session from the user's inputs (not scanned yet).
 
@@ -104,6 +107,7 @@ def open_session(
         cache_budget=cache_budget,
         mask=mask,
         anon=anon,
+        overlays=overlays,
     )
 
 
@@ -121,12 +125,16 @@ class Session:
         cwd: str | None = None,
         mask: bool = False,
         anon: bool = False,
+        overlays: Sequence[str] = (),
     ) -> None:
         self.paths = list(paths)
         # ``--mask``: identifiers replaced in every answer (SPEC §12; :mod:`.masking`).
         self.masker: Masker | None = Masker() if mask else None
         # URL inputs: read public buckets without credentials (--anon).
         self.anon = anon
+        # ``--overlay`` files: layers placed on the loaded stacks (SPEC §10).
+        self.overlays = list(overlays)
+        self.layer_store: LayerStore | None = None
         self.recursive = recursive
         self.filters = list(filters)
         self.document = annotations
@@ -197,6 +205,7 @@ class Session:
         # does not pay for their import.
         from . import decoding, encapsulated, frames, reduced, render, tags  # noqa: F401
         from .discovery import scan
+        from .layers.loading import load_layers
         from .series import series_list
 
         records, entries, scanned = scan(
@@ -219,7 +228,8 @@ class Session:
         redactions = ann.AnnotationStore(loaded, kind=ann.REDACTIONS)
         # Encoded here, in the scan's thread, so that /api/files costs nothing.
         summaries = [_summary(i, r) for i, r in enumerate(records)]
-        listing = build_listing(summaries, records, entries, series_list(records), self.masker)
+        series_items = series_list(records)
+        listing = build_listing(summaries, records, entries, series_items, self.masker)
         if self.masker is not None:
             store.cleaner = redactions.cleaner = csv_cleaner(self.masker, records)
         with self._lock:
@@ -233,6 +243,9 @@ class Session:
             self.scan_complete = True
         del summaries, listing
         release_free_memory()  # the scan's headers and encoding are garbage now
+        # Layers are read after the files are published: a large SEG or NIfTI takes seconds,
+        # and the images need not wait for it (``/api/layers`` answers 503 until then).
+        self.layer_store = load_layers(records, series_items, self.overlays)
 
     def series_list(self) -> list[dict[str, Any]]:
         """The series and stacks of ``files`` (SPEC §9), as ``/api/series`` lists them."""
@@ -289,6 +302,36 @@ class Session:
         if store is None or not 0 <= index < len(self.files):
             return ()
         return tuple(roi.box for roi in store.rois(index))
+
+    def layers(self) -> LayerStore:
+        """The layers over this session's stacks (SPEC §10); 503 until they are read (just
+        after the scan completes)."""
+        store = self.layer_store
+        if store is None:
+            raise NotReady("the layers are still being read; try again in a moment")
+        return store
+
+    def layer_listing(self) -> list[dict[str, Any]]:
+        """``/api/layers``: the layers as JSON, masked under ``--mask`` (their names and
+        sources are often file names, which can hold identifiers)."""
+        listing = self.layers().listing()
+        if self.masker is None:
+            return listing
+        return mask_layers(listing, self._scrub_all())
+
+    def layer_contours(self, layer_id: str, virtual: int) -> list[dict[str, Any]]:
+        """``/api/layer/:id/frame/:v/contours``, names masked under ``--mask``."""
+        contours = self.layers().contours(layer_id, virtual)
+        if self.masker is None:
+            return contours
+        scrub = self._scrub_all()
+        return [{**c, "name": scrub(str(c.get("name", "")))} for c in contours]
+
+    def _scrub_all(self) -> Callable[[str], str]:
+        """Under ``--mask``: text with every loaded file's identifiers removed."""
+        cleaner = self.annotation_store().cleaner
+        assert cleaner is not None  # set with the store when the session masks
+        return cleaner(None)
 
     def annotations_by_path(self) -> dict[str, dict[str, Any]]:
         """Current ROIs of every file that has some, keyed by file path (for Python callers)."""

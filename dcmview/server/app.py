@@ -120,6 +120,9 @@ class Activity:
         self.last = time.monotonic()
 
 
+POLL_HEADER = "X-Dcmview-Poll"
+
+
 class _Base(tornado.web.RequestHandler):
     guard: Guard
     activity: Activity
@@ -139,14 +142,17 @@ class _Base(tornado.web.RequestHandler):
         return None
 
     def prepare(self) -> None:
-        self.activity.touch()
+        # The page's periodic look for new layers is no sign of a person: --timeout still ends
+        # a server whose tab was left open.
+        if self.request.headers.get(POLL_HEADER) != "1":
+            self.activity.touch()
         refusal = self.guard.refusal(self.request.host or "", data=False)
         if refusal is not None:
             self._write_response(error_response(refusal))
 
     def _write_response(self, response: ApiResponse) -> None:
         self._set_response_headers(response)
-        self.finish(response.body)
+        self.finish(response.body or None)
 
     def _set_response_headers(self, response: ApiResponse) -> None:
         self.set_status(response.status)
@@ -168,7 +174,8 @@ class _Base(tornado.web.RequestHandler):
         try:
             if len(body) <= _PIECE:
                 self._set_response_headers(response)
-                await self.finish(body)
+                # An empty chunk still counts as a body for Tornado, which refuses one on a 204.
+                await self.finish(body or None)
             else:
                 self._set_response_headers(response)
                 self.set_header("Content-Length", str(len(body)))

@@ -7,6 +7,7 @@ cannot be opened; 2 for bad arguments (including an invalid annotations CSV).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ examples:
   dcmview --filter modality=MR --filter patient_id=1234 archive_dir
   dcmview --annotations rois.csv study_dir        load EMBED-style ROIs (never written back)
   dcmview --mask study_dir                        hide patient identifiers (screen sharing)
+  dcmview --overlay mask.nii.gz ct_dir            draw a NIfTI mask (or SEG, RT Dose) over a series
   dcmview --timeout 600 study_dir                 exit after 10 idle minutes
   dcmview --anon s3://bucket/prefix/              a public bucket, read where it lives
   dcmview dicomweb+https://host/dicom-web/studies/1.2.3   a study on a DICOMweb server
@@ -150,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
         " de-identification; --filter still matches the real values)",
     )
     p.add_argument(
+        "--overlay",
+        dest="overlays",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="draw this NIfTI or DICOM SEG/RTSTRUCT/RT Dose/Parametric Map file over the "
+        "images it lies on (repeatable)",
+    )
+    p.add_argument(
         "--no-token",
         action="store_true",
         help="serve the API without a token (loopback Host names only)",
@@ -215,8 +226,12 @@ def options_from_args(argv: Sequence[str] | None = None) -> Options:
         demo = demo_study(progress=lambda m: print(f"dcmview: {m}", file=sys.stderr, flush=True))
         paths.extend(str(folder) for folder in demo.inputs)
         annotations = annotations or str(demo.annotations)
+        args.overlays.extend(str(path) for path in demo.overlays)
     if not paths:
         parser.error("give at least one DICOM file or folder (or --demo)")
+    for overlay in args.overlays:
+        if not os.path.isfile(overlay):
+            parser.error(f"--overlay {overlay}: no such file")
     return Options(
         paths=paths,
         port=args.port,
@@ -227,6 +242,7 @@ def options_from_args(argv: Sequence[str] | None = None) -> Options:
         filters=args.filters,
         annotations=annotations,
         mask=args.mask,
+        overlays=list(args.overlays),
         token=not args.no_token,
         unix_socket=args.unix_socket,
         cache_budget=args.cache_budget,

@@ -10,12 +10,16 @@ import atexit
 import os
 import threading
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.inputs import FiltersArg, PathsArg, filter_list, path_list
 from ..core.session import SessionError
 from .launch import Options, Server
+
+if TYPE_CHECKING:
+    from ..core.layers.python_api import Colors, LayerRef
 
 _LIVE: weakref.WeakSet[ViewHandle] = weakref.WeakSet()
 
@@ -122,6 +126,33 @@ class ViewHandle:
         self._ready(timeout)
         return self._server.session.write_export(path)
 
+    def add_layer(
+        self,
+        data: Any,
+        name: str | None = None,
+        on: int | str | None = None,
+        opacity: float = 0.5,
+        colors: Colors = None,
+        timeout: float = 30,
+    ) -> LayerRef:
+        """Draw ``data`` over the images, as :meth:`dcmview.Viewer.add_layer` does; with
+        ``on=None`` an array goes on the one stack of its shape. Open pages pick it up within
+        a few seconds. Waits up to ``timeout`` seconds for the scan first.
+        """
+        self._ready(timeout)
+        from ..core.layers.python_api import add_layer
+
+        store = self._server.session.layers()
+        return add_layer(store, data, name=name, on=on, opacity=opacity, colors=colors)
+
+    @property
+    def layers(self) -> list[LayerRef]:
+        """Every layer of the session (an empty list while the scan runs)."""
+        from ..core.layers.python_api import LayerRef
+
+        store = self._server.session.layer_store
+        return [] if store is None else [LayerRef(store, layer) for layer in store.layers()]
+
     def _ready(self, timeout: float) -> None:
         session = self._server.session
         if session.wait_scan(timeout):
@@ -160,12 +191,14 @@ def view(
     token: bool = True,
     mask: bool = False,
     anon: bool = False,
+    overlays: Sequence[str | os.PathLike[str]] = (),
 ) -> ViewHandle | int:
     """Serve DICOM files or folders in the browser viewer.
 
     ``block=True`` (the default) returns the exit code when the server stops (Ctrl+C or the
     idle ``timeout``); ``block=False`` returns a :class:`ViewHandle` at once. ``filters`` is a
-    ``{field: value}`` mapping or ``"FIELD=VALUE"`` strings, as ``--filter`` on the command line.
+    ``{field: value}`` mapping or ``"FIELD=VALUE"`` strings, as ``--filter`` on the command line;
+    ``overlays`` are files drawn over the images, as ``--overlay``.
     ``mask=True`` replaces patient identifiers in everything the viewer shows (``--mask``).
     Paths may be URLs (``s3://``, ``gs://``, ``https://``, ``dicomweb+https://``; SPEC §11);
     ``anon=True`` reads public buckets without credentials.
@@ -182,6 +215,7 @@ def view(
         filters=filter_list(filters),
         annotations=os.fspath(annotations) if annotations is not None else None,
         mask=mask,
+        overlays=[os.fspath(p) for p in overlays],
         token=token,
         interactive=block,
         anon=anon,

@@ -71,6 +71,8 @@ class Options:
     filters: Sequence[Filter] = ()
     annotations: str | None = None
     mask: bool = False
+    # ``--overlay`` files (NIfTI or DICOM layer objects), SPEC §10.
+    overlays: Sequence[str] = ()
     token: bool = True
     unix_socket: str | None = None
     cache_budget: int | None = None
@@ -102,6 +104,7 @@ class Server:
             cache_budget=options.cache_budget,
             mask=options.mask,
             anon=options.anon,
+            overlays=options.overlays,
         )
         self.info = ServerInfo()
         self.api = Api(self.session, self.info)
@@ -372,6 +375,10 @@ class Server:
                 self.stop(EXIT_NO_FILES)
             return
         self._say(f"loaded {n} DICOM file(s) from {s.scanned} scanned{filtered}{skipped}")
+        from ..core.layers.loading import report_lines  # numpy and Pillow: not before binding
+
+        for line in report_lines(s.layers().listing()):
+            self._say(line, err=line.startswith("layer not drawn"))
         if self.options.browser and not self.options.unix_socket:
             threading.Thread(target=self._open_browser, name="dcmview-browser", daemon=True).start()
 

@@ -1,6 +1,7 @@
 // The dcmview HTTP API (SPEC §3) as typed calls over any Transport.
 
 import { type FrameImage, parsePng, parseRaw } from "./frames/image";
+import { type LayerFrame, type LayerJson, parseLayerFrame } from "./layers/model";
 import { ApiError, errorFrom, type Transport, type TransportResponse } from "./transport/types";
 import type { AnnotationPayload, FileInfo, FilesResponse, SeriesResponse, TagNode } from "./types";
 import type { Window } from "./windowing";
@@ -129,6 +130,20 @@ export class Api {
   async masked(): Promise<boolean> {
     const health = JSON.parse(new TextDecoder().decode((await this.call("api/health")).body));
     return (health as { masked?: boolean }).masked === true;
+  }
+
+  /**
+   * Layers over the stacks (SPEC §10); 503 until they are read. A `poll` (the page looking for
+   * layers added from Python) says so, and does not count as activity for `--timeout`.
+   */
+  async layers(poll = false): Promise<LayerJson[]> {
+    const res = await this.call("api/layers", poll ? { headers: { "X-Dcmview-Poll": "1" } } : {});
+    return JSON.parse(new TextDecoder().decode(res.body)) as LayerJson[];
+  }
+
+  /** One layer on image `position` of its stack; null when nothing of it lies there (204). */
+  async layerFrame(id: string, position: number): Promise<LayerFrame | null> {
+    return parseLayerFrame(await this.call(`api/layer/${id}/frame/${position}`));
   }
 
   async exportCsv(kind: BoxKind = "annotations"): Promise<{ body: ArrayBuffer; filename: string }> {

@@ -1,19 +1,22 @@
 // Mounts the viewer in a root element over a Transport, for the server page and the notebook
 // widget alike. It only assembles the parts, each in its own module: the viewer (viewer.ts), the
 // chrome around it (app/chrome.ts), the host's view state (app/host-sync.ts), polling of the file
-// list (app/polling.ts) and of the series once the scan is complete (app/series.ts), ROI and redaction export (app/export.ts), shortcuts (app/shortcuts.ts), the unload
-// warning (app/unload.ts) and the pointer (tools/pointer.ts).
+// list (app/polling.ts) and of the series once the scan is complete (app/series.ts), of the
+// layers (app/layers.ts), ROI and redaction export (app/export.ts), shortcuts (app/shortcuts.ts),
+// the unload warning (app/unload.ts) and the pointer (tools/pointer.ts).
 
 import { AnnotationStore } from "./annotations";
 import { Api } from "./api";
 import { Chrome } from "./app/chrome";
 import { copyRedactions, exportRois } from "./app/export";
 import { HostSync } from "./app/host-sync";
+import { LayersLoader } from "./app/layers";
 import { FilesPoller } from "./app/polling";
 import { SeriesLoader } from "./app/series";
 import { bindShortcuts } from "./app/shortcuts";
 import { warnBeforeUnload } from "./app/unload";
 import { emptyMessage } from "./empty";
+import { LayerSet } from "./layers/layer-set";
 import type { SyncHost } from "./sync";
 import { attachPointer } from "./tools/pointer";
 import type { Transport } from "./transport/types";
@@ -41,7 +44,8 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   const store = new AnnotationStore(api);
   const redactions = new AnnotationStore(api, "redactions");
   const viewport = new Viewport(opts.renderer ?? "webgl2");
-  const viewer = new Viewer(api, store, redactions, viewport, root);
+  const layers = new LayerSet(api);
+  const viewer = new Viewer(api, store, redactions, viewport, root, layers);
   const flash = (text: string, ms?: number) => chrome.status.flash(text, ms);
   const chrome = new Chrome(root, viewer, store, api, opts.transport.description, {
     exportRois: () => void exportRois(api, store, flash),
@@ -73,12 +77,17 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   const stopWarning = warnBeforeUnload([store, redactions]);
 
   const series = new SeriesLoader(api, (answer) => viewer.setSeries(answer));
+  const watch = opts.sync?.watchLayers?.bind(opts.sync) ?? null;
+  const layerList = new LayersLoader(api, layers, watch);
   const poller = new FilesPoller(api, {
     files(r) {
       viewer.setFiles(r.files);
       chrome.setFiles(r);
       hostSync.filesArrived(r.files);
-      if (r.scan_complete) series.load();
+      if (r.scan_complete) {
+        series.load();
+        layerList.start();
+      }
       const empty = emptyMessage(r);
       if (empty) {
         viewport.showMessage(empty.title, empty.detail);
@@ -98,6 +107,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
     stopped = true;
     poller.stop();
     series.stop();
+    layerList.stop();
     viewer.playback.stop();
     hostSync.stop();
     chrome.dispose();

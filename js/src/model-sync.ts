@@ -1,6 +1,7 @@
 // The notebook widget's traitlets as a SyncHost: `file_index`, `frame`, `window_center`,
 // `window_width`, `tool` mirror the view both ways; `annotations_version` says ROIs were set
-// from Python. Pushes are throttled so a W/L drag does not flood the kernel.
+// from Python; `layers_version` that layers changed from Python. Pushes are throttled so a W/L
+// drag does not flood the kernel.
 
 import type { ToolId } from "./keys";
 import { type SyncHost, throttle, type ViewSync } from "./sync";
@@ -64,6 +65,11 @@ export function modelSync(model: ModelSync): SyncHost {
         for (const f of FIELDS) model.off(`change:${f}`, onChange);
         model.off("change:annotations_version", onRois);
       };
+    },
+    watchLayers(changed) {
+      const on = () => changed();
+      model.on("change:layers_version", on);
+      return () => model.off("change:layers_version", on);
     },
   };
 }

@@ -19,6 +19,8 @@ export interface SyncHost {
   push(state: ViewSync): void;
   /** Calls `apply` when the host's state changes, `roisChanged` when ROIs were set elsewhere. */
   listen(apply: (s: Partial<ViewSync>) => void, roisChanged: () => void): () => void;
+  /** Calls `changed` when layers were added, removed or restyled from Python (SPEC §10). */
+  watchLayers?(changed: () => void): () => void;
 }
 
 export const TOOLS: readonly ToolId[] = ["wl", "pan", "zoom", "scroll", "roi", "redact"];

@@ -8,6 +8,8 @@ import type { Api } from "./api";
 import { type Doc, effectiveWindow, frameCount, modalityRange, newDoc } from "./doc";
 import { DocLoader } from "./doc-loader";
 import type { ToolId } from "./keys";
+import type { LayerDraw, LayerSet } from "./layers/layer-set";
+import { readoutLine } from "./layers/model";
 import {
   type Cause,
   clampPosition,
@@ -67,6 +69,8 @@ export class Viewer implements ToolHost {
     readonly redactions: AnnotationStore,
     readonly viewport: Viewport,
     private readonly stateEl: HTMLElement,
+    /** Layers over the stacks (SPEC §10); drawn with the image they lie on. */
+    readonly layers: LayerSet | null = null,
   ) {
     this.loader = new DocLoader(api, [store, redactions], {
       isActive: (doc) => this.active === doc,
@@ -98,6 +102,15 @@ export class Viewer implements ToolHost {
       changed: () => this.changes.emit(),
     });
     this.viewport.onResize = () => this.redraw();
+    // Most slices arrive ahead of scrolling: only one for the image on screen repaints it.
+    layers?.arrived.subscribe((at) => {
+      const shown = this.active ? this.shownPlace(this.active) : null;
+      if (shown && shown.stack === at.stack && shown.position === at.position) this.redraw();
+    });
+    layers?.changes.subscribe(() => {
+      this.redraw();
+      this.changes.emit();
+    });
     for (const boxes of [store, redactions]) {
       boxes.onChange((file) => {
         if (this.active?.file.index === file) this.redraw();
@@ -222,6 +235,30 @@ export class Viewer implements ToolHost {
     }
     const ahead = doc.seq ? STACK_AHEAD : 2;
     this.loader.show(doc, place.frame, prefetch ? nearby(seq, at, dir, ahead) : null);
+    if (doc.seq && this.layers) {
+      // The layers' slices of the images ahead load with them: scrolling finds both.
+      const positions = [at];
+      for (let k = 1; k <= (prefetch ? ahead : 0); k++) positions.push(at + dir * k);
+      this.layers.prefetch(doc.seq.stack.id, positions);
+    }
+  }
+
+  /** The stack and position of the image on screen (null: not in a known stack). */
+  private shownPlace(doc: Doc): { stack: string; position: number } | null {
+    if (!doc.image || !this.stacks) return null;
+    const at = this.stacks.find({ file: doc.imageFile, frame: doc.imageFrame });
+    return at ? { stack: at.seq.stack.id, position: at.position } : null;
+  }
+
+  /** The layers to draw over the image on screen (only slices of that very image). */
+  private layerDraws(doc: Doc | null): readonly LayerDraw[] {
+    const at = doc && this.layers ? this.shownPlace(doc) : null;
+    return at && this.layers ? this.layers.draws(at.stack, at.position) : [];
+  }
+
+  /** The stack id of the active tab (the layers panel lists the layers on it). */
+  activeStack(): string | null {
+    return this.active?.seq?.stack.id ?? null;
   }
 
   /**
@@ -301,6 +338,7 @@ export class Viewer implements ToolHost {
       redactSelected: doc?.redactSelected ?? null,
       draft: this.draft,
       shutter: img && doc && this.showShutter ? this.shutterOf(doc) : null,
+      layers: this.layerDraws(doc),
     };
   }
 
@@ -337,13 +375,26 @@ export class Viewer implements ToolHost {
     publishState(el, doc, w, scale, this.viewport.rendererKind, rois);
     el.redactions = String(this.redactions.rois(doc.file.index).length);
     el.shutter = hasShutter(shown) ? (this.showShutter ? "on" : "off") : "";
+    // Which layers are drawn on the image shown, for scripts and tests.
+    el.layersShown = this.layerDraws(doc)
+      .map((d) => d.layer.id)
+      .join(" ");
   }
 
   private readoutLines(): string[] {
     const doc = this.active;
     if (!doc?.image || !this.hoverPoint) return [];
     const p = this.toImage(...this.hoverPoint);
-    return p ? readout(doc, doc.image, p[0], p[1]) : [];
+    if (!p) return [];
+    const lines = readout(doc, doc.image, p[0], p[1]);
+    const at = this.shownPlace(doc);
+    if (lines.length && at && this.layers) {
+      for (const { layer, frame } of this.layers.loaded(at.stack, at.position)) {
+        const line = readoutLine(layer, frame, Math.floor(p[1]), Math.floor(p[0]));
+        if (line) lines.push(line);
+      }
+    }
+    return lines;
   }
 
   hover(point: [number, number] | null): void {

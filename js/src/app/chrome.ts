@@ -10,6 +10,7 @@ import type { FilesResponse } from "../types";
 import { h } from "../ui/dom";
 import { FileTree } from "../ui/file-tree";
 import { FrameBar } from "../ui/frame-bar";
+import { LayersPanel } from "../ui/layers-panel";
 import { RoiList } from "../ui/roi-list";
 import { StatusBar } from "../ui/status-bar";
 import { Tabs } from "../ui/tabs";
@@ -33,6 +34,7 @@ export class Chrome {
   private readonly frameBar: FrameBar;
   private readonly tags: TagsPanel;
   private readonly roiList: RoiList;
+  private readonly layersPanel: LayersPanel | null;
   private readonly zoom: ZoomControls;
   private readonly panes = { files: true, tags: true };
   private tabsKey = "";
@@ -61,11 +63,12 @@ export class Chrome {
       },
       remove: (i) => viewer.deleteRoi(i),
     });
+    this.layersPanel = viewer.layers ? new LayersPanel(viewer.layers) : null;
     this.tags = new TagsPanel(
       api,
       () => this.togglePane("tags"),
       (t) => this.status.flash(t),
-      this.roiList.el,
+      h("div", { class: "dcmv-side-top" }, this.layersPanel?.el ?? null, this.roiList.el),
     );
     this.zoom = new ZoomControls({
       zoomBy(factor) {
@@ -185,6 +188,7 @@ export class Chrome {
       doc?.frame ?? 0,
     );
     this.showZoom();
+    this.layersPanel?.update(viewer.activeStack());
     const playback = viewer.playback;
     this.toolbar.update({
       tool: viewer.tool,

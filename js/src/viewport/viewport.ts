@@ -1,12 +1,15 @@
-// The viewport element: the image canvas (WebGL2 or 2D), a 2D layer for the display shutter, 2D
-// layers for ROIs and redaction boxes, the four corners of overlay text and a message box for
-// errors. It draws what it is told; state lives in the viewer.
+// The viewport element: the image canvas (WebGL2 or 2D), the layers' canvas (SPEC §10), a 2D
+// layer for the display shutter, 2D layers for ROIs and redaction boxes (on top of everything),
+// the four corners of overlay text and a message box for errors. It draws what it is told; state
+// lives in the viewer.
 
 import type { FrameImage } from "../frames/image";
+import type { LayerDraw } from "../layers/layer-set";
 import type { Roi } from "../rois";
 import { h, setChildren } from "../ui/dom";
 import type { Window } from "../windowing";
 import { drawRedactions, drawRois } from "./boxes";
+import { createLayerPainter, type LayerPainter } from "./layer-painter";
 import { Canvas2dRenderer } from "./render-2d";
 import { WebGlRenderer } from "./render-webgl";
 import type { Renderer } from "./renderer";
@@ -29,6 +32,8 @@ export interface Scene {
   draft: [number, number, number, number] | null;
   /** The display shutter to lay over the image (its picture spans the whole image). */
   shutter: ImageBitmap | null;
+  /** Layers over the image (SPEC §10), bottom first, on the image's pixel grid. */
+  layers: readonly LayerDraw[];
 }
 
 export type Corner = "tl" | "tr" | "bl" | "br";
@@ -36,6 +41,7 @@ export type Corner = "tl" | "tr" | "bl" | "br";
 export class Viewport {
   readonly el: HTMLDivElement;
   private renderer: Renderer;
+  private painter: LayerPainter;
   private readonly shutterCanvas: HTMLCanvasElement;
   /** What the shutter layer shows now (it is redrawn only when this changes). */
   private shutterDrawn = "";
@@ -60,6 +66,7 @@ export class Viewport {
   constructor(prefer: "webgl2" | "2d" = "webgl2") {
     this.preferred = prefer;
     this.renderer = this.makeRenderer(prefer);
+    this.painter = createLayerPainter(this.renderer.kind);
     this.shutterCanvas = h("canvas", { class: "dcmv-shutter-layer" });
     this.roiCanvas = h("canvas", { class: "dcmv-roi-layer" });
     this.redactCanvas = h("canvas", { class: "dcmv-redact-layer" });
@@ -74,6 +81,7 @@ export class Viewport {
       "div",
       { class: "dcmv-viewport", tabindex: "-1" },
       this.renderer.canvas,
+      this.painter.canvas,
       this.shutterCanvas,
       this.roiCanvas,
       this.redactCanvas,
@@ -123,6 +131,7 @@ export class Viewport {
     const w = Math.round(this.size.width * this.dpr);
     const hh = Math.round(this.size.height * this.dpr);
     this.renderer.resize(w, hh);
+    this.painter.resize(w, hh);
     this.shutterDrawn = "";
     for (const c of [this.shutterCanvas, this.roiCanvas, this.redactCanvas]) {
       c.width = w;
@@ -138,8 +147,18 @@ export class Viewport {
     this.renderer.canvas.classList.add("dcmv-image");
     old.canvas.replaceWith(this.renderer.canvas);
     old.dispose();
+    this.matchPainter();
     this.uploaded = null;
     this.applySize();
+  }
+
+  /** The layers are painted the way the image is (an image too large for WebGL: both 2D). */
+  private matchPainter(): void {
+    if (this.painter.kind === this.renderer.kind) return;
+    const old = this.painter;
+    this.painter = createLayerPainter(this.renderer.kind);
+    old.canvas.replaceWith(this.painter.canvas);
+    old.dispose();
   }
 
   /** Restore the preferred renderer (e.g. when the next file fits WebGL again). */
@@ -150,6 +169,7 @@ export class Viewport {
     this.renderer.canvas.classList.add("dcmv-image");
     old.canvas.replaceWith(this.renderer.canvas);
     old.dispose();
+    this.matchPainter();
     this.uploaded = null;
     this.applySize();
   }
@@ -180,6 +200,7 @@ export class Viewport {
       ? this.transform(s.view, s.image)
       : imageToCanvas(s.view, { width: 1, height: 1 }, this.size);
     this.renderer.draw({ transform: scaled(t, this.dpr), window: s.window, invert: s.invert });
+    this.painter.draw(s.image ? s.layers : [], scaled(t, this.dpr));
     this.drawShutter(s, scaled(t, this.dpr));
     this.drawBoxes(s, t);
     this.onPaint?.();
@@ -242,5 +263,6 @@ export class Viewport {
     this.observer.disconnect();
     if (this.raf) cancelAnimationFrame(this.raf);
     this.renderer.dispose();
+    this.painter.dispose();
   }
 }
