@@ -121,3 +121,13 @@ def test_cli_serves_a_bucket_prefix(gcs: GcsServer):
             assert server.get(f"api/file/{item['index']}/frame/0").status == 200
         tags = server.get(f"api/file/{index}/tags")
         assert tags.status == 200
+
+
+def test_cli_reports_an_unreachable_endpoint_in_one_line(gcs: GcsServer):
+    # gcsfs retries a refused connection five times (about 30 s: its own fixed count).
+    with DcmviewProcess(
+        "gs://elsewhere/ct/", env={"STORAGE_EMULATOR_HOST": "http://127.0.0.1:9"}
+    ) as server:
+        assert server.wait_exit(timeout=90) == 1
+        assert "1 unreachable" in server.output
+        assert "Traceback" not in server.output  # gcsfs's logged failures are not printed

@@ -11,6 +11,7 @@ Nothing is written to disk.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -105,6 +106,13 @@ def filesystem(url: str, anon: bool) -> tuple[AbstractFileSystem, str]:
         raise Unavailable(f"reading {protocol}:// URLs needs {package}: {INSTALL_HINT}") from None
     except ValueError:
         raise Unavailable(f"no installed fsspec protocol reads {protocol}:// URLs") from None
+    if protocol in ("gs", "gcs"):
+        # gcsfs logs each failed request with a traceback ("out of retries"); without a
+        # handler Python prints it on stderr, before the startup line that says the same in
+        # one line. Its records still reach handlers an application configured.
+        logger = logging.getLogger("gcsfs")
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
     if protocol in ("gs", "gcs") and options["endpoint_url"]:
         fs, path = _gcs_emulated(url, options)
     else:
