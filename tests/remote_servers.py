@@ -3,6 +3,8 @@
 - :class:`S3Server`: moto's S3 server (the WSGI app ``moto_server`` runs) in a thread, behind a
   middleware that counts the bytes of every response body, so that a test can check what a
   frame read transferred *at the server*.
+- :class:`GcsServer`: the Python GCS emulator (``gcp-storage-emulator``, the JSON API) in a
+  thread, in memory, its handler counting the body bytes of every response.
 - :class:`Orthanc`: Orthanc with its DICOMweb plugin, a temp config (free ports, temp storage),
   files uploaded through its REST API.
 """
@@ -124,6 +126,85 @@ class S3Server:
 
     def stop(self) -> None:
         self._server.shutdown()
+        self._thread.join(5)
+
+
+class GcsServer:
+    """gcp-storage-emulator on 127.0.0.1 with in-memory storage; :meth:`env` points gcsfs at
+    it. Served by a threading HTTP server (the emulator's own serves one request at a time,
+    with a backlog of 5: many reads in flight would wait on connection retries)."""
+
+    def __init__(self) -> None:
+        from http.server import ThreadingHTTPServer
+
+        from gcp_storage_emulator.server import RequestHandler
+        from gcp_storage_emulator.storage import Storage
+
+        counter = self.counter = _Counting(None)
+
+        class Handler(RequestHandler):  # type: ignore[misc]
+            def end_headers(self) -> None:
+                super().end_headers()  # what is written after this is the body
+                path = self.path.split("?", 1)[0]
+                entry: list[Any] = [self.command, path, 0]
+                with counter.lock:
+                    counter.log.append(entry)
+                write = self.wfile.write
+
+                def counted(data: bytes) -> int:
+                    with counter.lock:
+                        counter.sent += len(data)
+                        entry[2] += len(data)
+                    return write(data)
+
+                self.wfile.write = counted  # type: ignore[method-assign]
+
+        self.storage = Storage(use_memory_fs=True)
+        self.port = free_port()
+        self._server = ThreadingHTTPServer(
+            ("127.0.0.1", self.port), lambda *a: Handler(self.storage, *a)
+        )
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        return {"STORAGE_EMULATOR_HOST": self.endpoint}
+
+    def _call(self, method: str, path: str, body: bytes, kind: str) -> Any:
+        request = urllib.request.Request(f"{self.endpoint}{path}", data=body, method=method)
+        request.add_header("Content-Type", kind)
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read() or b"null")
+
+    def upload(self, bucket: str, files: Iterable[Path], prefix: str) -> list[str]:
+        """Put ``files`` under ``prefix`` in ``bucket`` (made when missing); their names."""
+        from urllib.parse import quote
+
+        listed = self._call("GET", "/storage/v1/b?project=test", b"", "text/plain") or {}
+        if bucket not in {b["name"] for b in listed.get("items", [])}:
+            body = json.dumps({"name": bucket}).encode()
+            self._call("POST", "/storage/v1/b?project=test", body, "application/json")
+        names = []
+        for path in files:
+            name = f"{prefix}{path.name}"
+            where = f"/upload/storage/v1/b/{bucket}/o?uploadType=media&name={quote(name)}"
+            self._call("POST", where, path.read_bytes(), "application/dicom")
+            names.append(name)
+        return names
+
+    def delete(self, bucket: str, name: str) -> None:
+        from urllib.parse import quote
+
+        where = f"/storage/v1/b/{bucket}/o/{quote(name, safe='')}"
+        request = urllib.request.Request(f"{self.endpoint}{where}", method="DELETE")
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
         self._thread.join(5)
 
 

@@ -152,3 +152,39 @@ def test_jpeg2000_frames_go_to_the_workers_once_the_syntax_is_known(orthanc: Ort
         # The first answer named JPEG 2000: the next frames decode in worker processes.
         assert decoding.wanted(record)
     session.close()
+
+
+def test_a_syntax_the_server_does_not_give_is_unknown_not_wrong(orthanc: Orthanc, files: Path):
+    """Orthanc gives the transfer syntax neither in WADO-RS metadata nor in QIDO-RS (asked for
+    Available Transfer Syntax UID): the listing and /info say unknown, frames still decode."""
+    session = Session([orthanc.study_url(STUDY)])
+    session.scan()
+    index = next(i for i, r in enumerate(session.files) if r.frame_count == 6)
+    assert session.files[index].transfer_syntax_uid == ""
+    info = session.info(index)
+    assert (info["transfer_syntax"], info["transfer_syntax_uid"]) == ("unknown", "")
+    summary = session.summary(index)
+    assert summary["transfer_syntax_uid"] == "" and summary["pixels_supported"] is True
+    expected = pydicom.dcmread(files / "mf.dcm").pixel_array
+    (body, description), _ = session.raw(index, 3)
+    assert np.array_equal(description.array(body), expected[3])
+    session.close()
+
+
+def test_a_syntax_given_at_listing_time_is_used(files: Path):
+    """A server that answers QIDO-RS with Available Transfer Syntax UID (0008,3002), or puts
+    the file meta in its metadata: the record has the real syntax before any frame is read."""
+    from dcmview.core.sources.dicomweb import Target, _outcome
+
+    ds = pydicom.dcmread(files / "mf.dcm", stop_before_pixels=True)
+    item = ds.to_json_dict()
+    sop = str(ds.SOPInstanceUID)
+    target = Target("http://127.0.0.1:9/dicom-web", str(ds.StudyInstanceUID))
+    told = {sop: {"vr": "UI", "Value": [JPEG2000Lossless]}}
+    (record, _), (unknown, _) = _outcome(target, item, [], told), _outcome(target, item, [], {})
+    assert record is not None and record.transfer_syntax_uid == JPEG2000Lossless
+    assert not record.syntax_from_frames and record.layout.encapsulated
+    assert unknown is not None and unknown.transfer_syntax_uid == "" and unknown.syntax_from_frames
+    with_meta = {**item, "00020010": {"vr": "UI", "Value": [JPEG2000Lossless]}}
+    (from_meta, _) = _outcome(target, with_meta, [], {})
+    assert from_meta is not None and from_meta.transfer_syntax_uid == JPEG2000Lossless

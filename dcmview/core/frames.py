@@ -63,7 +63,7 @@ def check_frame(record: FileRecord, frame: int) -> None:
             f"frame {frame} is out of range: the file has {layout.frame_count} frame(s), "
             f"numbered from 0"
         )
-    if not is_supported(record.transfer_syntax_uid):
+    if not record.syntax_from_frames and not is_supported(record.transfer_syntax_uid):
         raise UnsupportedTransferSyntax(
             f"unsupported transfer syntax: {syntax_name(record.transfer_syntax_uid)} "
             f"({record.transfer_syntax_uid}); no installed decoder handles it"

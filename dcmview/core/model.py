@@ -140,6 +140,16 @@ class FileRecord:
     def frame_count(self) -> int:
         return self.layout.frame_count if self.layout else 0
 
+    @property
+    def syntax_from_frames(self) -> bool:
+        """True for a DICOMweb file whose server did not give its transfer syntax when it was
+        listed (``transfer_syntax_uid`` is empty): each frame's answer tells it."""
+        return (
+            self.remote is not None
+            and self.remote.kind == "dicomweb"
+            and not self.transfer_syntax_uid
+        )
+
 
 def _none_last(value: int | None) -> tuple[int, int]:
     return (1, 0) if value is None else (0, value)

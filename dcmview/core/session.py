@@ -573,7 +573,7 @@ def _summary(index: int, record: FileRecord) -> dict[str, Any]:
         # The explorer's "unsupported" badge: pixels no decoder here can show.
         "pixels_supported": layout is not None
         and record.pixel_problem is None
-        and is_supported(record.transfer_syntax_uid),
+        and (record.syntax_from_frames or is_supported(record.transfer_syntax_uid)),
     }
 
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 Outcome = tuple[FileRecord | None, DiscoveryEntry | None]
 _STUDY, _SERIES, _SOP = "0020000D", "0020000E", "00080018"
+# Transfer Syntax UID (file meta) and Available Transfer Syntax UID, as DICOM JSON keys.
+_SYNTAX_TAG, _AVAILABLE = "00020010", "00083002"
 _SYNTAX = re.compile(r"transfer-syntax=\"?([0-9.]+)", re.IGNORECASE)
 _EXPLICIT_LE = "1.2.840.10008.1.2.1"
 _NATIVE = frozenset({"1.2.840.10008.1.2", _EXPLICIT_LE})
@@ -117,6 +119,8 @@ def _scan(
             lambda: web.search_for_instances(
                 study_instance_uid=target.study,
                 series_instance_uid=target.series,
+                # The standard's place for it at listing time (servers that keep it answer).
+                fields=[_AVAILABLE],
                 get_remaining=True,
             ),
             tick,
@@ -130,6 +134,7 @@ def _scan(
     if not found:
         return [(None, DiscoveryEntry(url, "skipped", "not found (no instance listed)"))], 1
     series = sorted({_uid(item, _SERIES) for item in found} - {""})
+    told = {_uid(item, _SOP): item[_AVAILABLE] for item in found if item.get(_AVAILABLE)}
     if progress is not None:
         progress(0, 0, listed=len(found))
     per_series: list[list[Outcome]] = [[] for _ in series]
@@ -144,7 +149,7 @@ def _scan(
             wanted = [
                 m for m in metadata if not target.instance or _uid(m, _SOP) == target.instance
             ]
-            per_series[index] = [_outcome(target, item, filters) for item in wanted]
+            per_series[index] = [_outcome(target, item, filters, told) for item in wanted]
         counts[0] += len(per_series[index])
         counts[1] += sum(1 for record, _ in per_series[index] if record is not None)
         if progress is not None:
@@ -161,10 +166,14 @@ def _metadata_call(web: Any, study: str, series: str) -> Callable[[], Any]:
     return lambda: web.retrieve_series_metadata(study, series)
 
 
-def _outcome(target: Target, item: dict[str, Any], filters: Sequence[Filter]) -> Outcome:
+def _outcome(
+    target: Target, item: dict[str, Any], filters: Sequence[Filter], told: dict[str, Any]
+) -> Outcome:
     from ..discovery import _reason, _record, identifiers_of, pixel_layout, unmet_filter
 
     url = target.url(_uid(item, _SERIES), _uid(item, _SOP))
+    if _SYNTAX_TAG not in item and _AVAILABLE not in item and _uid(item, _SOP) in told:
+        item = {**item, _AVAILABLE: told[_uid(item, _SOP)]}  # QIDO-RS said it
     try:
         ds = dataset(item)
         layout, problem, extent = None, None, None
@@ -188,15 +197,16 @@ def _outcome(target: Target, item: dict[str, Any], filters: Sequence[Filter]) ->
 def dataset(item: dict[str, Any]) -> Dataset:
     """A DICOM JSON (metadata) object as a pydicom dataset; bulk data is not fetched. The
     transfer syntax, when the server gives it (group 0002 or Available Transfer Syntax), is
-    kept; else explicit VR little endian stands in until a frame's answer tells."""
+    kept; else it stays unknown (no Transfer Syntax UID: an empty ``transfer_syntax_uid``)
+    and each frame's answer tells it (Orthanc's metadata and QIDO-RS do not give it)."""
     from pydicom.dataset import Dataset, FileMetaDataset
 
     meta = {k: v for k, v in item.items() if k.startswith("0002")}
     body = {k: v for k, v in item.items() if not k.startswith("0002")}
     ds = Dataset.from_json(body, bulk_data_uri_handler=lambda *args: None)
     ds.file_meta = FileMetaDataset(Dataset.from_json(meta)) if meta else FileMetaDataset()
-    if "TransferSyntaxUID" not in ds.file_meta:
-        available = item.get("00083002", {}).get("Value") or [_EXPLICIT_LE]
+    available = item.get(_AVAILABLE, {}).get("Value")
+    if "TransferSyntaxUID" not in ds.file_meta and available:
         ds.file_meta.TransferSyntaxUID = available[0]
     return ds
 
@@ -243,8 +253,14 @@ def frame(record: FileRecord, index: int) -> tuple[bytes, str]:
             _LEARNED[_series_key(record.path)] = match.group(1)
         return data, match.group(1)
     layout = record.layout
-    native = layout is not None and len(data) == layout.frame_bytes
-    return data, _EXPLICIT_LE if native else record.transfer_syntax_uid
+    if layout is not None and len(data) == layout.frame_bytes:
+        return data, _EXPLICIT_LE
+    if not record.transfer_syntax_uid:
+        raise RemoteReadFailed(
+            f"frame {index}: the server did not say its transfer syntax (neither in the "
+            "metadata nor in the answer's content type)"
+        )
+    return data, record.transfer_syntax_uid
 
 
 def learned_syntax(record: FileRecord) -> str | None:

@@ -11,6 +11,7 @@ Nothing is written to disk.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -75,7 +76,9 @@ def _protocol_options(protocol: str, anon: bool) -> dict[str, Any]:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         return {"anon": anon, "config_kwargs": config, "endpoint_url": endpoint or None}
     if protocol in ("gs", "gcs"):
-        return {"token": "anon"} if anon else {}
+        # gcsfs reads STORAGE_EMULATOR_HOST itself; naming it keys fsspec's instance cache.
+        endpoint = os.environ.get("STORAGE_EMULATOR_HOST") or None
+        return {**({"token": "anon"} if anon else {}), "endpoint_url": endpoint}
     if protocol in ("http", "https"):
         import aiohttp
 
@@ -103,12 +106,36 @@ def filesystem(url: str, anon: bool) -> tuple[AbstractFileSystem, str]:
         raise Unavailable(f"reading {protocol}:// URLs needs {package}: {INSTALL_HINT}") from None
     except ValueError:
         raise Unavailable(f"no installed fsspec protocol reads {protocol}:// URLs") from None
-    fs, path = fsspec.core.url_to_fs(url, **options)
+    if protocol in ("gs", "gcs"):
+        # gcsfs logs each failed request with a traceback ("out of retries"); without a
+        # handler Python prints it on stderr, before the startup line that says the same in
+        # one line. Its records still reach handlers an application configured.
+        logger = logging.getLogger("gcsfs")
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+    if protocol in ("gs", "gcs") and options["endpoint_url"]:
+        fs, path = _gcs_emulated(url, options)
+    else:
+        fs, path = fsspec.core.url_to_fs(url, **options)
     if protocol in ("s3", "s3a"):
         # s3fs tries a failed call 5 times over botocore's own attempts: a server that
         # stopped answering would hold a read for minutes. Once more, by botocore, is enough.
         fs.retries = 1
     return fs, cast(str, path)
+
+
+def _gcs_emulated(url: str, options: dict[str, Any]) -> tuple[AbstractFileSystem, str]:
+    """A GCS emulator's file system: gcsfs's JSON-API class. Its default class asks a gRPC
+    API for each bucket's layout first, which an emulator (JSON API only) never answers: a
+    minute of retries per bucket, again on every read (a failed lookup is not kept)."""
+    from gcsfs.core import GCSFileSystem
+
+    # ``endpoint_url`` must be an http(s) URL; STORAGE_EMULATOR_HOST may be host:port.
+    endpoint = str(options["endpoint_url"])
+    if "://" not in endpoint:
+        endpoint = f"http://{endpoint}"
+    fs = GCSFileSystem(**{**options, "endpoint_url": endpoint})
+    return fs, cast(str, GCSFileSystem._strip_protocol(url))
 
 
 def scan(
