@@ -113,8 +113,8 @@ def filesystem(url: str, anon: bool) -> tuple[AbstractFileSystem, str]:
         logger = logging.getLogger("gcsfs")
         if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
             logger.addHandler(logging.NullHandler())
-    if protocol in ("gs", "gcs") and options["endpoint_url"]:
-        fs, path = _gcs_emulated(url, options)
+    if protocol in ("gs", "gcs"):
+        fs, path = _gcs(url, options)
     else:
         fs, path = fsspec.core.url_to_fs(url, **options)
     if protocol in ("s3", "s3a"):
@@ -124,17 +124,22 @@ def filesystem(url: str, anon: bool) -> tuple[AbstractFileSystem, str]:
     return fs, cast(str, path)
 
 
-def _gcs_emulated(url: str, options: dict[str, Any]) -> tuple[AbstractFileSystem, str]:
-    """A GCS emulator's file system: gcsfs's JSON-API class. Its default class asks a gRPC
-    API for each bucket's layout first, which an emulator (JSON API only) never answers: a
-    minute of retries per bucket, again on every read (a failed lookup is not kept)."""
+def _gcs(url: str, options: dict[str, Any]) -> tuple[AbstractFileSystem, str]:
+    """gcsfs's JSON-API file system. Its default class first asks a gRPC API for each
+    bucket's layout (for zonal buckets), which an emulator never answers (a minute of retries
+    per bucket, again on every read: a failed lookup is not kept) and an anonymous reader of a
+    public bucket is likely refused; ranged reads of objects need only the JSON API."""
     from gcsfs.core import GCSFileSystem
 
-    # ``endpoint_url`` must be an http(s) URL; STORAGE_EMULATOR_HOST may be host:port.
-    endpoint = str(options["endpoint_url"])
-    if "://" not in endpoint:
-        endpoint = f"http://{endpoint}"
-    fs = GCSFileSystem(**{**options, "endpoint_url": endpoint})
+    endpoint = options.get("endpoint_url")
+    if endpoint:
+        # ``endpoint_url`` must be an http(s) URL; STORAGE_EMULATOR_HOST may be host:port.
+        endpoint = str(endpoint)
+        options = {
+            **options,
+            "endpoint_url": endpoint if "://" in endpoint else f"http://{endpoint}",
+        }
+    fs = GCSFileSystem(**options)
     return fs, cast(str, GCSFileSystem._strip_protocol(url))
 
 
