@@ -208,14 +208,19 @@ def _native_frame(fp: BinaryIO, record: FileRecord, frame: int) -> np.ndarray | 
         return None  # big-endian 8-bit data may sit in swapped 16-bit words (VR OW)
     dtype = np.dtype(f"{order}{kind}{layout.bits_allocated // 8}")
     count = layout.rows * layout.columns * layout.samples_per_pixel
-    fp.seek(offset + frame * count * dtype.itemsize)
-    flat = np.fromfile(fp, dtype=dtype, count=count)
-    if flat.size != count:
+    size = count * dtype.itemsize
+    # One read straight into the bytes that /raw sends (render.raw_frame keeps them): a fresh
+    # array, then its copy by tobytes(), each cost a page fault per 4 KiB on a cold server.
+    fp.seek(offset + frame * size)
+    data = fp.read(size)
+    if len(data) != size:
         return None
+    flat = np.frombuffer(data, dtype=dtype)
     if order == ">":
         flat = flat.astype(dtype.newbyteorder("<"))
     unused = layout.bits_allocated - layout.bits_stored
-    if unused > 0:
+    if unused > 0 and not _within_bits(flat, layout.bits_stored):
+        flat = flat.copy() if order == "<" else flat
         if kind == "u":
             flat &= (1 << layout.bits_stored) - 1
         else:
@@ -227,6 +232,20 @@ def _native_frame(fp: BinaryIO, record: FileRecord, frame: int) -> np.ndarray | 
         planes = flat.reshape(3, layout.rows, layout.columns)
         return np.ascontiguousarray(planes.transpose(1, 2, 0))
     return flat.reshape(layout.rows, layout.columns, 3)
+
+
+def _within_bits(flat: np.ndarray, bits: int) -> bool:
+    """True when every value already fits in ``bits`` (unsigned, or signed two's complement):
+    masking or sign-extending would change nothing, so the read-only samples can stay as read.
+    Two reductions read the frame; masking wrote a copy of it."""
+    if flat.size == 0:
+        return True
+    if bits < 1:
+        return False
+    if flat.dtype.kind == "u":
+        return int(flat.max()) < (1 << bits)
+    half = 1 << (bits - 1)
+    return -half <= int(flat.min()) and int(flat.max()) < half
 
 
 def _little_endian() -> bool:
