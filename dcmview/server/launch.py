@@ -298,6 +298,10 @@ class Server:
             return
         if progress:
             progress.clear()
+        # The decode threads start with their first task: ~1 ms of a cold first frame
+        # (more on a loaded machine), paid here instead, once, where nobody waits for it.
+        for _ in range(2):  # two, as the viewer asks for a frame and its neighbour
+            self.executor.submit(time.sleep, 0.01)
         self._watch_edits()
         self._report_scan()
 
