@@ -100,9 +100,10 @@ def frame_bytes(record: FileRecord, frame: int, fp: BinaryIO) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def decode(record: FileRecord, data: bytes, plugin: str, fp: BinaryIO) -> np.ndarray:
-    """Decode one frame's encoded ``data`` as pydicom would decode it in its file (``fp``)."""
-    options = {**_INDEXES.get(record, fp).options, "number_of_frames": 1}
+def decode(record: FileRecord, data: bytes, plugin: str, fp: BinaryIO, **extra: Any) -> np.ndarray:
+    """Decode one frame's encoded ``data`` as pydicom would decode it in its file (``fp``);
+    ``extra``: decoding options of pydicom's to add."""
+    options = {**_INDEXES.get(record, fp).options, "number_of_frames": 1, **extra}
     length = len(data) + (len(data) & 1)
     buffer = b"".join(
         (

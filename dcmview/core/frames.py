@@ -164,6 +164,23 @@ def _decode(fp: BinaryIO, record: FileRecord, frame: int, encoded: bytes | None)
     inside one zlib stream) are read whole by pydicom, and still only ``frame`` is decoded."""
     plugin = _PLUGIN.get(decoder_of(record.transfer_syntax_uid) or "", "")
     if encoded is not None:
+        layout = record.layout
+        if (
+            decoder_of(record.transfer_syntax_uid) == "pylibjpeg-rle"
+            and layout is not None
+            and layout.samples_per_pixel == 1
+            and layout.bits_allocated > layout.bits_stored
+        ):
+            # pydicom clears the unused high bits of every decoded frame with two shifts
+            # (~0.5 ms of a ~1.7 ms 512² RLE frame); they are almost always clear already.
+            # The same shifts here, only when a value has bits above Bits Stored.
+            arr = encapsulated.decode(record, encoded, plugin, fp, correct_unused_bits=False)
+            if not _within_bits(arr, layout.bits_stored):
+                shift = layout.bits_allocated - layout.bits_stored
+                arr = np.require(arr, requirements="W")
+                np.left_shift(arr, shift, out=arr)
+                np.right_shift(arr, shift, out=arr)
+            return arr
         return encapsulated.decode(record, encoded, plugin, fp)
     native = _native_frame(fp, record, frame)
     if native is not None:
