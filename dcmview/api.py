@@ -60,10 +60,6 @@ class ApiResponse:
     body: bytes
     # Called by the transport once the whole body reached the user (an export counts then).
     delivered: Callable[[], None] | None = None
-    # Called by the transport once the answer is written (or the client left): work that
-    # should not delay it, such as reading the next frame ahead (in a thread that would
-    # otherwise take the GIL from the answer being written).
-    sent: Callable[[], None] | None = None
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -144,10 +140,7 @@ class Api:
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Match and answer one request (the widget's door; the server routes first itself)."""
-        response = self.answer(self.route(request.method, request.path), request)
-        if response.sent is not None:
-            response.sent()
-        return response
+        return self.answer(self.route(request.method, request.path), request)
 
     def answer(self, route: Route, request: ApiRequest) -> ApiResponse:
         """Answer a matched request; errors become ``{"code", "error"}`` JSON, never a traceback."""
@@ -220,19 +213,12 @@ class Api:
 
     def _frame(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         window = parse_window_query(request.query)
-        index, frame = params
-        (body, applied), hit = self.session.display(index, frame, window, ahead=False)
-        response = _png_response(body, applied, hit)
-        if not hit:  # a PNG made now came from the raw frame: read its neighbour ahead
-            response.sent = functools.partial(self.session.read_ahead, index, frame)
-        return response
+        (body, applied), hit = self.session.display(params[0], params[1], window)
+        return _png_response(body, applied, hit)
 
     def _raw(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
-        index, frame = params
-        (body, description), hit = self.session.raw(index, frame, ahead=False)
-        response = _raw_response(body, description, hit)
-        response.sent = functools.partial(self.session.read_ahead, index, frame)
-        return response
+        (body, description), hit = self.session.raw(params[0], params[1])
+        return _raw_response(body, description, hit)
 
     def _shutter(self, request: ApiRequest, params: tuple[int, ...]) -> ApiResponse:
         (body, applied), hit = self.session.shutter(params[0])

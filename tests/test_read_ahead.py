@@ -1,5 +1,5 @@
-"""Reading ahead through every door: the frame after an answered one is decoded (for HTTP,
-once the answer is written), and large /raw bodies written in pieces arrive whole."""
+"""Reading ahead through every door: the frame after an answered one is decoded ahead, and
+large /raw bodies written in pieces arrive whole."""
 
 from __future__ import annotations
 
@@ -50,8 +50,7 @@ def _index(client: ApiClient, name: str) -> int:
 
 def _read_ahead(client: ApiClient, path: str) -> bool:
     """True when the first request for ``path`` is answered from the cache: its decode was
-    started before (a decode in flight counts as a hit); a little time is left for the
-    transport to start it once the previous answer is out."""
+    started before (a decode in flight counts as a hit)."""
     time.sleep(0.2)
     reply = client.get(path)
     assert reply.status == 200

@@ -358,10 +358,9 @@ class Session:
         return mask_tags(tree, pseudonym, masker.scrubber(record.identifiers, pseudonym))
 
     # -- frames ---------------------------------------------------------------------------
-    def raw(self, index: int, frame: int, *, ahead: bool = True) -> tuple[RawEntry, bool]:
+    def raw(self, index: int, frame: int) -> tuple[RawEntry, bool]:
         """``/raw``: decoded samples and what they are, through the raw cache; and whether it
-        was a cache hit. ``ahead``: start reading the next frames now (else the caller does,
-        with :meth:`read_ahead`, once its answer is out)."""
+        was a cache hit."""
         from . import decoding
         from .frames import check_frame
 
@@ -370,13 +369,8 @@ class Session:
         entry, hit = self.raw_cache.get_or_compute(
             (index, frame), lambda: decoding.decode(record, frame), _entry_size
         )
-        if ahead:
-            self._read_ahead(index, record, frame)
+        self._read_ahead(index, record, frame)
         return entry, hit
-
-    def read_ahead(self, index: int, frame: int) -> None:
-        """Start decoding the frames after ``frame`` of file ``index`` (see ``raw``)."""
-        self._read_ahead(index, self.record(index), frame)
 
     def _read_ahead(self, index: int, record: FileRecord, frame: int) -> None:
         """Start decoding the next frames of a compressed file (in the worker processes, or a
@@ -393,11 +387,9 @@ class Session:
                 return
             self.raw_cache.adopt(key, future, _entry_size)
 
-    def display(
-        self, index: int, frame: int, request: WindowRequest, *, ahead: bool = True
-    ) -> tuple[DisplayEntry, bool]:
+    def display(self, index: int, frame: int, request: WindowRequest) -> tuple[DisplayEntry, bool]:
         """The display PNG and how it was windowed, through the display cache; and whether it
-        was a cache hit. ``ahead``: as for :meth:`raw`."""
+        was a cache hit."""
         from .budget import IN_FLIGHT, check_display, display_cost
         from .frames import check_frame
         from .reduced import reduced_frame
@@ -423,7 +415,7 @@ class Session:
                         return display_frame(
                             record, small[0], header, request, frame, small[1], boxes
                         )
-            (body, description), _ = self.raw(index, frame, ahead=ahead)
+            (body, description), _ = self.raw(index, frame)
             arr = description.array(body)
             with IN_FLIGHT.reserve(display_cost(record)):
                 return display_frame(record, arr, header, request, frame, redactions=boxes)

@@ -302,8 +302,6 @@ class ApiHandler(_Base):
             response = ApiResponse(response.status, response.headers, b"")
         if await self._stream_response(response) and response.delivered and self._user_fetch():
             response.delivered()
-        if response.sent is not None:
-            response.sent()
 
     def _user_fetch(self) -> bool:
         """The request came from our page, the address bar or a script, not another site.
