@@ -10,6 +10,7 @@ import pytest
 from pydicom.encaps import encapsulate, generate_frames
 
 from dcmview.core import encapsulated
+from dcmview.core.decoding import raw_entry
 from dcmview.core.discovery import read_record
 from dcmview.core.errors import PixelDecodeFailed
 from dcmview.core.frames import decode_frame
@@ -35,6 +36,33 @@ def test_unused_high_bits_follow_pydicom(tmp_path: Path, syntax: str) -> None:
         got = decode_frame(_record(path), 0)
         assert got.dtype.byteorder in ("<", "=", "|")
         assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2.5"])
+@pytest.mark.parametrize("signed", [False, True])
+def test_frames_with_and_without_stray_high_bits_in_one_file(
+    tmp_path: Path, signed: bool, syntax: str
+) -> None:
+    # Frame 0 fits in Bits Stored (uncompressed, its bytes are served as read, not copied);
+    # frame 1 has bits above it, cleared or sign-extended as pydicom does (here, not by
+    # pydicom, for uncompressed and RLE data). /raw's body is the samples.
+    dtype = np.int16 if signed else np.uint16
+    clean = np.array([[0, 2047], [-2048 if signed else 4095, 5]], dtype=dtype)
+    stray = np.array([[0x0FFF, 0x7001], [0x1234, -0x7000 if signed else 0xF000]], dtype=dtype)
+    frames = np.stack([clean, stray])
+    # Written as 16 bits stored, then declared 12: encoders refuse the stray bits.
+    path = gen.write_image(tmp_path / "f.dcm", frames, transfer_syntax=syntax)
+    ds = pydicom.dcmread(path)
+    ds.BitsStored, ds.HighBit = 12, 11
+    ds.save_as(path)
+    record = _record(path)
+    expected = pydicom.dcmread(path).pixel_array
+    for frame in (0, 1):
+        body, description = raw_entry(record, frame)
+        got = description.array(body)
+        assert np.array_equal(got, expected[frame])
+    assert np.array_equal(raw_entry(record, 0)[1].array(raw_entry(record, 0)[0]), clean)
+    assert not np.array_equal(expected[1], stray)  # the stray bits were there to remove
 
 
 def test_each_frame_of_a_planar_multiframe_rgb_file(tmp_path: Path) -> None:

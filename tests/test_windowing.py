@@ -7,6 +7,7 @@ import pytest
 
 from dcmview.core.model import Window
 from dcmview.core.windowing import (
+    Modality,
     VoiLut,
     WindowChoice,
     colour_to_uint8,
@@ -95,3 +96,30 @@ def test_histogram_percentiles_equal_numpys(dtype, padding) -> None:
     p1, p99 = np.percentile(values[keep], [1, 99])
     assert fast.center == pytest.approx((p1 + p99) / 2, abs=1e-9)
     assert fast.width == pytest.approx(p99 - p1, abs=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32])
+@pytest.mark.parametrize(
+    "modality", [None, Modality(), Modality(2.5, -1024.0), Modality(0.3, 7.0)], ids=str
+)
+def test_the_one_pass_linear_display_equals_rescale_then_window(dtype, modality) -> None:
+    # to_display maps contiguous frames in one reused float32 buffer (several of them here:
+    # 700x500 is more than one buffer); the result must be, value for value, rescale() and then
+    # linear_to_uint8(), as the blockwise path does. Windows: wide, narrow, just over 1 wide.
+    rng = np.random.default_rng(7)
+    if np.dtype(dtype).kind == "f":
+        stored = (rng.standard_normal((700, 500)) * 2000).astype(dtype)
+    else:
+        info = np.iinfo(dtype)
+        low, high = max(int(info.min), -40000), min(int(info.max), 70000)
+        stored = rng.integers(low, high, size=(700, 500), endpoint=True, dtype=dtype)
+    for window in (Window(40, 400), Window(-300.5, 2.5), Window(1000, 9000), Window(0, 1.5)):
+        for monochrome1 in (False, True):
+            got = to_display(stored, WindowChoice("linear", window), monochrome1, modality)
+            values = (
+                stored if modality is None else rescale(stored, modality.slope, modality.intercept)
+            )
+            expected = linear_to_uint8(values, window)
+            if monochrome1:
+                expected = 255 - expected
+            assert np.array_equal(got, expected), (window, monochrome1)

@@ -342,3 +342,22 @@ def test_the_pool_stays_while_another_session_holds_it(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["decoded", str(written.pixels[1].nbytes)]
+
+
+def test_the_server_starts_its_workers_after_a_scan_that_needs_them(tmp_path: Path) -> None:
+    # No frame is asked for: the scan's end starts the workers when a loaded file will use
+    # them (JPEG-LS here), so the first frames do not wait for them; not otherwise.
+    (tmp_path / "ls").mkdir()
+    (tmp_path / "plain").mkdir()
+    gen.write_syntax(tmp_path / "ls", JPEG_LS, frames=2, name="ls.dcm")
+    gen.write_multiframe(tmp_path / "plain", frames=2, rows=16, columns=16)
+    with DcmviewProcess("--port", "0", str(tmp_path / "plain"), new_session=True) as plain:
+        plain.wait_scan()
+        with DcmviewProcess("--port", "0", str(tmp_path / "ls"), new_session=True) as server:
+            server.wait_scan()
+            deadline = time.monotonic() + 60
+            while len(_children(server.proc.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(_children(server.proc.pid)) == 2
+        assert plain.get("api/health").status == 200
+        assert _children(plain.proc.pid) == set()

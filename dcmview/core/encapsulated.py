@@ -122,10 +122,11 @@ def _items(region: bytes, frame: int) -> list[bytes]:
     return parts
 
 
-def decode(record: FileRecord, data: bytes, plugin: str, fp: BinaryIO) -> np.ndarray:
-    """Decode one frame's encoded ``data`` as pydicom would decode it in its file (``fp``)."""
+def decode(record: FileRecord, data: bytes, plugin: str, fp: BinaryIO, **extra: Any) -> np.ndarray:
+    """Decode one frame's encoded ``data`` as pydicom would decode it in its file (``fp``);
+    ``extra``: decoding options of pydicom's to add."""
     known = _layout_options(record) if record.remote else _INDEXES.get(record, fp).options
-    options = {**known, "number_of_frames": 1}
+    options = {**known, "number_of_frames": 1, **extra}
     length = len(data) + (len(data) & 1)
     buffer = b"".join(
         (

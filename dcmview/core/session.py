@@ -218,6 +218,7 @@ class Session:
         )
         if POOL.running and not any(decoding.wanted(r) for r in records):
             POOL.release()  # a large scan started them; no frame here will need them
+        decoding.prepare(records)
         loaded = [
             ann.LoadedFile(index=i, path=r.path, shape=_shape(r)) for i, r in enumerate(records)
         ]
