@@ -134,7 +134,7 @@ export class DocLoader {
       const colour = doc.mode === "picture";
       const painted = png.then((p) => {
         if (p?.kind === "picture") p.colour = colour; // asked for before the info said
-        if (p && !doc.image && shows(doc, i, f)) this.present(doc, p, i, f);
+        if (p && shows(doc, i, f)) this.present(doc, p, i, f, true);
       });
       if (reduced) await painted;
     }
@@ -237,11 +237,23 @@ export class DocLoader {
     if (shows(doc, file, frame)) this.fail(doc, `Frame ${frame + 1} cannot be shown`, e);
   }
 
-  private present(doc: Doc, img: FrameImage, file: number, frame: number): void {
+  /**
+   * Put `img` on screen for the doc. A `firstPaint` (the display PNG shown while the frame
+   * travels) never replaces an image already shown, also when it had to wait (for the shutter,
+   * for the server's window) and the frame came meanwhile.
+   */
+  private present(
+    doc: Doc,
+    img: FrameImage,
+    file: number,
+    frame: number,
+    firstPaint = false,
+  ): void {
+    if (firstPaint && doc.image) return;
     if (doc.file.index === file && this.shutters.peek(doc.file) === undefined) {
       // Never an image without the shutter it has: wait for the shutter's picture first.
       void this.shutters.load(doc.file).then(() => {
-        if (shows(doc, file, frame)) this.present(doc, img, file, frame);
+        if (shows(doc, file, frame)) this.present(doc, img, file, frame, firstPaint);
       });
       return;
     }
@@ -258,7 +270,7 @@ export class DocLoader {
               fullDynamicWindow(img.min, img.max, img.slope, img.intercept),
             );
           }
-          if (shows(doc, file, frame)) this.present(doc, img, file, frame);
+          if (shows(doc, file, frame)) this.present(doc, img, file, frame, firstPaint);
         });
         return;
       }
