@@ -10,13 +10,9 @@ import numpy as np
 import pydicom
 import pytest
 
-import dcmview
-from dcmview.api import Api
-from dcmview.core.session import open_session
-
 from . import dicomgen as gen
-from .harness import ApiClient, DcmviewProcess
-from .transports import RouterClient, WidgetClient
+from .harness import ApiClient
+from .transports import DOORS, door
 
 
 @pytest.fixture(scope="module")
@@ -28,19 +24,11 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module", params=["http", "widget", "router"])
+@pytest.fixture(scope="module", params=DOORS)
 def client(request: pytest.FixtureRequest, study: Path):
     paths = [str(study)]
-    if request.param == "http":
-        with DcmviewProcess("--port", "0", *paths) as proc:
-            proc.wait_scan()
-            yield proc
-    elif request.param == "widget":
-        yield WidgetClient(dcmview.Viewer(paths))
-    else:
-        session = open_session(paths)
-        session.scan()
-        yield RouterClient(Api(session))
+    with door(request.param, paths) as client:
+        yield client
 
 
 def _index(client: ApiClient, name: str) -> int:

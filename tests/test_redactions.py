@@ -15,12 +15,10 @@ import pytest
 from PIL import Image
 
 import dcmview
-from dcmview.api import Api
-from dcmview.core.session import open_session
 
 from . import dicomgen as gen
 from .harness import DcmviewProcess
-from .transports import RouterClient, WidgetClient
+from .transports import DOORS, WidgetClient, door
 
 EMPTY = {"num_roi": 0, "roi_coords": [], "roi_frames": []}
 
@@ -34,19 +32,11 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(params=["http", "widget", "router"])
+@pytest.fixture(params=DOORS)
 def server(request: pytest.FixtureRequest, study: Path):
     """A fresh session per test (boxes are state), through one of the doors."""
-    if request.param == "http":
-        with DcmviewProcess("--port", "0", str(study)) as proc:
-            proc.wait_scan()
-            yield proc
-    elif request.param == "widget":
-        yield WidgetClient(dcmview.Viewer([str(study)]))
-    else:
-        session = open_session([str(study)])
-        session.scan()
-        yield RouterClient(Api(session))
+    with door(request.param, [str(study)]) as client:
+        yield client
 
 
 def _index(server, name: str) -> int:

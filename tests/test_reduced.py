@@ -10,17 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import dcmview
-from dcmview.api import Api
 from dcmview.core.codestream import j2k_facts
 from dcmview.core.discovery import read_record
 from dcmview.core.frames import decode_frame
 from dcmview.core.reduced import reduced_frame
-from dcmview.core.session import open_session
 
 from . import dicomgen as gen
-from .harness import DcmviewProcess
-from .transports import RouterClient, WidgetClient
+from .transports import DOORS, door
 
 ROWS, COLUMNS = 250, 190  # not multiples of 4: reduced sizes round up
 J2K, HTJ2K = gen.JPEG2000Lossless, gen.HTJ2KLossless
@@ -138,19 +134,11 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module", params=["http", "widget", "router"])
+@pytest.fixture(scope="module", params=DOORS)
 def server(request: pytest.FixtureRequest, folder: Path):
     """The API through one of its doors (each with a session of its own)."""
-    if request.param == "http":
-        with DcmviewProcess("--port", "0", str(folder)) as proc:
-            proc.wait_scan()
-            yield proc
-    elif request.param == "widget":
-        yield WidgetClient(dcmview.Viewer([str(folder)]))
-    else:
-        session = open_session([str(folder)])
-        session.scan()
-        yield RouterClient(Api(session))
+    with door(request.param, [str(folder)]) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,7 @@ from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.pixels.utils import pack_bits
 
-import dcmview
-from dcmview.api import Api
 from dcmview.core.discovery import read_record
-from dcmview.core.session import open_session
 from dcmview.core.shutters import (
     Shutter,
     display_colour,
@@ -28,8 +25,7 @@ from dcmview.core.shutters import (
 )
 
 from . import dicomgen as gen
-from .harness import DcmviewProcess
-from .transports import RouterClient, WidgetClient
+from .transports import DOORS, door
 
 ROWS, COLUMNS = 48, 64
 GREY_VALUE = 52428  # P-value 0.8 of white: 204 in 8 bits
@@ -259,19 +255,11 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module", params=["http", "widget", "router"])
+@pytest.fixture(scope="module", params=DOORS)
 def server(request: pytest.FixtureRequest, folder: Path):
     """The API through one of its doors (each with a session of its own)."""
-    if request.param == "http":
-        with DcmviewProcess("--port", "0", str(folder)) as proc:
-            proc.wait_scan()
-            yield proc
-    elif request.param == "widget":
-        yield WidgetClient(dcmview.Viewer([str(folder)]))
-    else:
-        session = open_session([str(folder)])
-        session.scan()
-        yield RouterClient(Api(session))
+    with door(request.param, [str(folder)]) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

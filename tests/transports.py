@@ -8,8 +8,10 @@ router itself (:class:`RouterClient`: ``Api.handle``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from dcmview.api import Api, ApiRequest
@@ -105,3 +107,26 @@ class RouterClient(ApiClient):
         return Reply(
             response.status, {k.lower(): v for k, v in response.headers.items()}, response.body
         )
+
+
+DOORS = ("http", "widget", "router")
+
+
+@contextlib.contextmanager
+def door(kind: str, paths: list[str]) -> Iterator[ApiClient]:
+    """The API over ``paths`` through one door (``DOORS``), each with a session of its own."""
+    import dcmview
+    from dcmview.core.session import open_session
+
+    from .harness import DcmviewProcess
+
+    if kind == "http":
+        with DcmviewProcess("--port", "0", *paths) as proc:
+            proc.wait_scan()
+            yield proc
+    elif kind == "widget":
+        yield WidgetClient(dcmview.Viewer(paths))
+    else:
+        session = open_session(paths)
+        session.scan()
+        yield RouterClient(Api(session))
