@@ -6,18 +6,9 @@
 
 import type { LayerDraw } from "../layers/layer-set";
 import { colormapTable, labelTable, lutSide } from "../layers/model";
+import { linkProgram, type Program } from "./gl-program";
 import type { LayerPainter } from "./layer-painter";
 import type { Affine } from "./transform";
-
-const VERT = `#version 300 es
-in vec2 a_pos;
-uniform mat3 u_m;
-out vec2 v_uv;
-void main() {
-  v_uv = a_pos;
-  vec3 p = u_m * vec3(a_pos, 1.0);
-  gl_Position = vec4(p.xy, 0.0, 1.0);
-}`;
 
 const LABELS = `#version 300 es
 precision highp float;
@@ -66,24 +57,9 @@ void main() {
   o = vec4(c.rgb, u_opacity);
 }`;
 
-interface Program {
-  prog: WebGLProgram;
-  loc: Record<string, WebGLUniformLocation | null>;
-}
-
 const UNIFORMS = ["u_m", "u_tex", "u_lut", "u_side", "u_size", "u_opacity", "u_outline", "u_range"];
 /** Slice textures kept on the GPU (a stack's neighbourhood for a few layers). */
 const TEXTURES = 48;
-
-function compile(gl: WebGL2RenderingContext, type: number, src: string): WebGLShader {
-  const s = gl.createShader(type)!;
-  gl.shaderSource(s, src);
-  gl.compileShader(s);
-  if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) {
-    throw new Error(`Layer shader failed to compile: ${gl.getShaderInfoLog(s)}`);
-  }
-  return s;
-}
 
 export class LayersWebGlPainter implements LayerPainter {
   readonly kind = "webgl2" as const;
@@ -115,18 +91,7 @@ export class LayersWebGlPainter implements LayerPainter {
   }
 
   private link(frag: string): Program {
-    const gl = this.gl;
-    const prog = gl.createProgram()!;
-    gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VERT));
-    gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, frag));
-    gl.bindAttribLocation(prog, 0, "a_pos");
-    gl.linkProgram(prog);
-    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) {
-      throw new Error(`Layer shader failed to link: ${gl.getProgramInfoLog(prog)}`);
-    }
-    const loc: Program["loc"] = {};
-    for (const n of UNIFORMS) loc[n] = gl.getUniformLocation(prog, n);
-    return { prog, loc };
+    return linkProgram(this.gl, frag, UNIFORMS, "Layer shader");
   }
 
   private texture(d: LayerDraw): WebGLTexture {

@@ -3,17 +3,8 @@
 // uniform update and one draw. Pictures (colour, display PNGs) are an RGBA texture.
 
 import type { FrameImage, GreyImage } from "../frames/image";
+import { linkProgram, type Program } from "./gl-program";
 import type { DrawParams, Renderer } from "./renderer";
-
-const VERT = `#version 300 es
-in vec2 a_pos;
-uniform mat3 u_m;
-out vec2 v_uv;
-void main() {
-  v_uv = a_pos;
-  vec3 p = u_m * vec3(a_pos, 1.0);
-  gl_Position = vec4(p.xy, 0.0, 1.0);
-}`;
 
 const greyFrag = (sampler: "usampler2D" | "isampler2D") => `#version 300 es
 precision highp float;
@@ -54,21 +45,6 @@ void main() {
 }`;
 
 type ProgramKind = "u" | "i" | "rgba";
-
-interface Program {
-  prog: WebGLProgram;
-  loc: Record<string, WebGLUniformLocation | null>;
-}
-
-function compile(gl: WebGL2RenderingContext, type: number, src: string): WebGLShader {
-  const s = gl.createShader(type)!;
-  gl.shaderSource(s, src);
-  gl.compileShader(s);
-  if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) {
-    throw new Error(`Shader failed to compile: ${gl.getShaderInfoLog(s)}`);
-  }
-  return s;
-}
 
 function textureFormat(gl: WebGL2RenderingContext, img: GreyImage): [number, number] {
   switch (img.bitsAllocated) {
@@ -122,16 +98,7 @@ export class WebGlRenderer implements Renderer {
     const gl = this.gl;
     const frag =
       kind === "rgba" ? PICTURE_FRAG : greyFrag(kind === "u" ? "usampler2D" : "isampler2D");
-    const prog = gl.createProgram()!;
-    gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VERT));
-    gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, frag));
-    gl.bindAttribLocation(prog, 0, "a_pos");
-    gl.linkProgram(prog);
-    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) {
-      throw new Error(`Shader failed to link: ${gl.getProgramInfoLog(prog)}`);
-    }
-    const loc: Program["loc"] = {};
-    for (const n of [
+    const p = linkProgram(gl, frag, [
       "u_m",
       "u_tex",
       "u_size",
@@ -140,10 +107,7 @@ export class WebGlRenderer implements Renderer {
       "u_center",
       "u_width",
       "u_invert",
-    ]) {
-      loc[n] = gl.getUniformLocation(prog, n);
-    }
-    const p = { prog, loc };
+    ]);
     this.programs.set(kind, p);
     return p;
   }
