@@ -39,11 +39,16 @@ class Program:
 
 
 def ours(python: str = sys.executable, root: Path = REPO) -> Program:
-    """This repository's dcmview, run from the working tree (or another checkout: `root`)."""
+    """This repository's dcmview, run from the working tree (or another checkout: `root`).
+
+    Its modules are compiled first and may be cached, as an installed wheel's are: with
+    PYTHONDONTWRITEBYTECODE set (as on our build machines) every start compiled all of
+    dcmview again, ~0.1 s that no installed copy pays."""
+    subprocess.run([python, "-m", "compileall", "-q", str(root / "dcmview")], check=True)
     return Program(
         "ours",
         (python, "-m", "dcmview"),
-        env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(root)},
+        env={"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": ""},
         cwd=root,
     )
 

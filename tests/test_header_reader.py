@@ -29,9 +29,10 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from dcmview.core import discovery
+from dcmview.core import discovery, header_reader
 from dcmview.core.header_reader import FIRST_READ, Header, read_header
 from dcmview.core.header_values import has_element, uid_value
+from dcmview.core.plain_header import HandOver
 
 from . import dicomgen as gen
 from . import malformed
@@ -60,11 +61,23 @@ def _fast_header(path: Path) -> Header | None:
         return read_header(fp)
 
 
+def _hand_over(*args: object) -> None:
+    raise HandOver
+
+
 @contextmanager
-def _pydicom_only() -> Iterator[None]:
-    """``read_record`` with the scanning reader always handing over: pydicom's own path."""
+def without_plain_reader() -> Iterator[None]:
+    """``read_record`` with the plain reader (plain_header.py) always handing over."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(discovery, "read_header", lambda fp: None)
+        patch.setattr(discovery, "_read_plain", _hand_over)
+        yield
+
+
+@contextmanager
+def pydicom_only() -> Iterator[None]:
+    """``read_record`` with both scanning readers always handing over: pydicom's own path."""
+    with without_plain_reader(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(header_reader, "read_header", lambda fp: None)
         yield
 
 
@@ -154,9 +167,10 @@ def _record_facts(outcome: tuple[Any, Any, str | None]) -> tuple[Any, ...]:
 
 def check_file(path: Path) -> str:
     """Read ``path`` both ways and assert they agree; say how: read, handed over, rejected."""
-    with _pydicom_only():
+    with pydicom_only():
         slow_record = _record_facts(discovery.read_record(str(path)))
-    fast_record = _record_facts(discovery.read_record(str(path)))
+    with without_plain_reader():
+        fast_record = _record_facts(discovery.read_record(str(path)))
     assert fast_record == slow_record, path
     try:
         fast = _fast_header(path)

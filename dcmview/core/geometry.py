@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from .header_values import header_value
 from .model import PixelLayout, Window
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
     from .model import FileRecord
+    from .plain_header import HeaderValues
 
 FloatArray = npt.NDArray[np.float64]
 Orientation = tuple[float, float, float, float, float, float]
@@ -63,7 +63,7 @@ class Geometry:
     def frame_position(self, frame: int) -> Position | None:
         """Image Position (Patient) of ``frame``: its own plane position, else the file's."""
         row = _row(self.frames.positions if self.frames else None, frame)
-        return _position(row) if row is not None else self.position
+        return position_of(row) if row is not None else self.position
 
     def frame_orientation(self, frame: int) -> Orientation | None:
         """Image Orientation (Patient) of ``frame``: its own, else the file's."""
@@ -72,33 +72,35 @@ class Geometry:
 
 
 def read_geometry(
-    ds: Dataset, layout: PixelLayout | None
+    values: HeaderValues, layout: PixelLayout | None
 ) -> tuple[Geometry | None, PixelLayout | None]:
     """The file's geometry, and ``layout`` with the functional groups' pixel values that hold
     for every frame (rescale, window): per-frame and shared groups win over the top level."""
     try:
-        return _read_geometry(ds, layout)
+        return _read_geometry(values, layout)
     except Exception:  # values pydicom cannot convert: no geometry, the file still loads
         return None, layout
 
 
 def _read_geometry(
-    ds: Dataset, layout: PixelLayout | None
+    values: HeaderValues, layout: PixelLayout | None
 ) -> tuple[Geometry | None, PixelLayout | None]:
-    for_uid = header_value(ds, "FrameOfReferenceUID")
-    orientation = _orientation(header_value(ds, "ImageOrientationPatient"))
-    position = _position(header_value(ds, "ImagePositionPatient"))
+    for_uid = values.get("FrameOfReferenceUID")
+    orientation = _orientation(values.get("ImageOrientationPatient"))
+    position = position_of(values.get("ImagePositionPatient"))
     groups = None
-    if _SHARED in ds or _PER_FRAME in ds:
+    if values.has("SharedFunctionalGroupsSequence") or values.has(
+        "PerFrameFunctionalGroupsSequence"
+    ):
         frame_count = layout.frame_count if layout is not None else 1
-        values = _group_values(ds, frame_count)
-        if values is not None:
-            positions, orientations, rescales, windows = values
+        found = _group_values(values.dataset(), frame_count)
+        if found is not None:
+            positions, orientations, rescales, windows = found
             if orientations is not None:
                 orientations, uniform = _fold(orientations)
                 orientation = _orientation(uniform) if uniform is not None else orientation
             if positions is not None and frame_count == 1:
-                position, positions = _position(positions[0]) or position, None
+                position, positions = position_of(positions[0]) or position, None
             rescales, rescale = _fold(rescales) if rescales is not None else (None, None)
             windows, window = _fold(windows) if windows is not None else (None, None)
             layout = _with_values(layout, rescale, window)
@@ -184,6 +186,8 @@ def _items(element: Any) -> Sequence[Any]:
 def _group_row(
     item: Any, sequence: str, keywords: tuple[str, ...], columns: int
 ) -> list[float] | None:
+    from .header_values import header_value
+
     try:
         group = item.get(sequence)
         if not group:
@@ -247,7 +251,8 @@ def _orientation(value: Any) -> Orientation | None:
     return _shared_orientation(tuple(numbers)) if numbers is not None else None
 
 
-def _position(value: Any) -> Position | None:
+def position_of(value: Any) -> Position | None:
+    """Image Position (Patient) as three finite numbers, else None."""
     numbers = _finite(value, 3)
     return (numbers[0], numbers[1], numbers[2]) if numbers is not None else None
 

@@ -84,3 +84,31 @@ def uid_value(ds: Dataset, keyword: str) -> str:
         if "\\" not in text:
             return text.strip()
     return str(ds.get(keyword, ""))
+
+
+class DatasetValues:
+    """:class:`~.plain_header.HeaderValues` of a pydicom data set (the scan's fallback, and
+    DICOMweb metadata)."""
+
+    __slots__ = ("_ds", "syntax")
+
+    def __init__(self, ds: Dataset) -> None:
+        self._ds = ds
+        self.syntax = uid_value(ds.file_meta, "TransferSyntaxUID")
+
+    def get(self, keyword: str, default: Any = None) -> Any:
+        return header_value(self._ds, keyword, default)
+
+    def has(self, keyword: str) -> bool:
+        return has_element(self._ds, keyword)
+
+    def meta_uid(self, keyword: str) -> str:
+        return uid_value(self._ds.file_meta, keyword)
+
+    def dataset(self) -> Dataset:
+        return self._ds
+
+    def layer_source(self) -> str | None:
+        from .layers.detect import layer_source
+
+        return layer_source(self._ds)

@@ -150,7 +150,7 @@ class ViewHandle:
         """Every layer of the session (an empty list while the scan runs)."""
         from ..core.layers.python_api import LayerRef
 
-        store = self._server.session.layer_store
+        store = self._server.session.ready_layers()
         return [] if store is None else [LayerRef(store, layer) for layer in store.layers()]
 
     def _ready(self, timeout: float) -> None:

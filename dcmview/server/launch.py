@@ -304,13 +304,17 @@ class Server:
             return
         if progress:
             progress.clear()
+        if self._stopping:  # stopped while the scan ran: its executor is shut down
+            return
         # The decode threads start with their first task: ~1 ms of a cold first frame
         # (more on a loaded machine), paid here instead, once, where nobody waits for it.
-        for _ in range(2):  # two, as the viewer asks for a frame and its neighbour
-            self.executor.submit(time.sleep, 0.01)
+        with contextlib.suppress(RuntimeError):  # the server stopped just now
+            for _ in range(2):  # two, as the viewer asks for a frame and its neighbour
+                self.executor.submit(time.sleep, 0.01)
         self._start_workers()
         self._watch_edits()
         self._report_scan()
+        self.session.warm_up()
 
     def _start_workers(self) -> None:
         """Start the decode worker processes now when a loaded file will need them: started by

@@ -170,28 +170,31 @@ def _outcome(
     target: Target, item: dict[str, Any], filters: Sequence[Filter], told: dict[str, Any]
 ) -> Outcome:
     from ..discovery import _reason, _record, identifiers_of, pixel_layout, unmet_filter
+    from ..header_values import DatasetValues
 
     url = target.url(_uid(item, _SERIES), _uid(item, _SOP))
     if _SYNTAX_TAG not in item and _AVAILABLE not in item and _uid(item, _SOP) in told:
         item = {**item, _AVAILABLE: told[_uid(item, _SOP)]}  # QIDO-RS said it
     try:
         ds = dataset(item)
+        values = DatasetValues(ds)
         layout, problem, extent = None, None, None
         if "Rows" in ds:
             try:
-                layout = pixel_layout(ds)
+                layout = pixel_layout(values)
                 extent = (0, layout.frame_bytes * layout.frame_count)
             except Exception as exc:
                 problem = f"unusable pixel description: {_reason(exc)}"
                 extent = (0, 0)
         vr = "OW" if layout is not None and layout.bits_allocated > 8 else "OB"
-        record = _record(url, ds, layout, problem, extent, vr if extent else None)
+        record = _record(url, values, layout, problem, extent, vr if extent else None)
     except Exception as exc:
         return None, DiscoveryEntry(url, "skipped", f"invalid metadata: {_reason(exc)}")
     unmet = unmet_filter(ds, filters)
     if unmet is not None:
         return None, DiscoveryEntry(url, "filtered", unmet)
-    return replace(record, remote=Remote("dicomweb"), identifiers=identifiers_of(ds)), None
+    found = identifiers_of(values)
+    return replace(record, remote=Remote("dicomweb"), identifiers=found), None
 
 
 def dataset(item: dict[str, Any]) -> Dataset:

@@ -276,17 +276,18 @@ def _outcome(
             return None, DiscoveryEntry(url, "skipped", failures.reason(exc))
         return None, DiscoveryEntry(url, "skipped", f"unreadable DICOM header: {_reason(exc)}")
     try:
-        record, ds, problem = _inspect(url, header)
+        record, values, problem = _inspect(url, header)
     except Exception as exc:
         return None, DiscoveryEntry(url, "skipped", f"invalid header: {_reason(exc)}")
-    if record is None or ds is None:
+    if record is None or values is None:
         return None, DiscoveryEntry(url, "skipped", problem or "not an image")
-    unmet = unmet_filter(ds, filters)
+    unmet = unmet_filter(values.dataset(), filters)
     if unmet is not None:
         return None, DiscoveryEntry(url, "filtered", unmet)
     # Identifiers for --mask are kept for every remote file: reading them is nothing beside
     # the network.
-    return replace(record, size=size, remote=remote, identifiers=identifiers_of(ds)), None
+    found = identifiers_of(values)
+    return replace(record, size=size, remote=remote, identifiers=found), None
 
 
 def _header(fs: AbstractFileSystem, key: str, url: str, size: int, data: bytes) -> Header:
