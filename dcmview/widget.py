@@ -86,6 +86,9 @@ class Viewer(anywidget.AnyWidget):
             overlays=[os.fspath(p) for p in overlays],
         )
         self._session.scan()
+        # what the first frames and tag trees need (in a notebook, pydicom is often loaded)
+        self._session.warm_up()
+        self._session.warm_up_decoders()
         self._api = Api(self._session)
         self._inflight: dict[int, Future[None]] = {}
         self._lock = threading.Lock()

@@ -46,21 +46,36 @@ _PIXEL_VRS = (b"OB", b"OW", b"OF", b"OD", b"UN")
 Read = tuple[FileRecord | None, "HeaderValues | None", str | None]
 
 
-def read_record(path: str, reader: PlainReader | None = None, identifiers: bool = False) -> Read:
+def read_record(
+    path: str,
+    reader: PlainReader | None = None,
+    identifiers: bool = False,
+    share: Callable[[FileRecord], FileRecord] | None = None,
+) -> Read:
     """Read one file's header: ``(record, its values, None)`` or ``(None, None, reason)``.
 
     ``reader`` reads the header without pydicom when it can (:mod:`.plain_header`; a scan
     passes one reader for its files); pydicom's reader takes the files it hands over.
     With ``identifiers`` (``--mask``), the record keeps the file's identifiers to scrub text
-    with (reading them costs ~20 % of a scan, so only then).
+    with (reading them costs ~20 % of a scan, so only then). ``share`` gives a record one copy
+    of the values other records hold too (``_Shared.record``), before the next files of its
+    series are made from it.
     """
     try:
-        return _read_plain(path, reader or PlainReader(), identifiers)
+        return _read_plain(path, reader or PlainReader(), identifiers, share)
     except HandOver:
-        return _read_with_pydicom(path, identifiers)
+        record, values, problem = _read_with_pydicom(path, identifiers)
+        if record is not None and share is not None:
+            record = share(record)
+        return record, values, problem
 
 
-def _read_plain(path: str, reader: PlainReader, identifiers: bool) -> Read:
+def _read_plain(
+    path: str,
+    reader: PlainReader,
+    identifiers: bool,
+    share: Callable[[FileRecord], FileRecord] | None,
+) -> Read:
     try:
         header = reader.read(path)
     except OSError as exc:
@@ -85,6 +100,8 @@ def _read_plain(path: str, reader: PlainReader, identifiers: bool) -> Read:
     info = header.info
     found = identifiers_of(values) if identifiers else ()
     record = replace(record, size=info.st_size, mtime_ns=info.st_mtime_ns, identifiers=found)
+    if share is not None:
+        record = share(record)
     reader.last = _Template.of(record, header, identifiers)
     return record, values_, problem
 
@@ -477,8 +494,9 @@ def scan(
 
     shared = _Shared()
 
-    def done(index: int, chunk_outcomes: list[Outcome]) -> None:
-        chunk_outcomes = [(shared.record(r), e) if r else (r, e) for r, e in chunk_outcomes]
+    def done(index: int, chunk_outcomes: list[Outcome], shared_already: bool = False) -> None:
+        if not shared_already:  # read by a worker process: its values are copies
+            chunk_outcomes = [(shared.record(r), e) if r else (r, e) for r, e in chunk_outcomes]
         outcomes[index] = chunk_outcomes
         counts[0] += len(chunk_outcomes)
         counts[1] += sum(1 for record, _ in chunk_outcomes if record is not None)
@@ -493,7 +511,7 @@ def scan(
         in_parallel(POOL, "headers", work, read_chunk, done)
     else:
         for index, chunk in enumerate(chunks):
-            done(index, read_chunk(chunk, filters, identifiers))
+            done(index, read_chunk(chunk, filters, identifiers, shared.record), True)
     records: list[FileRecord] = []
     entries: list[DiscoveryEntry] = []
     if urls:
@@ -560,9 +578,10 @@ def read_chunk(
     candidates: Sequence[tuple[str, str | None]],
     filters: Sequence[Filter],
     identifiers: bool = False,
+    share: Callable[[FileRecord], FileRecord] | None = None,
 ) -> list[Outcome]:
     """Read, filter and describe each ``(path, problem)``: a record or why there is none
-    (``identifiers``: see :func:`read_record`)."""
+    (``identifiers``, ``share``: see :func:`read_record`)."""
     outcomes: list[Outcome] = []
     # Filters compare pydicom's values (a person name as pydicom writes it): read by pydicom.
     reader = None if filters else PlainReader()
@@ -571,8 +590,10 @@ def read_chunk(
         if problem is None:
             if reader is None:
                 record, values, problem = _read_with_pydicom(path, identifiers)
+                if record is not None and share is not None:
+                    record = share(record)
             else:
-                record, values, problem = read_record(path, reader, identifiers)
+                record, values, problem = read_record(path, reader, identifiers, share)
             if record is not None and values is not None and filters:
                 unmet = unmet_filter(values.dataset(), filters)
                 if unmet is not None:

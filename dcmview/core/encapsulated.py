@@ -6,6 +6,9 @@ of a frame. Here a file's fragments are indexed once (kept in a small LRU), a fr
 read with one seek, and pydicom decodes them as a one-frame buffer with the file's own Image
 Pixel values, so every conversion it applies after decoding (YBR to RGB, sign correction, the
 container size of the codestream's precision) stays pydicom's.
+
+pydicom is imported where it is used: an uncompressed frame needs none of it (its import costs
+~0.25 s, which the first frame of a fresh server should not wait for).
 """
 
 from __future__ import annotations
@@ -18,11 +21,6 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
-import pydicom
-from pydicom.encaps import get_frame
-from pydicom.pixels import get_decoder
-from pydicom.pixels.utils import as_pixel_options
-from pydicom.uid import UID
 
 from .fileio import open_record
 from .model import FileRecord
@@ -87,6 +85,8 @@ def frame_bytes(record: FileRecord, frame: int, fp: BinaryIO) -> bytes:
     index = _INDEXES.get(record, fp)
     assert record.pixel_data_offset is not None and record.layout is not None
     if index.frames is None:
+        from pydicom.encaps import get_frame
+
         fp.seek(record.pixel_data_offset)
         return get_frame(
             fp,
@@ -136,6 +136,8 @@ def decode(record: FileRecord, data: bytes, plugin: str, fp: BinaryIO, **extra: 
             b"\x00" * (length - len(data)),
         )
     )
+    from pydicom.pixels import get_decoder
+
     decoder = get_decoder(record.transfer_syntax_uid)
     array, _ = decoder.as_array(
         buffer, index=0, validate=True, raw=False, decoding_plugin=plugin, **options
@@ -144,6 +146,10 @@ def decode(record: FileRecord, data: bytes, plugin: str, fp: BinaryIO, **extra: 
 
 
 def _build_index(record: FileRecord, fp: BinaryIO) -> FrameIndex:
+    import pydicom
+    from pydicom.pixels.utils import as_pixel_options
+    from pydicom.uid import UID
+
     fp.seek(0)
     ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=_PIXEL_TAGS)
     options = as_pixel_options(ds)
@@ -159,6 +165,10 @@ def _build_index(record: FileRecord, fp: BinaryIO) -> FrameIndex:
 def _layout_options(record: FileRecord) -> dict[str, Any]:
     """The decoding options of a remote file, from what discovery read of its header (reading
     its header again would cost requests)."""
+    import pydicom
+    from pydicom.pixels.utils import as_pixel_options
+    from pydicom.uid import UID
+
     layout = record.layout
     assert layout is not None
     ds = pydicom.Dataset()

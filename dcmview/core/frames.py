@@ -13,8 +13,6 @@ from dataclasses import replace
 from typing import BinaryIO
 
 import numpy as np
-import pydicom
-from pydicom.pixels import pixel_array
 
 from . import encapsulated
 from .budget import check_raw
@@ -220,6 +218,9 @@ def _decode(fp: BinaryIO, record: FileRecord, frame: int, encoded: bytes | None)
     native = _native_frame(fp, record, frame)
     if native is not None:
         return native
+    import pydicom  # only here: uncompressed frames at their offset need none of it
+    from pydicom.pixels import pixel_array
+
     if is_deflated(record.transfer_syntax_uid):
         fp.seek(0)
         return pixel_array(pydicom.dcmread(fp), index=frame, decoding_plugin=plugin)

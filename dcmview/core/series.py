@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .geometry import Geometry, Orientation, along_normal, normal
-from .model import FileRecord
+from .model import FIELD_NAMES, FileRecord
 
 ORIENTATION_TOLERANCE = 1e-4
 
@@ -46,6 +46,13 @@ class _Series:
     ordinary: dict[tuple[str, int, int], _Clusters] = field(default_factory=dict)
 
 
+# Where FileRecord.values keeps the fields read here (``record.fields`` makes a dict each time).
+_STUDY_UID = FIELD_NAMES.index("study_instance_uid")
+_SERIES_UID = FIELD_NAMES.index("series_instance_uid")
+_SOP_UID = FIELD_NAMES.index("sop_instance_uid")
+_INSTANCE_NUMBER = FIELD_NAMES.index("instance_number")
+
+
 def series_list(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
     """The ``series`` list of ``GET /api/series`` for the registry ``records`` (index = file
     index). Files without usable pixels are in no stack; a series without stacks is left out."""
@@ -54,11 +61,9 @@ def series_list(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
         layout = record.layout
         if layout is None or layout.frame_count < 1:
             continue
-        fields = record.fields
-        series_uid = fields.get("series_instance_uid") or ""
-        key: tuple[str, str] | int = (
-            (fields.get("study_instance_uid") or "", series_uid) if series_uid else index
-        )
+        values = record.values
+        series_uid = values[_SERIES_UID] or ""
+        key: tuple[str, str] | int = (values[_STUDY_UID] or "", series_uid) if series_uid else index
         series = groups.get(key)
         if series is None:
             series = groups[key] = _Series(first=index, record=record)
@@ -95,7 +100,7 @@ def _ordinary_key(
 ) -> tuple[Any, ...]:
     index, _, position = frame
     record = records[index]
-    instance = record.fields.get("instance_number")
+    instance = record.values[_INSTANCE_NUMBER]
     return (
         position is None,
         position if position is not None else 0.0,
@@ -138,14 +143,14 @@ def _one_orientation(geometry: Geometry, count: int) -> bool:
 def _stack_json(stack_id: str, stack: _Stack, records: Sequence[FileRecord]) -> dict[str, Any]:
     frames = []
     for virtual, (index, frame, position) in enumerate(stack.frames):
-        fields = records[index].fields
+        values = records[index].values
         frames.append(
             {
                 "virtual_index": virtual,
                 "file_index": index,
                 "frame_index": frame,
-                "sop_instance_uid": fields.get("sop_instance_uid", ""),
-                "instance_number": fields.get("instance_number"),
+                "sop_instance_uid": values[_SOP_UID],
+                "instance_number": values[_INSTANCE_NUMBER],
                 "position_along_normal_mm": _mm(position),
             }
         )

@@ -40,7 +40,7 @@ from .model import (
     RawEntry,
     WindowRequest,
 )
-from .transfer_syntaxes import is_supported, syntax_name
+from .transfer_syntaxes import is_supported, native_byte_order, syntax_name
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -255,10 +255,39 @@ class Session:
 
     @staticmethod
     def warm_up() -> None:
-        """Import the modules that decode, render and describe frames (pydicom among them:
-        ~0.2–0.3 s). The scan does not need them; the server calls this once the scan is
-        reported, so the first frame request does not pay for the import."""
-        from . import encapsulated, frames, reduced, render, tags  # noqa: F401
+        """Import the modules that scan, and those that read, render and encode frames
+        (~35 ms, without pydicom): the server loads them before its first answer, so that
+        neither its scan nor a first frame waits for them."""
+        from . import (  # noqa: F401
+            decoding,
+            discovery,
+            encapsulated,
+            frames,
+            reduced,
+            render,
+            series,
+        )
+
+    def first_frames_need_pydicom(self) -> bool:
+        """Whether a loaded file's frames are read or rendered through pydicom: compressed or
+        deflated, or with a LUT or palette to apply (uncompressed plain frames are not)."""
+        return any(
+            native_byte_order(r.transfer_syntax_uid) is None
+            or r.layout.has_modality_lut
+            or r.layout.has_voi_lut
+            or r.layout.photometric == "PALETTE COLOR"
+            for r in self.files
+            if r.layout is not None
+        )
+
+    @staticmethod
+    def warm_up_decoders() -> None:
+        """Import pydicom, its decoders and the tag tree (~0.25 s, most of it pydicom listing
+        every installed package's entry points). Compressed frames and tag trees need them;
+        uncompressed frames do not, so the server does this once it is idle."""
+        from pydicom.pixels import get_decoder  # noqa: F401
+
+        from . import tags  # noqa: F401
 
     def series_list(self) -> list[dict[str, Any]]:
         """The series and stacks of ``files`` (SPEC §9), as ``/api/series`` lists them."""

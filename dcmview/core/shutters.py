@@ -20,8 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from .header_values import has_element, header_value
-
 RECTANGULAR = "RECTANGULAR"
 CIRCULAR = "CIRCULAR"
 POLYGONAL = "POLYGONAL"
@@ -69,6 +67,8 @@ def read_shutter(ds: Any) -> Shutter | None:
     shared one, or a per-frame one that every frame has alike. Frames with shutters of their
     own are not shuttered (one shutter per file is what the API and the viewer carry).
     """
+    from .header_values import has_element
+
     if has_element(ds, "ShutterShape"):
         return _read_module(ds)
     if not (
@@ -99,12 +99,16 @@ def _items(found: Any) -> list[Any]:
 
 def _frame_shutter(item: Any) -> Shutter | None:
     """The shutter of one functional groups item (Frame Display Shutter Sequence)."""
+    from .header_values import has_element
+
     inner = _items(item.get("FrameDisplayShutterSequence"))
     return _read_module(inner[0]) if inner and has_element(inner[0], "ShutterShape") else None
 
 
 def _read_module(ds: Any) -> Shutter | None:
     """The Display Shutter (and Bitmap Display Shutter) attributes of ``ds``."""
+    from .header_values import header_value
+
     named = {str(s).strip().upper() for s in _list(header_value(ds, "ShutterShape"))}
     shapes: list[str] = []
     rectangle = circle = polygon = group = None

@@ -88,6 +88,11 @@ class Options:
     anon: bool = False
 
 
+# The decoder warm-up waits for this long without a request, or at most the second figure.
+_WARM_UP_QUIET = 0.2
+_WARM_UP_WAIT_MAX = 5.0
+
+
 class Server:
     """One running dcmview: its socket, session, router and event loop."""
 
@@ -209,6 +214,7 @@ class Server:
         app = make_app(self.api, self.guard, self.activity, executor=self.executor, routed=routed)
         frames = FastFrames(app, self.api, self.guard, self.activity, routed)
         http = make_server(frames)
+        self.session.warm_up()
         if not self.sockets:
             self.bind()
         http.add_sockets(self.sockets)
@@ -314,7 +320,24 @@ class Server:
         self._start_workers()
         self._watch_edits()
         self._report_scan()
-        self.session.warm_up()
+        self._warm_up_decoders_when_idle()
+
+    def _warm_up_decoders_when_idle(self) -> None:
+        """Load the decoders (pydicom): at once when the first frames will need them, else in
+        a quiet moment (tag trees need them too): its ~0.25 s import would slow a frame asked
+        for meanwhile (the thread holds the GIL), so it waits until no request came for a
+        moment, or at most a few seconds; a request that needs them first loads them itself
+        (the import lock makes the two one)."""
+        if self.session.first_frames_need_pydicom():
+            self.session.warm_up_decoders()
+            return
+        deadline = time.monotonic() + _WARM_UP_WAIT_MAX
+        while not self._stopping and time.monotonic() < deadline:
+            if time.monotonic() - self.activity.last >= _WARM_UP_QUIET:
+                break
+            time.sleep(_WARM_UP_QUIET / 4)
+        if not self._stopping:
+            self.session.warm_up_decoders()
 
     def _start_workers(self) -> None:
         """Start the decode worker processes now when a loaded file will need them: started by
@@ -394,10 +417,11 @@ class Server:
                 self.stop(EXIT_NO_FILES)
             return
         self._say(f"loaded {n} DICOM file(s) from {s.scanned} scanned{filtered}{skipped}")
-        from ..core.layers.loading import report_lines  # numpy and Pillow: not before binding
+        if s.layer_store is not None:  # layers were found and read
+            from ..core.layers.loading import report_lines  # Pillow: only when there are some
 
-        for line in report_lines(s.layers().listing()):
-            self._say(line, err=line.startswith("layer not drawn"))
+            for line in report_lines(s.layer_store.listing()):
+                self._say(line, err=line.startswith("layer not drawn"))
         if self.options.browser and not self.options.unix_socket:
             threading.Thread(target=self._open_browser, name="dcmview-browser", daemon=True).start()
 
