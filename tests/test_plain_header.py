@@ -13,6 +13,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pydicom
 import pytest
@@ -31,23 +32,42 @@ MUTANTS = 600
 
 
 class CountingReader(PlainReader):
-    """A plain reader that counts the files it read itself and those whose walk it kept."""
+    """A plain reader that counts the files it read whole (without handing them over to
+    pydicom) and those whose walk it kept."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.read_plainly = 0
+        self.attempts = 0
+        self.handed_over = 0
         self.kept_walks = 0
 
+    @property
+    def read_plainly(self) -> int:
+        return self.attempts - self.handed_over
+
     def read(self, path: str) -> plain_header.PlainHeader | str:
+        self.attempts += 1
         before = self._skeleton
         header = super().read(path)
         if isinstance(header, plain_header.PlainHeader) and before is not None:
             self.kept_walks += header.walk is before.walk
         return header
 
-    def values(self, header: plain_header.PlainHeader) -> plain_header.PlainValues:
-        self.read_plainly += 1
-        return super().values(header)
+
+@pytest.fixture(autouse=True)
+def _count_hand_overs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readers count the files discovery took from them to pydicom."""
+    read_plain = discovery._read_plain
+
+    def counted(path: str, reader: PlainReader, *args: Any) -> Any:
+        try:
+            return read_plain(path, reader, *args)
+        except HandOver:
+            if isinstance(reader, CountingReader):
+                reader.handed_over += 1
+            raise
+
+    monkeypatch.setattr(discovery, "_read_plain", counted)
 
 
 def outcome_with_pydicom(path: Path) -> tuple:
@@ -184,3 +204,55 @@ def test_nested_sequences_are_walked_or_handed_over(tmp_path: Path, depth: int) 
     plain = _record_facts(discovery.read_record(str(path), reader))
     assert plain == outcome_with_pydicom(path)
     assert reader.read_plainly == (1 if depth <= plain_header._DEEPEST else 0)
+
+
+def test_the_character_set_table_is_pydicoms() -> None:
+    from pydicom.charset import python_encoding
+
+    for name, codec in plain_header.CHARSETS.items():
+        assert python_encoding[name] == codec, name
+
+
+# (Specific Character Set, raw Patient Name, raw Study Description)
+NAMES = [
+    ("ISO_IR 192", "Müller^Anna".encode(), "Thörax  \\ Bauch ".encode()),
+    ("ISO_IR 192", b"M\xc3\xbcller^Anna \x00", b"caf\xc3\xa9 "),
+    ("ISO_IR 192", b"Bad\xff\xfe^Bytes", b"\xc3"),
+    ("ISO_IR 100", "Ångström^Åsa".encode("latin-1"), "Étude".encode("latin-1")),
+    (None, "Çelik^Ömer".encode("latin-1"), b"plain"),
+    ("ISO_IR 144", "Иванов^Иван".encode("iso8859_5"), "Голова".encode("iso8859_5")),
+    ("ISO 2022 IR 87", b"\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B", b"plain"),
+    ("ISO_IR 13", "ﾔﾏﾀﾞ^ﾀﾛｳ".encode("shift_jis"), b"plain"),
+    ("ISO_IR 192", "Ωmega\\Two^Names".encode(), "α\\β\\ γ ".encode()),
+]
+
+
+@pytest.mark.parametrize("charset,name,description", NAMES)
+def test_names_in_a_character_set_read_as_with_pydicom(
+    tmp_path: Path, charset: str | None, name: bytes, description: bytes
+) -> None:
+    """Non-ASCII names and descriptions, in a series: the first file is read by the
+    builders, the next from it (the name is not a per-file value)."""
+    written = gen.write_ct_series(tmp_path, count=3, size=16)
+    for item in written:
+        ds = pydicom.dcmread(item.path)
+        if charset is not None:
+            ds.SpecificCharacterSet = charset
+        elif "SpecificCharacterSet" in ds:
+            del ds.SpecificCharacterSet
+        ds.PatientName = name.decode("latin-1")  # raw bytes below, whatever the charset
+        ds["PatientName"].value = name
+        ds.StudyDescription = "x"
+        ds["StudyDescription"].value = description
+        ds.save_as(item.path)
+    reader = CountingReader()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for item in written:
+            plain = _record_facts(discovery.read_record(str(item.path), reader, True))
+            with pydicom_only():
+                slow = _record_facts(discovery.read_record(str(item.path), None, True))
+            assert plain == slow
+    # ASCII bytes (ISO 2022's 7-bit codes too) are read as header_value reads them
+    readable = charset is None or charset in plain_header.CHARSETS
+    assert reader.read_plainly == (3 if readable or (name + description).isascii() else 0)

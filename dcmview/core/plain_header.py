@@ -45,6 +45,7 @@ IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 KEYWORDS: dict[str, tuple[int, str]] = {
     "MediaStorageSOPClassUID": (0x00020002, "UI"),
     "TransferSyntaxUID": (0x00020010, "UI"),
+    "SpecificCharacterSet": (0x00080005, "CS"),
     "SOPClassUID": (0x00080016, "UI"),
     "SOPInstanceUID": (0x00080018, "UI"),
     "StudyDate": (0x00080020, "DA"),
@@ -119,6 +120,24 @@ _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH
 _INTS = {"US": struct.Struct("<H"), "SS": struct.Struct("<h")}
 _INTS.update(UL=struct.Struct("<I"), SL=struct.Struct("<i"))
 _EMPTY_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "PN", "SH", "TM", "UI"})
+# Non-ASCII text is decoded here for the names and descriptions (PN, LO, SH) of a Specific
+# Character Set without code extensions, with pydicom's codecs (tests check the table against
+# pydicom's); other character sets hand over. Without one, pydicom decodes as ISO 8859-1.
+_DECODED_VRS = frozenset({"PN", "LO", "SH"})
+CHARSETS = {
+    "ISO_IR 192": "UTF8",
+    "ISO_IR 100": "latin_1",
+    "ISO_IR 101": "iso8859_2",
+    "ISO_IR 109": "iso8859_3",
+    "ISO_IR 110": "iso8859_4",
+    "ISO_IR 144": "iso_ir_144",
+    "ISO_IR 127": "iso_ir_127",
+    "ISO_IR 126": "iso_ir_126",
+    "ISO_IR 138": "iso_ir_138",
+    "ISO_IR 148": "iso_ir_148",
+    "ISO_IR 166": "iso_ir_166",
+}
+_NO_CHARSET = "iso8859"
 # Transfer syntaxes read as explicit VR little endian (the others hand over).
 _EXPLICIT_LITTLE = frozenset(
     {
@@ -532,8 +551,23 @@ class PlainValues:
         memo = self._memo
         value = memo.get(key, memo)
         if value is memo:
-            value = memo[key] = _value(written.decode() if written else dictionary_vr, raw)
+            vr = written.decode() if written else dictionary_vr
+            if vr in _DECODED_VRS and not raw.isascii():
+                return _decoded(vr, raw, self._encoding())  # the character set decides
+            value = memo[key] = _value(vr, raw)
         return value
+
+    def _encoding(self) -> str:
+        """The codec of the header's Specific Character Set (HandOver: one not read here)."""
+        found = self._elements.get(0x00080005)
+        if found is None:
+            return _NO_CHARSET
+        _, at, length = found
+        name = self._data[at : at + length].decode("latin-1").strip(" \0")
+        codec = CHARSETS.get(name)
+        if codec is None:
+            raise HandOver
+        return codec
 
     def has(self, keyword: str) -> bool:
         return KEYWORDS[keyword][0] in self._elements
@@ -559,6 +593,25 @@ class PlainValues:
             sop_class = self._media
         if not isinstance(sop_class, str) or layer_class(sop_class):
             raise HandOver
+
+
+def _decoded(vr: str, raw: bytes, codec: str) -> Any:
+    """A non-ASCII PN, LO or SH value as pydicom decodes it: a person name's bytes without
+    trailing NULs and spaces, each text value without them after decoding."""
+    if b"\x1b" in raw:
+        raise HandOver  # code extensions: pydicom switches character sets
+    if vr == "PN":
+        parts = _decode(raw.rstrip(b"\0 "), codec).split("\\")
+    else:
+        parts = [part.rstrip("\0 ") for part in _decode(raw, codec).split("\\")]
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _decode(raw: bytes, codec: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeError:  # pydicom warns and replaces what it cannot decode
+        return raw.decode(codec, errors="replace")
 
 
 def _value(vr: str, raw: bytes) -> Any:
