@@ -15,7 +15,15 @@ JOBS = {
     # Read a chunk of file headers (large folders are scanned by this process and the workers).
     "headers": "dcmview.core.discovery:read_chunk",
 }
-PRELOAD = ("dcmview.core.encapsulated", "dcmview.core.frames", "dcmview.core.render")
+# pydicom's decoders first: dcmview's frame modules load it only where they use it (an
+# uncompressed frame in the server needs none of it), and a worker is for the others.
+PRELOAD = (
+    "pydicom.encaps",
+    "pydicom.pixels",
+    "dcmview.core.encapsulated",
+    "dcmview.core.frames",
+    "dcmview.core.render",
+)
 
 # One pool serves the whole process: every Session, every notebook Viewer.
 POOL = ProcessPool(__name__)

@@ -319,18 +319,19 @@ class Server:
                 self.executor.submit(time.sleep, 0.01)
         self._start_workers()
         self._watch_edits()
-        self._report_scan()
-        self._warm_up_decoders_when_idle()
+        if self.session.first_frames_need_pydicom():
+            # ready for those frames before saying so (the file list is served already)
+            self.session.warm_up_decoders()
+            self._report_scan()
+        else:
+            self._report_scan()
+            self._warm_up_decoders_when_idle()
 
     def _warm_up_decoders_when_idle(self) -> None:
-        """Load the decoders (pydicom): at once when the first frames will need them, else in
-        a quiet moment (tag trees need them too): its ~0.25 s import would slow a frame asked
-        for meanwhile (the thread holds the GIL), so it waits until no request came for a
-        moment, or at most a few seconds; a request that needs them first loads them itself
-        (the import lock makes the two one)."""
-        if self.session.first_frames_need_pydicom():
-            self.session.warm_up_decoders()
-            return
+        """Load the decoders (pydicom) in a quiet moment, for the tag trees: its ~0.25 s
+        import would slow a frame asked for meanwhile (the thread holds the GIL), so it waits
+        until no request came for a moment, or at most a few seconds; a request that needs
+        them first loads them itself (the import lock makes the two one)."""
         deadline = time.monotonic() + _WARM_UP_WAIT_MAX
         while not self._stopping and time.monotonic() < deadline:
             if time.monotonic() - self.activity.last >= _WARM_UP_QUIET:
