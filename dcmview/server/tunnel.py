@@ -43,6 +43,7 @@ class Tunnel:
         self.proc: subprocess.Popen[str] | None = None
         self.failure = ""
         self._up = threading.Event()
+        self._forwarding = False  # ssh said the forward is up
         self._lines: list[str] = []
 
     def start(self, timeout: float = 20.0) -> bool:
@@ -66,7 +67,7 @@ class Tunnel:
         reader = threading.Thread(target=self._read, daemon=True, name="dcmview-ssh")
         reader.start()
         self._up.wait(timeout)
-        if self._up.is_set() and self.proc.poll() is None:
+        if self._forwarding and self.proc.poll() is None:
             return True
         self.failure = self._why()
         self.stop()
@@ -78,8 +79,12 @@ class Tunnel:
             if len(self._lines) < 200:
                 self._lines.append(line.rstrip())
             if any(marker in line for marker in _UP_MARKERS):
+                self._forwarding = True
                 self._up.set()
-        self._up.set()  # ssh ended: wake start() so it can report why
+        # ssh ended (its stderr closes just before it exits: reaped first, or start() could
+        # find it still running and call a failed forward up); wake start() to say why
+        self.proc.wait()
+        self._up.set()
 
     def _why(self) -> str:
         if self.proc is not None and self.proc.poll() is None:
