@@ -1,9 +1,11 @@
-"""Per-file cost of discovery's ``read_record``: the scanning header reader against pydicom.
+"""Per-file cost of discovery's ``read_record``: the scan's own header reader against pydicom.
 
 Issue 14: every file of the bench's 500 CT slices and of the 10,000-file folder of
-``bench/scale.py`` is read by ``read_record`` two ways in each round — as shipped (the scanning
-reader of ``dcmview/core/header_reader.py``, pydicom when it hands a file over) and with
-pydicom's ``dcmread`` only — and the header alone both ways. The ways alternate within a round
+``bench/scale.py`` is read by ``read_record`` two ways in each round — as shipped (the plain
+reader of ``dcmview/core/plain_header.py``, one for the folder as the scan has, with the
+records of a series made from its first; the pydicom-based readers when it hands a file over)
+and with pydicom's ``dcmread`` only — and the header alone both ways (the plain walk against
+``dcmread(stop_before_pixels=True)``). The ways alternate within a round
 (which goes first alternates between rounds), so a loaded machine slows both alike; the table
 gives the medians over the rounds in ms per file. One process, warm page cache: this is the
 parse cost, not the disk's. ``python bench/compare.py --only scan`` measures whole scans.
@@ -29,31 +31,32 @@ import pydicom  # noqa: E402
 
 from bench import data as bench_data  # noqa: E402
 from bench import scale_data  # noqa: E402
-from dcmview.core import discovery  # noqa: E402
-from dcmview.core.header_reader import read_header  # noqa: E402
+from dcmview.core import discovery, header_reader  # noqa: E402
+from dcmview.core.plain_header import PlainReader  # noqa: E402
 
 Way = Callable[[list[str]], None]
 
 
 def _records_fast(paths: list[str]) -> None:
+    reader = PlainReader()
     for path in paths:
-        discovery.read_record(path)
+        discovery.read_record(path, reader)
 
 
 def _records_pydicom(paths: list[str]) -> None:
-    shipped = discovery.read_header
-    discovery.read_header = lambda fp: None  # type: ignore[assignment]  # hand every file over
+    shipped = header_reader.read_header
+    header_reader.read_header = lambda fp: None  # type: ignore[assignment]  # hand it over
     try:
         for path in paths:
-            discovery.read_record(path)
+            discovery._read_with_pydicom(path)
     finally:
-        discovery.read_header = shipped
+        header_reader.read_header = shipped
 
 
 def _header_fast(paths: list[str]) -> None:
+    reader = PlainReader()
     for path in paths:
-        with open(path, "rb") as fp:
-            read_header(fp)
+        reader.read(path)
 
 
 def _header_pydicom(paths: list[str]) -> None:
@@ -102,7 +105,7 @@ def main() -> None:
     if args.only in (None, "10k"):
         sets.append(("10,000 files", scale_data.ensure(log=_log)))
     warnings.simplefilter("ignore")
-    print("| Files | What | scanning reader (ms/file) | pydicom (ms/file) | ratio | runs |")
+    print("| Files | What | dcmview's reader (ms/file) | pydicom (ms/file) | ratio | runs |")
     print("|---|---|---|---|---|---|")
     for label, folder in sets:
         paths = sorted(str(p) for p in folder.rglob("*") if p.is_file())

@@ -49,7 +49,8 @@ def _median_ms(runs: int, work: Callable[[], object]) -> float:
 
 def headers(folder: Path, runs: int) -> None:
     """Per-file header reading and record memory over the first 2,000 files."""
-    candidates = list(iter_candidate_paths([str(folder)], True))[:HEADER_FILES]
+    found = iter_candidate_paths([str(folder)], True)
+    candidates = [(path, problem) for path, problem, _ in found][:HEADER_FILES]
     read_chunk(candidates[:50], [])  # imports and caches warm
     ms = _median_ms(runs, lambda: read_chunk(candidates, []))
     gc.collect()
