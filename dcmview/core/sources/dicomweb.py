@@ -169,8 +169,9 @@ def _metadata_call(web: Any, study: str, series: str) -> Callable[[], Any]:
 def _outcome(
     target: Target, item: dict[str, Any], filters: Sequence[Filter], told: dict[str, Any]
 ) -> Outcome:
-    from ..discovery import _reason, _record, identifiers_of, pixel_layout, unmet_filter
+    from ..discovery import unmet_filter
     from ..header_values import DatasetValues
+    from ..records import _reason, _record, identifiers_of, pixel_layout
 
     url = target.url(_uid(item, _SERIES), _uid(item, _SOP))
     if _SYNTAX_TAG not in item and _AVAILABLE not in item and _uid(item, _SOP) in told:

@@ -256,7 +256,8 @@ def _outcome(
 ) -> Outcome:
     from pydicom.errors import InvalidDicomError
 
-    from ..discovery import _inspect, _reason, identifiers_of, unmet_filter
+    from ..discovery import _inspect, unmet_filter
+    from ..records import _reason, identifiers_of
 
     url = fs.unstrip_protocol(key)
     try:
