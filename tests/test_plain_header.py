@@ -40,6 +40,7 @@ class CountingReader(PlainReader):
         self.attempts = 0
         self.handed_over = 0
         self.kept_walks = 0
+        self.kept_records = 0  # headers the reader gave a series' template with
 
     @property
     def read_plainly(self) -> int:
@@ -47,10 +48,11 @@ class CountingReader(PlainReader):
 
     def read(self, path: str) -> plain_header.PlainHeader | str:
         self.attempts += 1
-        before = self._skeleton
+        before = [skeleton.walk for skeleton in self._skeletons]
         header = super().read(path)
-        if isinstance(header, plain_header.PlainHeader) and before is not None:
-            self.kept_walks += header.walk is before.walk
+        if isinstance(header, plain_header.PlainHeader):
+            self.kept_walks += any(header.walk is walk for walk in before)
+            self.kept_records += header.kept is not None
         return header
 
 
@@ -139,7 +141,25 @@ def test_a_series_is_read_with_one_walk(tmp_path: Path) -> None:
     for item in written:
         plain = _record_facts(discovery.read_record(str(item.path), reader))
         assert plain == outcome_with_pydicom(item.path)
-    assert reader.read_plainly == 12 and reader.kept_walks == 11
+    assert reader.read_plainly == 12 and reader.kept_walks == 11 and reader.kept_records == 11
+
+
+def test_a_series_whose_uids_differ_in_length_keeps_a_walk_for_each(tmp_path: Path) -> None:
+    """A SOP Instance UID one digit shorter moves every element after it: the reader keeps
+    both walks, and each file is made from the last of its walk."""
+    written = gen.write_ct_series(tmp_path, count=12, size=16)
+    for n, item in enumerate(written):
+        ds = pydicom.dcmread(item.path)
+        uid = f"1.2.826.0.1.{1000 + n}" + ("1" if n % 2 else "")
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = uid
+        ds.save_as(item.path)
+    reader = CountingReader()
+    for item in written:
+        outcome = discovery.read_record(str(item.path), reader)
+        assert _record_facts(outcome) == outcome_with_pydicom(item.path)
+        uid = pydicom.dcmread(item.path).SOPInstanceUID
+        assert outcome[0].fields["sop_instance_uid"] == uid
+    assert reader.read_plainly == 12 and reader.kept_walks == 10 and reader.kept_records == 10
 
 
 def test_a_slice_unlike_its_neighbours_is_walked_again(tmp_path: Path) -> None:
@@ -152,7 +172,8 @@ def test_a_slice_unlike_its_neighbours_is_walked_again(tmp_path: Path) -> None:
     paths = sorted(tmp_path.iterdir())
     for path in paths:
         assert _record_facts(discovery.read_record(str(path), reader)) == outcome_with_pydicom(path)
-    assert reader.read_plainly == 3 and reader.kept_walks == 0
+    # the third file is like the first again: made from its record, with its walk
+    assert reader.read_plainly == 3 and reader.kept_walks == 1 and reader.kept_records == 1
 
 
 def _damaged_copy(data: bytes, rng: random.Random) -> bytes:

@@ -140,7 +140,8 @@ def along_normal(position: Position | None, unit_normal: Position | None) -> flo
     """Distance in mm of a plane through ``position`` from the origin, along ``unit_normal``."""
     if position is None or unit_normal is None:
         return None
-    return sum(p * n for p, n in zip(position, unit_normal, strict=True))
+    (px, py, pz), (nx, ny, nz) = position, unit_normal
+    return px * nx + py * ny + pz * nz
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -253,6 +254,13 @@ def _orientation(value: Any) -> Orientation | None:
 
 def position_of(value: Any) -> Position | None:
     """Image Position (Patient) as three finite numbers, else None."""
+    if type(value) is list and len(value) == 3:  # as read from a header: a scan's hot path
+        try:
+            x, y, z = float(value[0]), float(value[1]), float(value[2])
+        except (TypeError, ValueError):
+            return None
+        isfinite = math.isfinite
+        return (x, y, z) if isfinite(x) and isfinite(y) and isfinite(z) else None
     numbers = _finite(value, 3)
     return (numbers[0], numbers[1], numbers[2]) if numbers is not None else None
 

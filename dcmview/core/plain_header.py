@@ -27,7 +27,7 @@ import operator
 import os
 import stat
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -219,18 +219,50 @@ class Walk:
 
 
 class Skeleton:
-    """A walk kept for the next files: ``matches(data)`` when their walk would be the same."""
+    """A walk kept for the next files: ``matches(data)`` when their walk would be the same.
 
-    __slots__ = ("_expected", "_getter", "_needed", "walk")
+    It also keeps what the reader's caller made of a file of this walk (:meth:`keep`), with
+    the byte ranges of the values that made it: ``kept_for(data)`` gives it back when the
+    walk matches and those values are the same (one comparison for both)."""
+
+    __slots__ = ("_expected", "_getter", "_needed", "_same", "kept", "walk")
 
     def __init__(self, walk: Walk, data: bytes) -> None:
         self.walk = walk
         self._getter = operator.itemgetter(*(slice(a, b) for a, b in walk.checks))
         self._expected = self._getter(data)
         self._needed = max(b for _, b in walk.checks)
+        self._same: tuple[Callable[[bytes], Any], Any, int] | None = None
+        self.kept: Any = None
 
     def matches(self, data: bytes) -> bool:
         return len(data) >= self._needed and self._getter(data) == self._expected
+
+    def keep(self, kept: Any, ranges: Iterable[tuple[int, int]], data: bytes) -> None:
+        """Give ``kept`` back for the next files whose values in ``ranges`` are those of
+        ``data`` (a file this skeleton matches); None: give nothing back."""
+        self.kept, self._same = kept, None
+        if kept is None:
+            return
+        merged: list[list[int]] = []
+        for start, end in sorted({*self.walk.checks, *ranges}):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        getter = operator.itemgetter(*(slice(a, b) for a, b in merged), slice(0, 0))
+        self._same = (getter, getter(data), merged[-1][1])
+
+    def kept_for(self, data: bytes) -> Any:
+        same = self._same
+        if same is not None and len(data) >= same[2] and same[0](data) == same[1]:
+            return self.kept
+        return None
+
+
+# Walks kept at once: files of a series alternate between a few (a SOP Instance UID one digit
+# shorter moves every element after it).
+_KEPT_WALKS = 4
 
 
 @dataclass(slots=True)
@@ -241,6 +273,8 @@ class PlainHeader:
     walk: Walk
     size: int
     info: os.stat_result
+    # What the reader's caller kept for headers of this walk and values (Skeleton.keep).
+    kept: Any = None
 
     @property
     def pixel_head(self) -> bytes:
@@ -262,15 +296,22 @@ def open_and_read(path: str) -> tuple[bytes, os.stat_result, int]:
 
 
 class PlainReader:
-    """Reads headers plainly, keeping the last walk to check the next file against, and the
-    values read so far (a series repeats most of them)."""
+    """Reads headers plainly, keeping the last few walks to check the next files against
+    (with what the caller kept for each), and the values read so far (a series repeats most
+    of them)."""
 
     def __init__(self) -> None:
-        self._skeleton: Skeleton | None = None
+        self._skeletons: list[Skeleton] = []
         self._memo: dict[Any, Any] = {}
-        # What the caller made of the last file read (discovery keeps its record here, to
-        # give the next files of a series).
-        self.last: Any = None
+
+    def keep(self, header: PlainHeader, kept: Any, ranges: Iterable[tuple[int, int]] = ()) -> None:
+        """Give ``kept`` back (:attr:`PlainHeader.kept`) with the next headers of the walk of
+        ``header`` (the last one read) whose values in ``ranges`` are those of ``header``;
+        None: stop giving anything back with that walk."""
+        for skeleton in self._skeletons:
+            if skeleton.walk is header.walk:
+                skeleton.keep(kept, ranges, header.data)
+                return
 
     def values(self, header: PlainHeader) -> PlainValues:
         """The values of ``header``."""
@@ -289,9 +330,13 @@ class PlainReader:
                     raise HandOver  # the file shrank under us
                 if data[128:132] != b"DICM":
                     return NO_PREFIX
-                skeleton = self._skeleton
-                if skeleton is not None and skeleton.matches(data):
-                    return PlainHeader(data, skeleton.walk, size, info)
+                skeletons = self._skeletons
+                for i, skeleton in enumerate(skeletons):
+                    kept = skeleton.kept_for(data)
+                    if kept is not None or skeleton.matches(data):
+                        if i:
+                            skeletons.insert(0, skeletons.pop(i))
+                        return PlainHeader(data, skeleton.walk, size, info, kept)
                 try:
                     walk = walk_header(data, size)
                 except NeedMore as more:
@@ -304,7 +349,8 @@ class PlainReader:
                     data += more_data
                     continue
                 if walk.stop < size:
-                    self._skeleton = Skeleton(walk, data)
+                    skeletons.insert(0, Skeleton(walk, data))
+                    del skeletons[_KEPT_WALKS:]
                 return PlainHeader(data, walk, size, info)
         finally:
             os.close(fd)
@@ -552,10 +598,25 @@ class PlainValues:
         value = memo.get(key, memo)
         if value is memo:
             vr = written.decode() if written else dictionary_vr
-            if vr in _DECODED_VRS and not raw.isascii():
-                return _decoded(vr, raw, self._encoding())  # the character set decides
-            value = memo[key] = _value(vr, raw)
+            value = self._value(vr, raw)
+            if vr not in _DECODED_VRS or raw.isascii():  # else the character set decides
+                memo[key] = value
         return value
+
+    def get_own(self, keyword: str) -> Any:
+        """:meth:`get` of a value each file has its own of (a UID, a number): not kept."""
+        tag, dictionary_vr = KEYWORDS[keyword]
+        found = self._elements.get(tag)
+        if found is None:
+            return None
+        written, at, length = found
+        vr = written.decode() if written else dictionary_vr
+        return self._value(vr, self._data[at : at + length])
+
+    def _value(self, vr: str, raw: bytes) -> Any:
+        if vr in _DECODED_VRS and not raw.isascii():
+            return _decoded(vr, raw, self._encoding())  # the character set decides
+        return _value(vr, raw)
 
     def _encoding(self) -> str:
         """The codec of the header's Specific Character Set (HandOver: one not read here)."""

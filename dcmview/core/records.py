@@ -255,7 +255,11 @@ def _burned_in(values: HeaderValues) -> str:
 
 
 def _str(values: HeaderValues, keyword: str) -> str:
-    value = values.get(keyword)
+    return text_value(values.get(keyword))
+
+
+def text_value(value: Any) -> str:
+    """A summary field's text of a header value ("" for None)."""
     if value is None:
         return ""
     return text_of(value).strip()

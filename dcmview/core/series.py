@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .geometry import Geometry, Orientation, along_normal, normal
+from .geometry import Geometry, Orientation, Position, along_normal, normal
 from .model import FIELD_NAMES, FileRecord
 
 ORIENTATION_TOLERANCE = 1e-4
@@ -34,6 +34,7 @@ class _Stack:
     orientation: Orientation | None
     # (file index, frame index, position along the normal in mm or None)
     frames: list[tuple[int, int, float | None]] = field(default_factory=list)
+    normal: Position | None = None  # of ``orientation``
 
 
 @dataclass
@@ -76,13 +77,17 @@ def series_list(records: Sequence[FileRecord]) -> list[dict[str, Any]]:
             continue
         orientation = geometry.frame_orientation(0) if geometry is not None else None
         position = geometry.frame_position(0) if geometry is not None else None
-        clusters = series.ordinary.setdefault((for_uid, layout.rows, layout.columns), _Clusters())
+        plane = (for_uid, layout.rows, layout.columns)
+        clusters = series.ordinary.get(plane)
+        if clusters is None:
+            clusters = series.ordinary[plane] = _Clusters()
         stack = clusters.find(orientation)
         if stack is None:
             stack = _Stack("ordinary", layout.rows, layout.columns, orientation)
+            stack.normal = normal(orientation)
             clusters.add(orientation, stack)
             series.stacks.append(stack)
-        stack.frames.append((index, 0, along_normal(position, normal(stack.orientation))))
+        stack.frames.append((index, 0, along_normal(position, stack.normal)))
     out: list[dict[str, Any]] = []
     stack_ids = itertools.count()
     for series in groups.values():

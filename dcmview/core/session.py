@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import annotations as ann
-from .allocator import release_free_memory
+from .allocator import collector_paused, release_free_memory
 from .cache import ByteLRU
 from .errors import DcmviewError, NoShutter, NotFound, PixelDecodeFailed, is_lasting
 from .filters import Filter
 from .jobs import POOL
-from .listing import Listing, build_listing, empty_listing
+from .listing import Listing, build_listing, empty_listing, file_summary
 from .masked_listing import csv_cleaner, mask_layers, mask_summary
 from .masking import Masker, mask_tags
 from .model import (
@@ -40,7 +40,7 @@ from .model import (
     RawEntry,
     WindowRequest,
 )
-from .transfer_syntaxes import is_supported, native_byte_order, syntax_name
+from .transfer_syntaxes import native_byte_order, syntax_name
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -191,7 +191,8 @@ class Session:
         published then.
         """
         try:
-            self._scan(progress)
+            with collector_paused():
+                self._scan(progress)
         finally:
             self._scan_ended.set()
 
@@ -219,18 +220,16 @@ class Session:
         if POOL.running and not any(decoding.wanted(r) for r in records):
             POOL.release()  # a large scan started them; no frame here will need them
         decoding.prepare(records)
-        loaded = [
-            ann.LoadedFile(index=i, path=r.path, shape=_shape(r)) for i, r in enumerate(records)
-        ]
+        shapes: dict[int, ann.ImageShape | None] = {}  # one per layout (a scan shares them)
+        loaded = [ann.LoadedFile(i, r.path, _shape(r, shapes)) for i, r in enumerate(records)]
         try:
             store = ann.AnnotationStore(loaded, self.document, cwd=self.cwd)
         except ann.CsvError as exc:
             raise SessionError(f"invalid annotations CSV: {exc}", EXIT_USAGE) from exc
         redactions = ann.AnnotationStore(loaded, kind=ann.REDACTIONS)
         # Encoded here, in the scan's thread, so that /api/files costs nothing.
-        summaries = [_summary(i, r) for i, r in enumerate(records)]
         series_items = series_list(records)
-        listing = build_listing(summaries, records, entries, series_items, self.masker)
+        listing = build_listing(records, entries, series_items, self.masker)
         if self.masker is not None:
             store.cleaner = redactions.cleaner = csv_cleaner(self.masker, records)
         with self._lock:
@@ -242,7 +241,7 @@ class Session:
             self._stack_files = listing.stack_files
             self.listing = listing
             self.scan_complete = True
-        del summaries, listing
+        del listing
         release_free_memory()  # the scan's headers and encoding are garbage now
         # Layers are read after the files are published: a large SEG or NIfTI takes seconds,
         # and the images need not wait for it (``/api/layers`` answers 503 until then).
@@ -416,7 +415,7 @@ class Session:
     def summary(self, index: int) -> dict[str, Any]:
         """The FileSummary of SPEC §3 (masked in a masked session)."""
         record = self.record(index)
-        summary = _summary(index, record)
+        summary = file_summary(index, record)
         if self.masker is None:
             return summary
         return mask_summary(summary, record.identifiers, self.masker)
@@ -604,31 +603,6 @@ def _header_size(record: FileRecord) -> int:
     return 2 * on_disk + 128 * 1024
 
 
-def _summary(index: int, record: FileRecord) -> dict[str, Any]:
-    layout = record.layout
-    return {
-        "index": index,
-        "path": record.path,
-        "label": record.label,
-        **record.fields,
-        "has_pixels": record.has_pixels,
-        "frame_count": record.frame_count,
-        "rows": layout.rows if layout else None,
-        "columns": layout.columns if layout else None,
-        "transfer_syntax_uid": record.transfer_syntax_uid,
-        "default_window": layout.default_window.as_json()
-        if layout and layout.default_window
-        else None,
-        # The display shutter's shapes (lower case; [] without one): the viewer lays the
-        # shutter (GET /api/file/:i/shutter) over the image and names them in the overlay.
-        "shutter_shapes": record.shutter.labels if record.shutter else [],
-        # The explorer's "unsupported" badge: pixels no decoder here can show.
-        "pixels_supported": layout is not None
-        and record.pixel_problem is None
-        and (record.syntax_from_frames or is_supported(record.transfer_syntax_uid)),
-    }
-
-
 def split_budget(total: int | None) -> tuple[int, int]:
     """Display and raw cache budgets: the defaults, or ``total`` shared in the same 2:3 ratio."""
     if total is None:
@@ -637,11 +611,20 @@ def split_budget(total: int | None) -> tuple[int, int]:
     return display, total - display
 
 
-def _shape(record: FileRecord) -> ann.ImageShape | None:
+def _shape(
+    record: FileRecord, shapes: dict[int, ann.ImageShape | None] | None = None
+) -> ann.ImageShape | None:
+    """The shape ROIs of ``record`` are checked against; ``shapes`` keeps one per layout
+    (by identity: the records alive hold them)."""
     layout = record.layout
     if layout is None:
         return None
-    return ann.ImageShape(rows=layout.rows, columns=layout.columns, frame_count=layout.frame_count)
+    if shapes is not None and id(layout) in shapes:
+        return shapes[id(layout)]
+    shape = ann.ImageShape(layout.rows, layout.columns, layout.frame_count)
+    if shapes is not None:
+        shapes[id(layout)] = shape
+    return shape
 
 
 def _entry_size(entry: RawEntry | DisplayEntry) -> int:

@@ -67,6 +67,9 @@ def _walk(root: str, real_root: str, recursive: bool) -> Iterator[Candidate]:
                         else:
                             subfolders.append((entry.path, real))
                     continue
+                if entry.is_file():  # the entry's type from the listing: no stat (~1.5 µs)
+                    yield entry.path, None, real
+                    continue
                 mode = entry.stat().st_mode
             except OSError:
                 yield entry.path, None, real  # a broken link: reading it says why
