@@ -33,7 +33,10 @@ from typing import Any, Protocol
 
 from .fileio import NotRegularFile, kind_of
 
-FIRST_READ = 16384
+# A scan's first read of a file: 4 KiB, or the pages its last header took (a series' headers
+# are alike); reading 16 KiB every time cost ~2 µs a file more.
+FIRST_READ = 4096
+LARGEST_FIRST_READ = 65536
 LARGEST_HEADER = 1 << 20  # a longer header goes to the pydicom-based reader
 
 NO_PREFIX = "not a DICOM file (no DICM prefix)"
@@ -281,15 +284,16 @@ class PlainHeader:
         return self.data[self.walk.stop : self.walk.stop + 12]
 
 
-def open_and_read(path: str) -> tuple[bytes, os.stat_result, int]:
-    """The first bytes of the regular file ``path``: ``(bytes, fstat, fd)``; the caller closes
-    ``fd``. Never blocks on a FIFO (see :mod:`.fileio`); raises NotRegularFile, OSError."""
+def open_and_read(path: str, first: int = FIRST_READ) -> tuple[bytes, os.stat_result, int]:
+    """The first ``first`` bytes of the regular file ``path``: ``(bytes, fstat, fd)``; the
+    caller closes ``fd``. Never blocks on a FIFO (see :mod:`.fileio`); raises NotRegularFile,
+    OSError."""
     fd = os.open(path, _FLAGS)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile(f"not a regular file: {kind_of(info.st_mode)}")
-        return os.read(fd, min(info.st_size, FIRST_READ)), info, fd
+        return os.read(fd, min(info.st_size, first)), info, fd
     except BaseException:
         os.close(fd)
         raise
@@ -303,6 +307,7 @@ class PlainReader:
     def __init__(self) -> None:
         self._skeletons: list[Skeleton] = []
         self._memo: dict[Any, Any] = {}
+        self._first = FIRST_READ
 
     def keep(self, header: PlainHeader, kept: Any, ranges: Iterable[tuple[int, int]] = ()) -> None:
         """Give ``kept`` back (:attr:`PlainHeader.kept`) with the next headers of the walk of
@@ -322,12 +327,12 @@ class PlainReader:
     def read(self, path: str) -> PlainHeader | str:
         """The plain header of ``path``, or why the file is not DICOM (its DICM prefix is
         missing). Raises :class:`HandOver`, NotRegularFile and OSError."""
-        data, info, fd = open_and_read(path)
+        data, info, fd = open_and_read(path, self._first)
         try:
             size = info.st_size
+            if len(data) < min(size, self._first):
+                raise HandOver  # the file shrank under us
             while True:
-                if len(data) < min(size, FIRST_READ):
-                    raise HandOver  # the file shrank under us
                 if data[128:132] != b"DICM":
                     return NO_PREFIX
                 skeletons = self._skeletons
@@ -336,6 +341,7 @@ class PlainReader:
                     if kept is not None or skeleton.matches(data):
                         if i:
                             skeletons.insert(0, skeletons.pop(i))
+                        self._first = _first_read(skeleton.walk.stop)
                         return PlainHeader(data, skeleton.walk, size, info, kept)
                 try:
                     walk = walk_header(data, size)
@@ -351,9 +357,16 @@ class PlainReader:
                 if walk.stop < size:
                     skeletons.insert(0, Skeleton(walk, data))
                     del skeletons[_KEPT_WALKS:]
+                self._first = _first_read(walk.stop)
                 return PlainHeader(data, walk, size, info)
         finally:
             os.close(fd)
+
+
+def _first_read(stop: int) -> int:
+    """The whole pages that hold a header whose Pixel Data starts at ``stop`` (and its first
+    12 bytes, which a walk checks)."""
+    return min(max(FIRST_READ, -(-(stop + 12) // 4096) * 4096), LARGEST_FIRST_READ)
 
 
 def _read_more(fd: int, start: int, end: int) -> bytes:
