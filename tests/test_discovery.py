@@ -153,3 +153,54 @@ def test_a_parallel_scan_survives_its_workers_dying(tmp_path: Path, parallel_sca
     for pid in parallel_scan.pids():
         os.kill(pid, signal.SIGKILL)
     assert scan(inputs) == serial
+
+
+def test_a_scan_pauses_the_cycle_collector_and_leaves_it_as_it_was(tmp_path: Path) -> None:
+    """The collector is off while a session scans (overlapping scans too) and on again after
+    the last one, unless it was off before the first."""
+    import gc
+    import threading
+
+    from dcmview.core.allocator import collector_paused
+    from dcmview.core.session import Session
+
+    gen.write_ct_series(tmp_path, count=3, size=8)
+    seen: list[bool] = []
+    session = Session([str(tmp_path)])
+    original_scan = session._scan
+
+    def spying(progress: object) -> None:
+        seen.append(gc.isenabled())
+        original_scan(progress)  # type: ignore[arg-type]
+
+    session._scan = spying  # type: ignore[method-assign]
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        session.scan()
+        assert seen == [False] and gc.isenabled() and len(session.files) == 3
+        entered, leave = threading.Event(), threading.Event()
+
+        def other_scan() -> None:
+            with collector_paused():
+                entered.set()
+                leave.wait(5)
+
+        other = threading.Thread(target=other_scan)
+        other.start()
+        entered.wait(5)
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the other pause still holds
+        leave.set()
+        other.join(5)
+        assert gc.isenabled()
+        gc.disable()  # off before: it stays off
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
