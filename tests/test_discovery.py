@@ -117,6 +117,7 @@ def parallel_scan(monkeypatch: pytest.MonkeyPatch):
     from dcmview.core.jobs import POOL
 
     monkeypatch.setattr(discovery, "PARALLEL_MIN_FILES", 10)
+    monkeypatch.setattr(discovery, "PARALLEL_MIN_CPUS", 1)
     monkeypatch.setattr(discovery, "_CHUNK", 7)
     POOL.start()
     assert POOL.wait_ready(60)

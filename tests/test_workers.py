@@ -260,6 +260,7 @@ def test_a_large_scan_of_uncompressed_files_lets_the_workers_go(
     from dcmview.core import discovery
 
     monkeypatch.setattr(discovery, "PARALLEL_MIN_FILES", 10)
+    monkeypatch.setattr(discovery, "PARALLEL_MIN_CPUS", 1)
     monkeypatch.setattr(discovery, "_CHUNK", 5)
     gen.write_tiny_series(tmp_path, count=60)
     assert _ready(60)
