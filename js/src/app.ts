@@ -41,6 +41,10 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   root.classList.add("dcmv");
   root.replaceChildren();
   const api = new Api(opts.transport);
+  // Asked before the viewport and the chrome are built (WebGL context, first layout: ~100 ms on
+  // a software renderer), so that the server answers meanwhile.
+  const masked = api.masked();
+  const firstFiles = api.files();
   const store = new AnnotationStore(api);
   const redactions = new AnnotationStore(api, "redactions");
   const viewport = new Viewport(opts.renderer ?? "webgl2");
@@ -56,10 +60,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
     },
   });
   const hostSync = new HostSync(viewer, opts.sync, store);
-  void api
-    .masked()
-    .then((masked) => chrome.status.setMasked(masked))
-    .catch(() => undefined);
+  void masked.then((m) => chrome.status.setMasked(m)).catch(() => undefined);
 
   root.dataset.renderer = viewport.rendererKind;
   let paints = 0;
@@ -82,8 +83,9 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   const poller = new FilesPoller(api, {
     files(r) {
       viewer.setFiles(r.files);
-      chrome.setFiles(r);
+      // The first file's info and boxes are asked for before the explorer is laid out.
       hostSync.filesArrived(r.files);
+      chrome.setFiles(r);
       if (r.scan_complete) {
         series.load();
         layerList.start();
@@ -118,6 +120,6 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   }
 
   viewport.showMessage("Loading…");
-  void poller.poll();
+  void poller.poll(firstFiles);
   return cleanup;
 }

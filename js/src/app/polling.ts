@@ -23,12 +23,15 @@ export class FilesPoller {
     private readonly on: PollHandlers,
   ) {}
 
-  /** Ask now, and again until the scan is complete; resolves after this first answer. */
-  async poll(): Promise<void> {
+  /**
+   * Ask now (or take the answer to a request already sent: `pending`), and again until the scan
+   * is complete; resolves after this first answer.
+   */
+  async poll(pending?: Promise<FilesResponse>): Promise<void> {
     if (this.stopped) return;
     let r: FilesResponse;
     try {
-      r = await this.api.files();
+      r = await (pending ?? this.api.files());
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
         this.on.denied();
