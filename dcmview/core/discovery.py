@@ -9,7 +9,8 @@ import operator
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .fileio import NotRegularFile, open_regular
@@ -127,7 +128,11 @@ class _Template:
     __slots__ = ("_identifiers", "_position", "_record", "_size")
 
     def __init__(self, record: FileRecord, header: PlainHeader, identifiers: bool) -> None:
-        self._position = _position_is_own(record)
+        geometry = record.geometry
+        # The position is a file's own where the geometry rests on it, not a shared value.
+        self._position = geometry is not None and (
+            bool(geometry.frame_of_reference_uid) or geometry.orientation is not None
+        )
         self._size, self._identifiers = header.size, identifiers
         self._record = record
 
@@ -173,17 +178,8 @@ class _Template:
         return FileRecord(*own)
 
 
-def _position_is_own(record: FileRecord) -> bool:
-    """Whether a file's position is its own value (the geometry rests on it), not one that
-    must repeat for its record to be a template's."""
-    geometry = record.geometry
-    return geometry is not None and (
-        bool(geometry.frame_of_reference_uid) or geometry.orientation is not None
-    )
-
-
 # FileRecord's fields, read at once (``dataclasses.replace`` took ~7 µs a record).
-_NAMES = [f.name for f in fields(FileRecord)]
+_NAMES = [f.name for f in dataclass_fields(FileRecord)]
 _RECORD_FIELDS = operator.attrgetter(*_NAMES)
 _PATH, _VALUES, _GEOMETRY, _MTIME = (
     _NAMES.index(n) for n in ("path", "values", "geometry", "mtime_ns")

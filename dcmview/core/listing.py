@@ -111,10 +111,12 @@ def _summaries_json(records: Sequence[FileRecord]) -> Iterator[bytes]:
         pieces = None
         key = _template_key(record)
         if key is not None:
-            if key in templates:
+            try:
                 pieces = templates[key]
-            else:
+            except KeyError:
                 pieces = templates[key] = _template(record)
+            except TypeError:  # a multi-valued field: encoded whole
+                pass
         if pieces is None:
             batch.append(_ENCODER.encode(file_summary(index, record)))
         else:
@@ -148,7 +150,7 @@ def _template_key(record: FileRecord) -> tuple[Any, ...] | None:
     Layouts and shutters count by identity (a scan shares them across a series)."""
     if record.remote is not None:
         return None
-    key = (
+    return (
         record.label,
         record.transfer_syntax_uid,
         record.pixel_problem,
@@ -156,11 +158,6 @@ def _template_key(record: FileRecord) -> tuple[Any, ...] | None:
         id(record.shutter),
         _SHARED_VALUES(record.values),
     )
-    try:
-        hash(key)
-    except TypeError:  # a multi-valued field
-        return None
-    return key
 
 
 def _template(record: FileRecord) -> list[str] | None:

@@ -611,19 +611,15 @@ def split_budget(total: int | None) -> tuple[int, int]:
     return display, total - display
 
 
-def _shape(
-    record: FileRecord, shapes: dict[int, ann.ImageShape | None] | None = None
-) -> ann.ImageShape | None:
-    """The shape ROIs of ``record`` are checked against; ``shapes`` keeps one per layout
-    (by identity: the records alive hold them)."""
+def _shape(record: FileRecord, shapes: dict[int, ann.ImageShape | None]) -> ann.ImageShape | None:
+    """The shape ROIs of ``record`` are checked against, one per layout in ``shapes`` (by
+    identity: the records alive hold them)."""
     layout = record.layout
     if layout is None:
         return None
-    if shapes is not None and id(layout) in shapes:
-        return shapes[id(layout)]
-    shape = ann.ImageShape(layout.rows, layout.columns, layout.frame_count)
-    if shapes is not None:
-        shapes[id(layout)] = shape
+    shape = shapes.get(id(layout))
+    if shape is None:
+        shape = shapes[id(layout)] = ann.ImageShape(layout.rows, layout.columns, layout.frame_count)
     return shape
 
 
